@@ -1,0 +1,194 @@
+//! The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1)
+//! and the URL encoding it needs.
+
+use crate::discovery::ProviderMetadata;
+use crate::settings::ClientSettings;
+
+/// The per-attempt values of one authorization request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationRequest<'a> {
+    /// Opaque, random; ties the callback to this attempt.
+    pub state: &'a str,
+    /// Random; must come back inside the ID token.
+    pub nonce: &'a str,
+    /// `BASE64URL(SHA-256(code_verifier))`.
+    pub code_challenge: &'a str,
+    /// `none` for a silent sign-in, `login` to force the provider's page.
+    pub prompt: Option<&'a str>,
+}
+
+/// The URL to send the browser to.
+pub fn authorization_url(
+    metadata: &ProviderMetadata,
+    settings: &ClientSettings,
+    request: &AuthorizationRequest,
+) -> String {
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", &settings.client_id),
+        ("redirect_uri", &settings.redirect_uri),
+        ("scope", &settings.scope),
+        ("state", request.state),
+        ("nonce", request.nonce),
+        ("code_challenge", request.code_challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    if let Some(audience) = &settings.audience {
+        params.push(("audience", audience));
+    }
+    if let Some(prompt) = request.prompt {
+        params.push(("prompt", prompt));
+    }
+    let separator = if metadata.authorization_endpoint.contains('?') { '&' } else { '?' };
+    format!("{}{separator}{}", metadata.authorization_endpoint, form_encode(&params))
+}
+
+/// The end-session URL (RP-Initiated Logout 1.0), when the provider has one.
+pub fn end_session_url(metadata: &ProviderMetadata, settings: &ClientSettings, id_token_hint: &str) -> Option<String> {
+    let endpoint = metadata.end_session_endpoint.as_ref()?;
+    let params = [
+        ("id_token_hint", id_token_hint),
+        ("post_logout_redirect_uri", settings.post_logout_redirect_uri.as_str()),
+        ("client_id", settings.client_id.as_str()),
+    ];
+    let separator = if endpoint.contains('?') { '&' } else { '?' };
+    Some(format!("{endpoint}{separator}{}", form_encode(&params)))
+}
+
+/// `application/x-www-form-urlencoded` serialisation, percent-encoding all
+/// but RFC 3986's unreserved characters.
+pub fn form_encode(params: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (key, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode_into(key, &mut out);
+        out.push('=');
+        percent_encode_into(value, &mut out);
+    }
+    out
+}
+
+fn percent_encode_into(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 0xF)] as char);
+        }
+    }
+}
+
+/// Decodes a form-encoded query (`a=1&b=x%20y`), `+` as space. Malformed
+/// escapes are kept literally rather than refused: the values are compared,
+/// never trusted.
+pub fn form_decode(query: &str) -> Vec<(String, String)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'+' => b' ',
+            b'%' => {
+                match bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) {
+                    Some(escaped) => {
+                        i += 2;
+                        escaped
+                    }
+                    None => b'%',
+                }
+            }
+            other => other,
+        };
+        out.push(decoded);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> ProviderMetadata {
+        ProviderMetadata {
+            issuer: "https://t.auth0.com/".into(),
+            authorization_endpoint: "https://t.auth0.com/authorize".into(),
+            token_endpoint: "https://t.auth0.com/oauth/token".into(),
+            jwks_uri: "https://t.auth0.com/.well-known/jwks.json".into(),
+            end_session_endpoint: Some("https://t.auth0.com/oidc/logout".into()),
+            code_challenge_methods_supported: None,
+        }
+    }
+
+    #[test]
+    fn the_request_carries_pkce_state_nonce_and_audience() {
+        let mut settings = ClientSettings::for_origin("https://app.example", metadata().issuer, "spa".into());
+        settings.audience = Some("https://api.example".into());
+        let url = authorization_url(
+            &metadata(),
+            &settings,
+            &AuthorizationRequest { state: "s1", nonce: "n1", code_challenge: "c1", prompt: Some("none") },
+        );
+        let (base, query) = url.split_once('?').unwrap();
+        assert_eq!(base, "https://t.auth0.com/authorize");
+        let params = form_decode(query);
+        let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("response_type"), Some("code"));
+        assert_eq!(get("client_id"), Some("spa"));
+        assert_eq!(get("redirect_uri"), Some("https://app.example/callback"));
+        assert_eq!(get("scope"), Some("openid profile email offline_access"));
+        assert_eq!(get("state"), Some("s1"));
+        assert_eq!(get("nonce"), Some("n1"));
+        assert_eq!(get("code_challenge"), Some("c1"));
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("audience"), Some("https://api.example"));
+        assert_eq!(get("prompt"), Some("none"));
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let tricky = "a b&c=d/é+%";
+        let encoded = form_encode(&[("k", tricky)]);
+        assert_eq!(encoded, "k=a%20b%26c%3Dd%2F%C3%A9%2B%25");
+        assert_eq!(form_decode(&encoded), vec![("k".to_owned(), tricky.to_owned())]);
+    }
+
+    #[test]
+    fn malformed_escapes_do_not_panic() {
+        assert_eq!(
+            form_decode("a=%&b=%4&c=%zz&d=%41"),
+            vec![
+                ("a".into(), "%".into()),
+                ("b".into(), "%4".into()),
+                ("c".into(), "%zz".into()),
+                ("d".into(), "A".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn end_session_carries_the_hint_and_return_uri() {
+        let settings = ClientSettings::for_origin("https://app.example", metadata().issuer, "spa".into());
+        let url = end_session_url(&metadata(), &settings, "tok").unwrap();
+        assert!(url.starts_with(
+            "https://t.auth0.com/oidc/logout?id_token_hint=tok&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F"
+        ));
+    }
+}

@@ -1,0 +1,192 @@
+//! The Web APIs the login module needs: randomness, SHA-256, storage, fetch
+//! and navigation. Thin wrappers that turn every JavaScript exception into a
+//! typed error; nothing here panics, even outside a secure context.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::LoginError;
+
+fn describe(err: JsValue) -> String {
+    err.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| format!("{err:?}"))
+}
+
+/// The global `window`.
+pub fn window() -> Result<web_sys::Window, LoginError> {
+    web_sys::window().ok_or_else(|| LoginError::Browser("there is no window".into()))
+}
+
+/// Now, in whole seconds since the Unix epoch.
+pub fn now_seconds() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// `n` bytes from `crypto.getRandomValues`.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, LoginError> {
+    let crypto =
+        window()?.crypto().map_err(|e| LoginError::Browser(format!("WebCrypto is unavailable: {}", describe(e))))?;
+    let mut bytes = vec![0u8; n];
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|e| LoginError::Browser(format!("crypto.getRandomValues failed: {}", describe(e))))?;
+    Ok(bytes)
+}
+
+/// A base64url string of `n` random bytes.
+pub fn random_token(n: usize) -> Result<String, LoginError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes(n)?))
+}
+
+/// SHA-256 through `crypto.subtle.digest`. `crypto.subtle` exists only in a
+/// secure context (https, or localhost); elsewhere this says so plainly.
+pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, LoginError> {
+    let window = window()?;
+    let not_secure = || {
+        LoginError::Browser(
+            "WebCrypto (crypto.subtle) is unavailable because this page is not a secure context; serve it over https or from localhost".into(),
+        )
+    };
+    if !window.is_secure_context() {
+        return Err(not_secure());
+    }
+    let crypto = window.crypto().map_err(|_| not_secure())?;
+    // `crypto.subtle` is `undefined` outside a secure context; check before use.
+    let subtle = js_sys::Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(|_| not_secure())?;
+    if subtle.is_undefined() {
+        return Err(not_secure());
+    }
+    let subtle: web_sys::SubtleCrypto = subtle.unchecked_into();
+    let promise = subtle
+        .digest_with_str_and_u8_array("SHA-256", data)
+        .map_err(|e| LoginError::Browser(format!("SHA-256 failed: {}", describe(e))))?;
+    let digest =
+        JsFuture::from(promise).await.map_err(|e| LoginError::Browser(format!("SHA-256 failed: {}", describe(e))))?;
+    Ok(js_sys::Uint8Array::new(&digest).to_vec())
+}
+
+/// The PKCE S256 code challenge of `verifier`: `BASE64URL(SHA-256(ASCII(verifier)))`.
+pub async fn pkce_challenge(verifier: &str) -> Result<String, LoginError> {
+    Ok(URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()).await?))
+}
+
+/// Which Web Storage area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageArea {
+    /// Per tab; survives reloads of that tab.
+    Session,
+    /// Per origin; shared by every tab.
+    Local,
+}
+
+fn storage(area: StorageArea) -> Result<web_sys::Storage, LoginError> {
+    let window = window()?;
+    let storage = match area {
+        StorageArea::Session => window.session_storage(),
+        StorageArea::Local => window.local_storage(),
+    };
+    match storage {
+        Ok(Some(storage)) => Ok(storage),
+        _ => Err(LoginError::Browser("Web Storage is disabled in this browser".into())),
+    }
+}
+
+/// Reads a key; `None` when absent or when storage is unavailable.
+pub fn storage_get(area: StorageArea, key: &str) -> Option<String> {
+    storage(area).ok()?.get_item(key).ok().flatten()
+}
+
+/// Writes a key.
+pub fn storage_set(area: StorageArea, key: &str, value: &str) -> Result<(), LoginError> {
+    storage(area)?
+        .set_item(key, value)
+        .map_err(|e| LoginError::Browser(format!("cannot write to storage: {}", describe(e))))
+}
+
+/// Removes a key (nothing happens when storage is unavailable).
+pub fn storage_remove(area: StorageArea, key: &str) {
+    if let Ok(storage) = storage(area) {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// The keys present in a storage area.
+pub fn storage_keys(area: StorageArea) -> Vec<String> {
+    let Ok(storage) = storage(area) else { return Vec::new() };
+    let len = storage.length().unwrap_or(0);
+    (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect()
+}
+
+/// An HTTP request for [`fetch`].
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: Vec<(&'a str, &'a str)>,
+    pub body: Option<&'a str>,
+}
+
+/// An HTTP response, read whole.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+    headers: web_sys::Headers,
+}
+
+impl HttpResponse {
+    /// A response header, if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+}
+
+/// `fetch`, without cookies (`credentials: omit`): tokens travel only in
+/// headers this code sets. Errors are network-level failures (offline, CORS,
+/// DNS) described as text; HTTP error statuses are responses, not errors.
+pub async fn fetch(request: HttpRequest<'_>) -> Result<HttpResponse, String> {
+    let window = web_sys::window().ok_or("there is no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(request.method);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    let headers = web_sys::Headers::new().map_err(describe)?;
+    for (name, value) in &request.headers {
+        headers.append(name, value).map_err(describe)?;
+    }
+    init.set_headers(&headers);
+    if let Some(body) = request.body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let req = web_sys::Request::new_with_str_and_init(request.url, &init).map_err(describe)?;
+    let response = JsFuture::from(window.fetch_with_request(&req)).await.map_err(describe)?;
+    let response: web_sys::Response = response.dyn_into().map_err(describe)?;
+    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
+    Ok(HttpResponse {
+        status: response.status(),
+        body: text.as_string().unwrap_or_default(),
+        headers: response.headers(),
+    })
+}
+
+/// The page's origin (`https://app.example`).
+pub fn origin() -> Result<String, LoginError> {
+    window()?.location().origin().map_err(|e| LoginError::Browser(describe(e)))
+}
+
+/// Sends the browser to `url` (a full-page navigation).
+pub fn navigate_to(url: &str) -> Result<(), LoginError> {
+    window()?.location().assign(url).map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
+}
+
+/// Replaces the current history entry's URL with `path`, so that Back never
+/// returns to it (used to drop the callback's code and state).
+pub fn replace_url(path: &str) -> Result<(), LoginError> {
+    window()?
+        .history()
+        .and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(path)))
+        .map_err(|e| LoginError::Browser(describe(e)))
+}

@@ -1,0 +1,313 @@
+//! The sign-in flow, end to end: discovery, the redirect to the provider,
+//! the callback, the code exchange and the ID-token checks.
+//!
+//! Each sign-in attempt keeps its PKCE verifier, nonce and return path in
+//! `sessionStorage` under its own `state`, and the callback consumes that
+//! entry once, so several attempts (tabs) never clash and a replayed callback
+//! finds nothing.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::LoginError;
+use crate::authorize::{AuthorizationRequest, authorization_url, end_session_url, form_encode};
+use crate::browser::{self, HttpRequest, StorageArea};
+use crate::callback::{CallbackOutcome, CallbackParams};
+use crate::discovery::{ProviderMetadata, discovery_url};
+use crate::error::ProviderError;
+use crate::id_token::{self, Expectations, IdToken};
+use crate::settings::{ClientSettings, check_provider_url};
+
+const ATTEMPT_PREFIX: &str = "oidc-login.attempt.";
+/// A flag (not a token) meaning "this browser signed in here and has not
+/// signed out": on start-up it asks for a silent (`prompt=none`) sign-in.
+const SESSION_HINT_KEY: &str = "oidc-login.signed-in";
+/// Attempts older than this are swept; the provider's codes live far shorter.
+const ATTEMPT_MAX_AGE_SECONDS: i64 = 15 * 60;
+
+/// A signed-in session. Kept in memory only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id_token: IdToken,
+    /// Opaque to the SPA: it is sent to the API and never read here.
+    pub access_token: String,
+    /// When the access token expires (seconds since the Unix epoch).
+    pub access_token_expires_at: i64,
+}
+
+/// What one sign-in attempt remembers between the redirect and the callback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Attempt {
+    verifier: String,
+    nonce: String,
+    return_to: String,
+    silent: bool,
+    created_at: i64,
+}
+
+/// The end of a sign-in attempt.
+#[derive(Debug, Clone)]
+pub struct CallbackResult {
+    /// Where the user was going (a same-origin path).
+    pub return_to: String,
+    /// Whether this was a silent (`prompt=none`) attempt.
+    pub silent: bool,
+    pub outcome: Result<Session, LoginError>,
+}
+
+/// A client of one OpenID Provider, after discovery.
+#[derive(Debug, Clone)]
+pub struct OidcClient {
+    settings: ClientSettings,
+    metadata: ProviderMetadata,
+}
+
+impl OidcClient {
+    /// Fetches and checks the provider's discovery document.
+    pub async fn discover(settings: ClientSettings) -> Result<OidcClient, LoginError> {
+        check_provider_url(&settings.issuer).map_err(LoginError::Discovery)?;
+        let url = discovery_url(&settings.issuer);
+        let response = browser::fetch(HttpRequest { method: "GET", url: &url, ..Default::default() })
+            .await
+            .map_err(|e| LoginError::Network(format!("{url}: {e}")))?;
+        if response.status != 200 {
+            return Err(LoginError::Discovery(format!("{url} answered HTTP {}", response.status)));
+        }
+        let metadata = ProviderMetadata::parse(&response.body, &settings.issuer)?;
+        Ok(OidcClient { settings, metadata })
+    }
+
+    /// The client's settings.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// The provider's metadata.
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+
+    /// Starts a sign-in: records the attempt and sends the browser to the
+    /// provider. `return_to` is where to go afterwards (a same-origin path;
+    /// anything else becomes `/`). `prompt` is `Some("none")` for a silent attempt.
+    pub async fn sign_in(&self, return_to: &str, prompt: Option<&str>) -> Result<(), LoginError> {
+        sweep_stale_attempts();
+        // 32 random bytes give a 43-character verifier (RFC 7636 §4.1).
+        let verifier = browser::random_token(32)?;
+        let state = browser::random_token(16)?;
+        let nonce = browser::random_token(16)?;
+        let code_challenge = browser::pkce_challenge(&verifier).await?;
+        let attempt = Attempt {
+            verifier,
+            nonce: nonce.clone(),
+            return_to: safe_return_path(return_to).to_owned(),
+            silent: prompt == Some("none"),
+            created_at: browser::now_seconds(),
+        };
+        let record = serde_json::to_string(&attempt).map_err(|e| LoginError::Browser(e.to_string()))?;
+        browser::storage_set(StorageArea::Session, &format!("{ATTEMPT_PREFIX}{state}"), &record)?;
+        let url = authorization_url(
+            &self.metadata,
+            &self.settings,
+            &AuthorizationRequest { state: &state, nonce: &nonce, code_challenge: &code_challenge, prompt },
+        );
+        browser::navigate_to(&url)
+    }
+
+    /// Finishes a sign-in from the callback URL's query string. Never
+    /// redirects: the caller decides what to show.
+    pub async fn complete_sign_in(&self, query: &str) -> CallbackResult {
+        let params = match CallbackParams::parse(query) {
+            Ok(params) => params,
+            Err(err) => return CallbackResult { return_to: "/".into(), silent: false, outcome: Err(err) },
+        };
+        // The attempt is consumed before anything else, so a callback URL
+        // replayed later (Back, a copied link) finds nothing.
+        let Some(attempt) = params.state.as_deref().and_then(take_attempt) else {
+            return CallbackResult { return_to: "/".into(), silent: false, outcome: Err(LoginError::StateMismatch) };
+        };
+        let outcome = self.finish(params, &attempt).await;
+        CallbackResult { return_to: attempt.return_to, silent: attempt.silent, outcome }
+    }
+
+    async fn finish(&self, params: CallbackParams, attempt: &Attempt) -> Result<Session, LoginError> {
+        // RFC 9207: when the provider names itself, it must be ours (mix-up defence).
+        if let Some(iss) = &params.iss {
+            if iss != &self.settings.issuer {
+                return Err(LoginError::IssuerMismatch { expected: self.settings.issuer.clone(), found: iss.clone() });
+            }
+        }
+        let code = match params.outcome {
+            CallbackOutcome::Code(code) => code,
+            CallbackOutcome::Error { error, description } => return Err(LoginError::Provider { error, description }),
+        };
+        let tokens = self.exchange_code(&code, &attempt.verifier).await?;
+        let now = browser::now_seconds();
+        let id_token = id_token::validate(
+            &tokens.id_token,
+            &Expectations {
+                issuer: &self.settings.issuer,
+                client_id: &self.settings.client_id,
+                nonce: &attempt.nonce,
+                now,
+                leeway: self.settings.leeway_seconds as i64,
+            },
+        )?;
+        let access_token_expires_at = tokens.expires_in.map_or(id_token.expires_at, |secs| now + secs as i64);
+        browser::storage_set(StorageArea::Local, SESSION_HINT_KEY, "1")?;
+        Ok(Session { id_token, access_token: tokens.access_token, access_token_expires_at })
+    }
+
+    async fn exchange_code(&self, code: &str, verifier: &str) -> Result<TokenResponse, LoginError> {
+        let body = form_encode(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &self.settings.redirect_uri),
+            ("client_id", &self.settings.client_id),
+            ("code_verifier", verifier),
+        ]);
+        let response = browser::fetch(HttpRequest {
+            method: "POST",
+            url: &self.metadata.token_endpoint,
+            headers: vec![("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body: Some(&body),
+        })
+        .await
+        .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))?;
+        parse_token_response(response.status, &response.body)
+    }
+
+    /// Whether this browser signed in before and has not signed out, so a
+    /// silent sign-in is worth trying.
+    pub fn has_session_hint(&self) -> bool {
+        browser::storage_get(StorageArea::Local, SESSION_HINT_KEY).is_some()
+    }
+
+    /// Forgets the hint (after a failed silent sign-in, or at sign-out).
+    pub fn forget_session_hint(&self) {
+        browser::storage_remove(StorageArea::Local, SESSION_HINT_KEY);
+    }
+
+    /// Signs out: forgets local state and sends the browser to the provider's
+    /// end-session endpoint (or home when the provider has none).
+    pub fn sign_out(&self, session: Option<&Session>) -> Result<(), LoginError> {
+        self.forget_session_hint();
+        let url = session
+            .and_then(|s| end_session_url(&self.metadata, &self.settings, &s.id_token.raw))
+            .unwrap_or_else(|| self.settings.post_logout_redirect_uri.clone());
+        browser::navigate_to(&url)
+    }
+}
+
+/// The token endpoint's successful answer (RFC 6749 §5.1).
+#[derive(Debug, Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    id_token: String,
+    token_type: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, LoginError> {
+    if status != 200 {
+        let error: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let code = error.get("error").and_then(Value::as_str).unwrap_or("unknown_error");
+        let description = error.get("error_description").and_then(Value::as_str).unwrap_or("");
+        return Err(LoginError::TokenExchange(format!("HTTP {status}: {code} {description}").trim_end().to_owned()));
+    }
+    let tokens: TokenResponse = serde_json::from_str(body)
+        .map_err(|e| LoginError::TokenExchange(format!("the response is not a token response: {e}")))?;
+    if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(LoginError::TokenExchange(format!("token type `{}` is not Bearer", tokens.token_type)));
+    }
+    Ok(tokens)
+}
+
+fn take_attempt(state: &str) -> Option<Attempt> {
+    let key = format!("{ATTEMPT_PREFIX}{state}");
+    let record = browser::storage_get(StorageArea::Session, &key)?;
+    browser::storage_remove(StorageArea::Session, &key);
+    let attempt: Attempt = serde_json::from_str(&record).ok()?;
+    (browser::now_seconds() - attempt.created_at <= ATTEMPT_MAX_AGE_SECONDS).then_some(attempt)
+}
+
+fn sweep_stale_attempts() {
+    let now = browser::now_seconds();
+    for key in browser::storage_keys(StorageArea::Session) {
+        if !key.starts_with(ATTEMPT_PREFIX) {
+            continue;
+        }
+        let stale = browser::storage_get(StorageArea::Session, &key)
+            .and_then(|r| serde_json::from_str::<Attempt>(&r).ok())
+            .is_none_or(|a| now - a.created_at > ATTEMPT_MAX_AGE_SECONDS);
+        if stale {
+            browser::storage_remove(StorageArea::Session, &key);
+        }
+    }
+}
+
+/// `path` when it is a same-origin absolute path, else `/`: a return path
+/// must never lead off-site (no `//host`, no scheme, no backslash tricks).
+pub fn safe_return_path(path: &str) -> &str {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+        && !path.starts_with("/callback");
+    if ok { path } else { "/" }
+}
+
+impl LoginError {
+    /// Whether this is the provider saying a silent sign-in needs the user.
+    pub fn needs_interaction(&self) -> bool {
+        matches!(
+            self,
+            LoginError::Provider {
+                error: ProviderError::LoginRequired
+                    | ProviderError::ConsentRequired
+                    | ProviderError::InteractionRequired,
+                ..
+            }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_stay_on_this_origin() {
+        for ok in ["/", "/users", "/projects?page=2#x"] {
+            assert_eq!(safe_return_path(ok), ok);
+        }
+        for bad in [
+            "",
+            "users",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/callback?code=x",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_path(bad), "/", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn token_responses() {
+        let ok =
+            parse_token_response(200, r#"{"access_token":"a","id_token":"i","token_type":"bearer","expires_in":60}"#);
+        assert_eq!(ok.unwrap().expires_in, Some(60));
+        let err = parse_token_response(400, r#"{"error":"invalid_grant","error_description":"code used"}"#);
+        assert_eq!(err.unwrap_err(), LoginError::TokenExchange("HTTP 400: invalid_grant code used".into()));
+        assert!(matches!(parse_token_response(500, "<html>"), Err(LoginError::TokenExchange(_))));
+        assert!(matches!(parse_token_response(200, r#"{"access_token":"a"}"#), Err(LoginError::TokenExchange(_))));
+        assert!(matches!(
+            parse_token_response(200, r#"{"access_token":"a","id_token":"i","token_type":"mac"}"#),
+            Err(LoginError::TokenExchange(_))
+        ));
+    }
+}

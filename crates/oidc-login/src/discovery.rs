@@ -1,0 +1,107 @@
+//! OpenID Connect Discovery: where the provider's metadata is, and what of it
+//! we accept.
+
+use serde::Deserialize;
+
+use crate::LoginError;
+use crate::settings::check_provider_url;
+
+/// The discovery document's URL for `issuer`: the issuer plus
+/// `/.well-known/openid-configuration`, without doubling a trailing slash
+/// (Auth0's issuer is `https://tenant.auth0.com/`). A path in the issuer
+/// (Keycloak's `/realms/x`) is kept.
+pub fn discovery_url(issuer: &str) -> String {
+    if issuer.ends_with('/') {
+        format!("{issuer}.well-known/openid-configuration")
+    } else {
+        format!("{issuer}/.well-known/openid-configuration")
+    }
+}
+
+/// The parts of the provider's metadata this module uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+}
+
+impl ProviderMetadata {
+    /// Reads a discovery document and checks it against the configured
+    /// issuer: the `issuer` inside must equal it exactly (Discovery §4.3),
+    /// every endpoint must be https (or http on loopback), and a provider that
+    /// lists its PKCE methods must list S256.
+    pub fn parse(json: &str, expected_issuer: &str) -> Result<ProviderMetadata, LoginError> {
+        let metadata: ProviderMetadata = serde_json::from_str(json)
+            .map_err(|e| LoginError::Discovery(format!("the discovery document is not valid: {e}")))?;
+        if metadata.issuer != expected_issuer {
+            return Err(LoginError::Discovery(format!(
+                "the discovery document names issuer `{}`, but the configured issuer is `{expected_issuer}`",
+                metadata.issuer
+            )));
+        }
+        let endpoints = [
+            Some(&metadata.authorization_endpoint),
+            Some(&metadata.token_endpoint),
+            Some(&metadata.jwks_uri),
+            metadata.end_session_endpoint.as_ref(),
+        ];
+        for endpoint in endpoints.into_iter().flatten() {
+            check_provider_url(endpoint).map_err(LoginError::Discovery)?;
+        }
+        if let Some(methods) = &metadata.code_challenge_methods_supported {
+            if !methods.iter().any(|m| m == "S256") {
+                return Err(LoginError::Discovery("the provider does not support PKCE with S256".into()));
+            }
+        }
+        Ok(metadata)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_urls_never_double_the_slash() {
+        assert_eq!(discovery_url("https://t.auth0.com/"), "https://t.auth0.com/.well-known/openid-configuration");
+        assert_eq!(discovery_url("http://127.0.0.1:8081"), "http://127.0.0.1:8081/.well-known/openid-configuration");
+        assert_eq!(
+            discovery_url("https://kc.example/realms/demo"),
+            "https://kc.example/realms/demo/.well-known/openid-configuration"
+        );
+    }
+
+    fn doc(issuer: &str, extra: &str) -> String {
+        format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}authorize","token_endpoint":"{issuer}oauth/token","jwks_uri":"{issuer}jwks"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn the_issuer_must_match_exactly() {
+        let issuer = "https://t.auth0.com/";
+        assert!(ProviderMetadata::parse(&doc(issuer, ""), issuer).is_ok());
+        let err = ProviderMetadata::parse(&doc(issuer, ""), "https://t.auth0.com").unwrap_err();
+        assert!(matches!(err, LoginError::Discovery(ref m) if m.contains("configured issuer")), "{err:?}");
+    }
+
+    #[test]
+    fn unusable_documents_are_refused() {
+        let issuer = "https://t.example/";
+        assert!(ProviderMetadata::parse("not json", issuer).is_err());
+        assert!(ProviderMetadata::parse(r#"{"issuer":"https://t.example/"}"#, issuer).is_err());
+        assert!(
+            ProviderMetadata::parse(&doc(issuer, r#","code_challenge_methods_supported":["plain"]"#), issuer).is_err()
+        );
+        assert!(
+            ProviderMetadata::parse(&doc(issuer, r##","end_session_endpoint":"http://evil.example/""##), issuer)
+                .is_err()
+        );
+    }
+}
