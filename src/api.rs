@@ -1,0 +1,116 @@
+//! The API client: typed requests to `api_base` with the user's bearer token.
+//!
+//! The access token is attached here and nowhere else, and only to requests
+//! for `api_base`. Every response is validated into typed values; a
+//! malformed body is an [`ApiError`], never a panic.
+
+use std::fmt;
+
+use oidc_login::browser::{self, HttpRequest};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Auth;
+use crate::config::AppConfig;
+
+/// A project, as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub owner: Option<String>,
+    pub created_at: String,
+}
+
+/// A user with roles, as the API lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<String>,
+}
+
+/// One page of a list, and the size of the whole list (`X-Total-Count`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// Why an API request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No session: the request was not sent.
+    NotSignedIn,
+    /// 401: the token was refused.
+    Unauthorized(String),
+    /// 403: the API refused the action.
+    Forbidden(String),
+    /// Another HTTP error.
+    Status(u16, String),
+    /// The request did not reach the API.
+    Network(String),
+    /// The API answered something this client cannot read.
+    Malformed(String),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::NotSignedIn => f.write_str("You are not signed in."),
+            ApiError::Unauthorized(why) => write!(f, "The API did not accept your session: {why}"),
+            ApiError::Forbidden(why) => write!(f, "The API refused: {why}"),
+            ApiError::Status(status, why) => write!(f, "The API answered HTTP {status}: {why}"),
+            ApiError::Network(why) => write!(f, "Could not reach the API: {why}"),
+            ApiError::Malformed(why) => write!(f, "The API's answer could not be read: {why}"),
+        }
+    }
+}
+
+/// The most items a page may ask for (the API's own limit).
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// `GET {api_base}{path}?page=&per_page=`: one page of a list.
+pub async fn get_page<T: DeserializeOwned>(
+    auth: Auth,
+    config: &AppConfig,
+    path: &str,
+    page: u32,
+    per_page: u32,
+) -> Result<ListPage<T>, ApiError> {
+    let token = auth.access_token().ok_or(ApiError::NotSignedIn)?;
+    let url = format!("{}{path}?page={page}&per_page={}", config.api_base, per_page.min(MAX_PER_PAGE));
+    let authorization = format!("Bearer {token}");
+    let response = browser::fetch(HttpRequest {
+        method: "GET",
+        url: &url,
+        headers: vec![("Authorization", &authorization), ("Accept", "application/json")],
+        body: None,
+    })
+    .await
+    .map_err(ApiError::Network)?;
+    let description = || error_description(&response.body);
+    match response.status {
+        200 => {}
+        401 => return Err(ApiError::Unauthorized(description())),
+        403 => return Err(ApiError::Forbidden(description())),
+        status => return Err(ApiError::Status(status, description())),
+    }
+    let items: Vec<T> = serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let total = response.header("X-Total-Count").and_then(|t| t.trim().parse().ok()).unwrap_or(items.len() as u64);
+    Ok(ListPage { items, total })
+}
+
+/// The `error_description` (or `error`) of a JSON error body.
+fn error_description(body: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    ["error_description", "error"]
+        .iter()
+        .find_map(|k| value.get(k).and_then(|v| v.as_str()))
+        .unwrap_or("no details")
+        .to_owned()
+}

@@ -1,0 +1,72 @@
+//! The root component: start-up, then the shell (header, routes).
+
+use leptos::prelude::*;
+use leptos_router::components::Router;
+
+use crate::auth::{self, Startup};
+use crate::capabilities::provide_capabilities;
+use crate::components::header::Header;
+use crate::config::{AppConfig, ConfigError};
+use crate::routes::AppRoutes;
+use crate::screens::auth_error::AuthErrorBanner;
+use crate::screens::config_error::ConfigErrorScreen;
+
+/// What start-up produced.
+#[derive(Clone)]
+enum Boot {
+    Config(ConfigError),
+    Ready(AppConfig, auth::Auth),
+    Redirecting,
+}
+
+async fn boot() -> Boot {
+    let config = match AppConfig::load().await {
+        Ok(config) => config,
+        Err(err) => return Boot::Config(err),
+    };
+    match auth::start(config.client.clone()).await {
+        Startup::Ready(auth) => Boot::Ready(config, auth),
+        Startup::Redirecting => Boot::Redirecting,
+    }
+}
+
+/// The app: reads `/config.json`, settles authentication (finishing a
+/// sign-in on `/callback`), then mounts the router. Nothing permission-bound
+/// renders before that, so nothing flashes.
+#[component]
+pub fn App() -> impl IntoView {
+    let started = LocalResource::new(boot);
+    move || match started.get() {
+        None | Some(Boot::Redirecting) => view! { <Splash /> }.into_any(),
+        Some(Boot::Config(err)) => view! { <ConfigErrorScreen error=err /> }.into_any(),
+        Some(Boot::Ready(config, auth)) => view! { <Shell config auth /> }.into_any(),
+    }
+}
+
+/// Shown while starting.
+#[component]
+fn Splash() -> impl IntoView {
+    view! {
+        <div class="splash" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            "Loading…"
+        </div>
+    }
+}
+
+/// The signed-in or signed-out app around the routes.
+#[component]
+fn Shell(config: AppConfig, auth: auth::Auth) -> impl IntoView {
+    provide_context(auth);
+    provide_context(config.clone());
+    provide_capabilities(config.permissions_claim.clone());
+    view! {
+        <Router>
+            <Header />
+            <main id="main" tabindex="-1">
+                <AuthErrorBanner />
+                <AppRoutes />
+            </main>
+        </Router>
+    }
+}

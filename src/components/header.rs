@@ -1,0 +1,41 @@
+//! The header: the app's name, the nav links the user may follow, and who
+//! is signed in.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::auth::use_auth;
+use crate::components::can::Can;
+use crate::routes;
+
+/// The top bar.
+#[component]
+pub fn Header() -> impl IntoView {
+    let auth = use_auth();
+    let user_name = move || auth.state.with(|s| s.session().map(|s| s.id_token.display_name().to_owned()));
+    view! {
+        <header class="topbar">
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Permission SPA"
+            </A>
+            <nav aria-label="Main">
+                <Can perm=routes::PROJECTS_NEEDS>
+                    <A href=routes::PROJECTS attr:data-testid="nav-projects">"Projects"</A>
+                </Can>
+                <Can perm=routes::USERS_NEEDS>
+                    <A href=routes::USERS attr:data-testid="nav-users">"Users"</A>
+                </Can>
+            </nav>
+            <div class="account">
+                {move || user_name().map(|name| view! {
+                    <span class="user-name" data-testid="user-name">{name}</span>
+                    <button class="button" data-testid="logout-button" on:click=move |_| auth.sign_out()>
+                        "Sign out"
+                    </button>
+                })}
+            </div>
+        </header>
+    }
+}

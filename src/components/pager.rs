@@ -1,0 +1,41 @@
+//! Pagination: the page number lives in the URL (`?page=2`), so a page can be
+//! shared, reloaded and reached with Back.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+/// Items per page on the list screens.
+pub const PER_PAGE: u32 = 10;
+
+/// The current page number from `?page=`, 1 when absent or malformed.
+pub fn use_page() -> Memo<u32> {
+    let query = use_query_map();
+    Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1)))
+}
+
+/// Previous / next links and where we are.
+#[component]
+pub fn Pager(
+    /// The screen's path (`/projects`).
+    base: &'static str,
+    /// The current page.
+    #[prop(into)]
+    page: Signal<u32>,
+    /// How many items the whole list has.
+    #[prop(into)]
+    total: Signal<u64>,
+) -> impl IntoView {
+    let pages = move || total.get().div_ceil(u64::from(PER_PAGE)).max(1) as u32;
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <Show when=move || { page.get() > 1 }>
+                <A href=move || format!("{base}?page={}", page.get() - 1)>"← Previous"</A>
+            </Show>
+            <span class="muted">{move || format!("Page {} of {} · {} in all", page.get(), pages(), total.get())}</span>
+            <Show when=move || { page.get() < pages() }>
+                <A href=move || format!("{base}?page={}", page.get() + 1)>"Next →"</A>
+            </Show>
+        </nav>
+    }
+}

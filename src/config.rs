@@ -1,0 +1,112 @@
+//! `/config.json`: read once at start-up and validated into [`AppConfig`].
+//!
+//! One build runs against any provider; this file is what differs. A missing
+//! or malformed required key is a [`ConfigError`] shown on the
+//! `config-error` page, never a blank screen. Unknown keys are ignored.
+
+use std::fmt;
+
+use oidc_login::settings::{DEFAULT_LEEWAY_SECONDS, DEFAULT_SCOPE, check_provider_url};
+use oidc_login::{ClientSettings, browser};
+use permissions::ClaimPath;
+use serde::Deserialize;
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    pub client: ClientSettings,
+    /// Where the ID token keeps the user's permissions.
+    pub permissions_claim: ClaimPath,
+    /// The API's base path or URL, without a trailing slash (`/api/v1`).
+    pub api_base: String,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The file's keys as written (see `e2e-contract.md`).
+#[derive(Debug, Deserialize)]
+struct RawConfig {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    scope: Option<String>,
+    audience: Option<String>,
+    permissions_claim: Option<String>,
+    api_base: Option<String>,
+    capabilities_source: Option<String>,
+    leeway_seconds: Option<u64>,
+}
+
+/// The most clock leeway accepted: more would make expiry meaningless.
+const MAX_LEEWAY_SECONDS: u64 = 600;
+
+impl AppConfig {
+    /// Validates the file's text for an app served at `origin`.
+    pub fn parse(text: &str, origin: &str) -> Result<AppConfig, ConfigError> {
+        let raw: RawConfig = serde_json::from_str(text)
+            .map_err(|e| ConfigError(format!("/config.json is not a valid configuration object: {e}")))?;
+        let required = |value: Option<String>, key: &str| match value {
+            Some(v) if !v.trim().is_empty() => Ok(v),
+            _ => Err(ConfigError(format!("/config.json has no `{key}`"))),
+        };
+        let issuer = required(raw.issuer, "issuer")?;
+        check_provider_url(&issuer).map_err(|e| ConfigError(format!("`issuer`: {e}")))?;
+        let client_id = required(raw.client_id, "client_id")?;
+        match raw.capabilities_source.as_deref() {
+            None | Some("id_token") => {}
+            Some("api") => {
+                return Err(ConfigError(
+                    "`capabilities_source: \"api\"` is not supported by this build yet; use `id_token`".into(),
+                ));
+            }
+            Some(other) => {
+                return Err(ConfigError(format!("`capabilities_source` must be `id_token` or `api`, not `{other}`")));
+            }
+        }
+        let permissions_claim = ClaimPath::parse(&required(raw.permissions_claim, "permissions_claim")?)
+            .map_err(|e| ConfigError(format!("`permissions_claim`: {e}")))?;
+        let scope = raw.scope.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
+        if !scope.split_ascii_whitespace().any(|s| s == "openid") {
+            return Err(ConfigError("`scope` must include `openid`".into()));
+        }
+        let leeway_seconds = raw.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS);
+        if leeway_seconds > MAX_LEEWAY_SECONDS {
+            return Err(ConfigError(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
+        }
+        let api_base = raw.api_base.unwrap_or_else(|| "/api/v1".to_owned());
+        let api_base = api_base.trim_end_matches('/').to_owned();
+        if !(api_base.starts_with('/') && !api_base.starts_with("//")) {
+            check_provider_url(&api_base).map_err(|e| ConfigError(format!("`api_base`: {e}")))?;
+        }
+        let mut client = ClientSettings::for_origin(origin, issuer, client_id);
+        client.scope = scope;
+        client.audience = raw.audience.filter(|a| !a.is_empty());
+        client.leeway_seconds = leeway_seconds;
+        Ok(AppConfig { client, permissions_claim, api_base })
+    }
+
+    /// Fetches `/config.json` from this origin and validates it.
+    pub async fn load() -> Result<AppConfig, ConfigError> {
+        let origin = browser::origin().map_err(|e| ConfigError(e.to_string()))?;
+        let url = format!("{origin}/config.json");
+        let response = browser::fetch(browser::HttpRequest {
+            method: "GET",
+            url: &url,
+            headers: vec![("Accept", "application/json"), ("Cache-Control", "no-cache")],
+            body: None,
+        })
+        .await
+        .map_err(|e| ConfigError(format!("/config.json could not be fetched: {e}")))?;
+        if response.status != 200 {
+            return Err(ConfigError(format!("/config.json could not be loaded (HTTP {})", response.status)));
+        }
+        AppConfig::parse(&response.body, &origin)
+    }
+}
