@@ -1,0 +1,247 @@
+//! The provider's validated configuration.
+//!
+//! Everything the command line (or a test) can choose lands here, already
+//! checked: SPA origins are bare `http(s)://host[:port]` origins, the issuer
+//! is an absolute URL without a trailing slash. The rest of the crate never
+//! re-validates these values.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+/// Default lifetime of access and ID tokens.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// Authorization codes are exchanged by the SPA at once; a minute is plenty.
+pub const DEFAULT_CODE_TTL: Duration = Duration::from_secs(60);
+/// A working day: long enough that silent sign-in keeps working while developing.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid SPA origin {value:?}: {reason}")]
+    InvalidOrigin { value: String, reason: &'static str },
+    #[error("at least one SPA origin is required (--spa-origin)")]
+    NoOrigins,
+    #[error("invalid issuer {value:?}: {reason}")]
+    InvalidIssuer { value: String, reason: &'static str },
+    #[error(
+        "cannot derive an issuer from the listen address {0}: it is not an address a browser can reach; pass --issuer"
+    )]
+    UnreachableListenAddress(SocketAddr),
+    #[error("invalid token lifetime {0} s: it must be between 60 and 86400 seconds")]
+    InvalidTokenTtl(u64),
+}
+
+/// A web origin (`scheme://host[:port]`) where the SPA is served.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SpaOrigin(String);
+
+impl SpaOrigin {
+    /// Parses and normalises an origin. A single trailing slash is tolerated
+    /// because it is unambiguous; any other path, a query, a fragment or
+    /// credentials are refused, since an origin has none of them.
+    pub fn parse(value: &str) -> Result<SpaOrigin, ConfigError> {
+        let invalid = |reason| ConfigError::InvalidOrigin { value: value.to_owned(), reason };
+        let url = Url::parse(value.trim()).map_err(|_| invalid("not an absolute URL such as http://127.0.0.1:8080"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("a host is required"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("an origin has no user name or password"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("an origin has no path, query or fragment (use e.g. http://127.0.0.1:8080)"));
+        }
+        // `Origin::ascii_serialization` lower-cases the host and drops a
+        // default port, exactly as a browser's `Origin` header spells it.
+        Ok(SpaOrigin(url.origin().ascii_serialization()))
+    }
+
+    /// The origin as browsers send it in the `Origin` header.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The redirect URI this origin registers: `{origin}/callback`.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/callback", self.0)
+    }
+
+    /// The post-logout redirect URI this origin registers: `{origin}/`.
+    pub fn post_logout_redirect_uri(&self) -> String {
+        format!("{}/", self.0)
+    }
+
+    /// Whether the origin is served over TLS.
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+impl fmt::Display for SpaOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The provider's issuer identifier: an absolute http(s) URL with no query,
+/// fragment or trailing slash, so endpoint URLs are `{issuer}{path}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Issuer(String);
+
+impl Issuer {
+    /// Validates an issuer identifier (OpenID Connect Discovery §3 and RFC 8414 §2).
+    pub fn parse(value: &str) -> Result<Issuer, ConfigError> {
+        let invalid = |reason| ConfigError::InvalidIssuer { value: value.to_owned(), reason };
+        if value.ends_with('/') {
+            return Err(invalid("it must not end with a slash (tokens compare `iss` as an exact string)"));
+        }
+        let url = Url::parse(value).map_err(|_| invalid("not an absolute URL such as http://127.0.0.1:8081"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("a host is required"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("an issuer has no query or fragment"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("an issuer has no user name or password"));
+        }
+        // Keep the caller's spelling (minus nothing): `iss` is compared as a
+        // string by relying parties, so it must be what they were told.
+        Ok(Issuer(value.to_owned()))
+    }
+
+    /// The default issuer for a listen address: `http://{address}`.
+    pub fn from_listen_address(address: SocketAddr) -> Result<Issuer, ConfigError> {
+        if address.ip().is_unspecified() || address.port() == 0 {
+            return Err(ConfigError::UnreachableListenAddress(address));
+        }
+        Issuer::parse(&format!("http://{address}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The absolute URL of one of the provider's endpoints.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    /// Whether the provider is reached over TLS (its cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+impl fmt::Display for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Everything needed to start the provider.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen. Port 0 picks a free port (the issuer then follows it).
+    pub listen: SocketAddr,
+    /// The SQLite file shared with the API.
+    pub database: PathBuf,
+    /// Where the signing key lives.
+    pub data_dir: PathBuf,
+    /// The SPA origins: each registers `{origin}/callback` and `{origin}/`.
+    pub spa_origins: Vec<SpaOrigin>,
+    /// The issuer; `None` means `http://{actual listen address}`.
+    pub issuer: Option<Issuer>,
+    /// Lifetime of access and ID tokens.
+    pub token_ttl: Duration,
+}
+
+impl Config {
+    /// Checks the cross-field rules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.spa_origins.is_empty() {
+            return Err(ConfigError::NoOrigins);
+        }
+        let ttl = self.token_ttl.as_secs();
+        if !(60..=86_400).contains(&ttl) {
+            return Err(ConfigError::InvalidTokenTtl(ttl));
+        }
+        Ok(())
+    }
+
+    /// The issuer to advertise once the listener is bound to `local`.
+    pub fn issuer_for(&self, local: SocketAddr) -> Result<Issuer, ConfigError> {
+        match &self.issuer {
+            Some(issuer) => Ok(issuer.clone()),
+            None => Issuer::from_listen_address(local),
+        }
+    }
+}
+
+/// Parses a list of origins, dropping duplicates but keeping their order.
+pub fn parse_origins<S: AsRef<str>>(values: &[S]) -> Result<Vec<SpaOrigin>, ConfigError> {
+    let mut origins: Vec<SpaOrigin> = Vec::new();
+    for value in values {
+        let value = value.as_ref().trim();
+        if value.is_empty() {
+            continue;
+        }
+        let origin = SpaOrigin::parse(value)?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    if origins.is_empty() {
+        return Err(ConfigError::NoOrigins);
+    }
+    Ok(origins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_and_checked() {
+        assert_eq!(SpaOrigin::parse("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080");
+        assert_eq!(SpaOrigin::parse("HTTP://LocalHost:8080/").unwrap().as_str(), "http://localhost:8080");
+        assert_eq!(SpaOrigin::parse("https://app.example:443").unwrap().as_str(), "https://app.example");
+        for bad in ["ftp://x", "http://x/app", "http://x?q", "127.0.0.1:8080", "http://u:p@x", "http://x/#f"] {
+            assert!(matches!(SpaOrigin::parse(bad), Err(ConfigError::InvalidOrigin { .. })), "{bad}");
+        }
+        let origin = SpaOrigin::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(origin.redirect_uri(), "http://127.0.0.1:8080/callback");
+        assert_eq!(origin.post_logout_redirect_uri(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn origin_lists_drop_blanks_and_duplicates() {
+        let origins = parse_origins(&["http://a:1", " ", "http://a:1/", "http://b:2"]).unwrap();
+        assert_eq!(origins.iter().map(SpaOrigin::as_str).collect::<Vec<_>>(), ["http://a:1", "http://b:2"]);
+        assert_eq!(parse_origins::<&str>(&[]), Err(ConfigError::NoOrigins));
+    }
+
+    #[test]
+    fn issuers_have_no_trailing_slash() {
+        assert!(Issuer::parse("http://127.0.0.1:8081").is_ok());
+        assert!(Issuer::parse("https://idp.example/tenant").is_ok());
+        for bad in ["http://127.0.0.1:8081/", "127.0.0.1:8081", "ftp://x", "http://x?a=b"] {
+            assert!(matches!(Issuer::parse(bad), Err(ConfigError::InvalidIssuer { .. })), "{bad}");
+        }
+        let listen: SocketAddr = "127.0.0.1:8081".parse().unwrap();
+        assert_eq!(Issuer::from_listen_address(listen).unwrap().as_str(), "http://127.0.0.1:8081");
+        let any: SocketAddr = "0.0.0.0:8081".parse().unwrap();
+        assert!(Issuer::from_listen_address(any).is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! CSRF protection of the sign-in form.
+//!
+//! The form carries a token that is an HMAC, under a per-process key, of the
+//! authorization request it was rendered for, an expiry, and the value of a
+//! random `dev_idp_csrf` cookie. A POST is accepted only if the token
+//! matches the submitted request fields and the browser's cookie. A page on
+//! another site cannot read our cookie nor forge the HMAC, so it cannot make
+//! a victim's browser sign in (login CSRF), and a tampered hidden field
+//! invalidates the token.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::random;
+
+/// How long a rendered sign-in form stays usable.
+pub const FORM_TTL_SECS: i64 = 15 * 60;
+
+/// The key of the form tokens.
+pub struct CsrfKey([u8; 32]);
+
+impl CsrfKey {
+    /// A fresh random key.
+    pub fn random() -> CsrfKey {
+        CsrfKey(random::secret())
+    }
+}
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(..)")
+    }
+}
+
+/// Why a form token was refused; the message is shown to the person.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CsrfError {
+    #[error("the sign-in form has no CSRF token")]
+    Missing,
+    #[error("the browser did not send the sign-in cookie; cookies must be enabled for this provider")]
+    NoCookie,
+    #[error("the sign-in form is malformed or was altered")]
+    Malformed,
+    #[error("the sign-in form has expired")]
+    Expired,
+    #[error("the sign-in form was not issued to this browser for this request")]
+    Mismatch,
+}
+
+/// A new value for the binding cookie.
+pub fn new_binding() -> String {
+    random::token(32)
+}
+
+/// Whether a cookie value looks like one [`new_binding`] made.
+pub fn is_valid_binding(value: &str) -> bool {
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn mac(key: &CsrfKey, expires_at: i64, binding: &str, fields: &[Option<&str>]) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0).expect("HMAC takes keys of any length");
+    // JSON keeps the encoding unambiguous: no field can spill into the next.
+    let fields = serde_json::to_string(fields).unwrap_or_default();
+    mac.update(format!("dev-idp sign-in form v1\n{expires_at}\n{binding}\n{fields}").as_bytes());
+    mac
+}
+
+/// The token for a form showing `fields`, bound to the cookie `binding`.
+pub fn issue(key: &CsrfKey, binding: &str, fields: &[Option<&str>], now: i64) -> String {
+    let expires_at = now + FORM_TTL_SECS;
+    let tag = mac(key, expires_at, binding, fields).finalize().into_bytes();
+    format!("{expires_at}.{}", URL_SAFE_NO_PAD.encode(tag))
+}
+
+/// Checks a submitted token against the submitted fields and the cookie.
+pub fn verify(
+    key: &CsrfKey,
+    token: Option<&str>,
+    binding: Option<&str>,
+    fields: &[Option<&str>],
+    now: i64,
+) -> Result<(), CsrfError> {
+    let token = token.ok_or(CsrfError::Missing)?;
+    let binding = binding.filter(|b| is_valid_binding(b)).ok_or(CsrfError::NoCookie)?;
+    let (expires_at, tag) = token.split_once('.').ok_or(CsrfError::Malformed)?;
+    let expires_at: i64 = expires_at.parse().map_err(|_| CsrfError::Malformed)?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| CsrfError::Malformed)?;
+    // Constant-time comparison, courtesy of the hmac crate.
+    mac(key, expires_at, binding, fields).verify_slice(&tag).map_err(|_| CsrfError::Mismatch)?;
+    if expires_at <= now {
+        return Err(CsrfError::Expired);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_bind_request_cookie_and_time() {
+        let key = CsrfKey::random();
+        let cookie = new_binding();
+        let fields = [Some("permission-spa"), None, Some("state")];
+        let token = issue(&key, &cookie, &fields, 1000);
+        assert_eq!(verify(&key, Some(&token), Some(&cookie), &fields, 1001), Ok(()));
+        assert_eq!(verify(&key, None, Some(&cookie), &fields, 1001), Err(CsrfError::Missing));
+        assert_eq!(verify(&key, Some(&token), None, &fields, 1001), Err(CsrfError::NoCookie));
+        assert_eq!(verify(&key, Some(&token), Some(&new_binding()), &fields, 1001), Err(CsrfError::Mismatch));
+        let other = [Some("permission-spa"), Some("x"), Some("state")];
+        assert_eq!(verify(&key, Some(&token), Some(&cookie), &other, 1001), Err(CsrfError::Mismatch));
+        let later = 1000 + FORM_TTL_SECS;
+        assert_eq!(verify(&key, Some(&token), Some(&cookie), &fields, later), Err(CsrfError::Expired));
+        assert_eq!(verify(&key, Some("nonsense"), Some(&cookie), &fields, 1001), Err(CsrfError::Malformed));
+        assert_eq!(verify(&CsrfKey::random(), Some(&token), Some(&cookie), &fields, 1001), Err(CsrfError::Mismatch));
+    }
+}

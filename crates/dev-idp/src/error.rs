@@ -1,0 +1,134 @@
+//! The error responses of the provider.
+//!
+//! Two audiences, two shapes: the token endpoint answers programs, with the
+//! RFC 6749 §5.2 JSON body; the browser-facing endpoints answer people, with
+//! an HTML page. (Errors a client should hear about at its redirect URI are
+//! redirects, built in [`crate::authorize`].) Internal failures are logged
+//! in full and reported without detail.
+
+use axum::Json;
+use axum::http::header::{CACHE_CONTROL, PRAGMA};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::html;
+
+/// An error of the token endpoint (RFC 6749 §5.2).
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    #[error("invalid_client: {0}")]
+    InvalidClient(String),
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl TokenError {
+    /// The `error` code of the response body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(_) => "invalid_request",
+            TokenError::InvalidClient(_) => "invalid_client",
+            TokenError::InvalidGrant(_) => "invalid_grant",
+            TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            TokenError::Internal(_) => "server_error",
+        }
+    }
+}
+
+impl From<store::StoreError> for TokenError {
+    fn from(error: store::StoreError) -> Self {
+        TokenError::Internal(error.to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let (status, description) = match &self {
+            // RFC 6749 §5.2: a client that fails to authenticate gets 401.
+            TokenError::InvalidClient(d) => (StatusCode::UNAUTHORIZED, d.as_str()),
+            TokenError::InvalidRequest(d) | TokenError::InvalidGrant(d) | TokenError::UnsupportedGrantType(d) => {
+                (StatusCode::BAD_REQUEST, d.as_str())
+            }
+            TokenError::Internal(detail) => {
+                tracing::error!(%detail, "token endpoint failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "the provider failed to handle the request; see its log")
+            }
+        };
+        if status != StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::info!(error = self.code(), description, "token request refused");
+        }
+        let body = OAuthErrorBody { error: self.code(), error_description: description };
+        let mut response = (status, Json(body)).into_response();
+        no_store(&mut response);
+        response
+    }
+}
+
+/// Marks a response as never to be cached (RFC 6749 §5.1).
+pub fn no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// An error shown to the person in the browser, as an HTML page.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// The request cannot be answered at all, e.g. an unknown client or an
+    /// unregistered redirect URI: redirecting would be unsafe (RFC 6749 §4.1.2.1).
+    #[error("{title}: {message}")]
+    BadRequest { title: &'static str, message: String },
+    /// The sign-in form was not submitted from a page this provider served.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl PageError {
+    pub fn bad_request(title: &'static str, message: impl Into<String>) -> PageError {
+        PageError::BadRequest { title, message: message.into() }
+    }
+}
+
+impl From<store::StoreError> for PageError {
+    fn from(error: store::StoreError) -> Self {
+        PageError::Internal(error.to_string())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::BadRequest { title, message } => {
+                tracing::info!(title, %message, "request refused with an error page");
+                html::error_page(StatusCode::BAD_REQUEST, title, &message)
+            }
+            PageError::Forbidden(message) => {
+                tracing::warn!(%message, "sign-in form refused");
+                html::error_page(StatusCode::FORBIDDEN, "Sign-in form expired", &message)
+            }
+            PageError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                html::error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The development provider failed to handle the request; its log has the details.",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `dev-idp`: a development-only OpenID Provider for permission-spa.
+//!
+//! It signs in the demo users of the shared SQLite store (no passwords) and
+//! issues RS256 ID and access tokens shaped like Auth0's, so the SPA and the
+//! API can be developed and tested end to end without a real tenant.
+//!
+//! The crate is a library so tests (and other crates' test harnesses) can
+//! build the router with [`app`] or run the whole server with [`serve`];
+//! `main.rs` only parses the command line.
+
+pub mod authorize;
+pub mod cli;
+pub mod client;
+pub mod clock;
+pub mod codes;
+pub mod config;
+pub mod csrf;
+pub mod discovery;
+pub mod end_session;
+pub mod error;
+pub mod html;
+pub mod keys;
+pub mod params;
+pub mod pkce;
+pub mod random;
+pub mod session;
+pub mod signin;
+pub mod state;
+pub mod token;
+pub mod tokens;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, Method};
+use axum::routing::{get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::{AppState, Settings};
+
+/// The authorization endpoint (GET shows or answers, POST is the sign-in form).
+pub const AUTHORIZE_PATH: &str = "/authorize";
+/// The token endpoint.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The JWKS.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// The discovery document.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// The end-session (RP-initiated logout) endpoint, at Auth0's path.
+pub const END_SESSION_PATH: &str = "/v2/logout";
+/// The health check.
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// The provider's routes.
+pub fn app(state: AppState) -> Router {
+    // Only what the SPA calls with fetch() is open cross-origin; the
+    // browser-navigation endpoints need no CORS.
+    let origins: Vec<HeaderValue> =
+        state.settings().spa_origins.iter().filter_map(|origin| HeaderValue::from_str(origin.as_str()).ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600));
+    let cross_origin = Router::new()
+        .route(DISCOVERY_PATH, get(discovery::openid_configuration))
+        .route(JWKS_PATH, get(discovery::jwks))
+        .route(TOKEN_PATH, post(token::post))
+        .layer(cors);
+    Router::new()
+        .route(AUTHORIZE_PATH, get(authorize::get).post(authorize::post))
+        .route(END_SESSION_PATH, get(end_session::get))
+        .route(HEALTH_PATH, get(discovery::healthz))
+        .merge(cross_origin)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Binds, opens the store and the key, and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr().context("cannot read the listen address")?;
+    let issuer = config.issuer_for(local)?;
+    let state = AppState::open(&config, issuer.clone()).await?;
+    let origins: Vec<&str> = config.spa_origins.iter().map(|origin| origin.as_str()).collect();
+    tracing::warn!("dev-idp is a development-only provider: anyone who can reach it can sign in as anyone");
+    tracing::info!(
+        address = %local,
+        %issuer,
+        spa_origins = %origins.join(","),
+        kid = state.keys().active().kid(),
+        "dev-idp listening on http://{local}"
+    );
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("the server failed")
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

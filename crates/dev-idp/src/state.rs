@@ -1,0 +1,147 @@
+//! The state every handler shares: settings, the store, the keys, the
+//! pending codes and the clock.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use store::Store;
+
+use crate::client::Client;
+use crate::clock::Clock;
+use crate::codes::CodeStore;
+use crate::config::{Config, DEFAULT_CODE_TTL, DEFAULT_SESSION_TTL, DEFAULT_TOKEN_TTL, Issuer, SpaOrigin};
+use crate::csrf::CsrfKey;
+use crate::keys::KeySet;
+
+/// What the handlers need to know about the deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub issuer: Issuer,
+    pub spa_origins: Vec<SpaOrigin>,
+    /// Lifetime of access and ID tokens.
+    pub token_ttl: Duration,
+    /// Lifetime of authorization codes.
+    pub code_ttl: Duration,
+    /// Lifetime of a provider session (the SSO cookie).
+    pub session_ttl: Duration,
+}
+
+impl Settings {
+    /// Settings with the default lifetimes.
+    pub fn new(issuer: Issuer, spa_origins: Vec<SpaOrigin>) -> Settings {
+        Settings {
+            issuer,
+            spa_origins,
+            token_ttl: DEFAULT_TOKEN_TTL,
+            code_ttl: DEFAULT_CODE_TTL,
+            session_ttl: DEFAULT_SESSION_TTL,
+        }
+    }
+}
+
+/// The shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: Settings,
+    client: Client,
+    store: Store,
+    keys: KeySet,
+    codes: CodeStore,
+    /// Keys the CSRF tokens of sign-in forms. It is per process: a restart
+    /// only invalidates forms that were open during it.
+    csrf_key: CsrfKey,
+    clock: Clock,
+}
+
+impl AppState {
+    /// Assembles the state from parts that are already open.
+    pub fn new(settings: Settings, store: Store, keys: KeySet) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                client: Client::for_origins(&settings.spa_origins),
+                settings,
+                store,
+                keys,
+                codes: CodeStore::default(),
+                csrf_key: CsrfKey::random(),
+                clock: Clock::system(),
+            }),
+        }
+    }
+
+    /// Opens the database and loads (or on first start generates) the
+    /// signing key, as the binary does.
+    pub async fn open(config: &Config, issuer: Issuer) -> anyhow::Result<AppState> {
+        let store = open_store(&config.database).await?;
+        let data_dir = config.data_dir.clone();
+        // Generating an RSA key takes a noticeable moment; keep it off the
+        // async workers.
+        let keys = tokio::task::spawn_blocking(move || KeySet::load_or_generate(&data_dir))
+            .await
+            .context("the key loading task failed")?
+            .with_context(|| format!("cannot load the signing key from {}", config.data_dir.display()))?;
+        let mut settings = Settings::new(issuer, config.spa_origins.clone());
+        settings.token_ttl = config.token_ttl;
+        Ok(AppState::new(settings, store, keys))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn issuer(&self) -> &Issuer {
+        &self.inner.settings.issuer
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.inner.keys
+    }
+
+    pub fn codes(&self) -> &CodeStore {
+        &self.inner.codes
+    }
+
+    pub(crate) fn csrf_key(&self) -> &CsrfKey {
+        &self.inner.csrf_key
+    }
+
+    /// The clock; tests advance it to expire codes and sessions.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Seconds since the Unix epoch, by [`Self::clock`].
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// Whether cookies must be `Secure` (the provider is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.settings.issuer.is_https()
+    }
+}
+
+/// Opens the shared database, creating its directory if needed.
+pub async fn open_store(path: &Path) -> anyhow::Result<Store> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .with_context(|| format!("cannot create the database directory {}", parent.display()))?;
+    }
+    Store::open(path).await.with_context(|| format!("cannot open the database {}", path.display()))
+}

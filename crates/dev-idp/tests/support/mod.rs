@@ -1,0 +1,283 @@
+//! Test harness: a provider on a temporary database, a tiny cookie jar, and
+//! a helper that runs the whole sign-in flow through `app(state)` with
+//! `tower::ServiceExt::oneshot`.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{Request, Response, StatusCode};
+use dev_idp::config::{Issuer, SpaOrigin};
+use dev_idp::keys::{KeySet, generate_key};
+use dev_idp::{AppState, Settings, app, pkce};
+use permissions::names::{API_AUDIENCE, CLIENT_ID};
+use rsa::RsaPrivateKey;
+use serde_json::Value;
+use store::Store;
+use tower::ServiceExt;
+use url::Url;
+
+pub const ISSUER: &str = "http://127.0.0.1:18081";
+pub const SPA_ORIGIN: &str = "http://127.0.0.1:18080";
+pub const REDIRECT_URI: &str = "http://127.0.0.1:18080/callback";
+pub const POST_LOGOUT_URI: &str = "http://127.0.0.1:18080/";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
+pub const STATE: &str = "state-123";
+pub const NONCE: &str = "nonce-456";
+
+/// One RSA key per test binary: generating keys is the slow part.
+pub fn shared_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| generate_key().expect("key generation"))
+}
+
+/// A provider on a temporary database.
+pub struct Idp {
+    pub state: AppState,
+    pub app: Router,
+    _dir: tempfile::TempDir,
+}
+
+impl Idp {
+    pub async fn new() -> Idp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("app.db")).await.expect("store");
+        let keys = KeySet::single(shared_key()).expect("key set");
+        let settings =
+            Settings::new(Issuer::parse(ISSUER).expect("issuer"), vec![SpaOrigin::parse(SPA_ORIGIN).expect("origin")]);
+        let state = AppState::new(settings, store, keys);
+        Idp { app: app(state.clone()), state, _dir: dir }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.expect("the router is infallible");
+        Reply::read(response).await
+    }
+
+    pub async fn get(&self, uri: &str, browser: &mut Browser) -> Reply {
+        let request = browser.attach(Request::get(uri)).body(Body::empty()).expect("request");
+        let reply = self.send(request).await;
+        browser.remember(&reply);
+        reply
+    }
+
+    pub async fn post_form(&self, uri: &str, pairs: &[(&str, &str)], browser: &mut Browser) -> Reply {
+        let request = browser
+            .attach(Request::post(uri).header(CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .body(Body::from(encode(pairs)))
+            .expect("request");
+        let reply = self.send(request).await;
+        browser.remember(&reply);
+        reply
+    }
+
+    /// A token request (no cookies: the SPA calls it with fetch).
+    pub async fn token(&self, pairs: &[(&str, &str)]) -> Reply {
+        let request = Request::post("/oauth/token")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("origin", SPA_ORIGIN)
+            .body(Body::from(encode(pairs)))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Exchanges `code` with the default verifier and redirect URI.
+    pub async fn exchange(&self, code: &str) -> Reply {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", VERIFIER),
+        ])
+        .await
+    }
+
+    /// GET /authorize, then sign in as `username` on the page; returns the
+    /// redirect of the sign-in POST.
+    pub async fn sign_in(&self, request: &AuthRequest, username: &str, browser: &mut Browser) -> Reply {
+        let page = self.get(&request.url(), browser).await;
+        assert_eq!(page.status, StatusCode::OK, "the sign-in page: {}", page.text);
+        let mut form = hidden_fields(&page.text);
+        form.push(("username".into(), username.into()));
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post_form("/authorize", &pairs, browser).await
+    }
+
+    /// The whole flow for `username`: returns the token response body.
+    pub async fn tokens_for(&self, username: &str, browser: &mut Browser) -> Value {
+        let redirect = self.sign_in(&AuthRequest::default(), username, browser).await;
+        let code = redirect.code();
+        let reply = self.exchange(&code).await;
+        assert_eq!(reply.status, StatusCode::OK, "token exchange: {}", reply.text);
+        reply.json()
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    async fn read(response: Response<Body>) -> Reply {
+        let (parts, body) = response.into_parts();
+        let bytes = to_bytes(body, 1 << 20).await.expect("body");
+        Reply { status: parts.status, headers: parts.headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// The redirect target, asserting this is a redirect.
+    pub fn location(&self) -> Url {
+        assert!(self.status.is_redirection(), "expected a redirect, got {}: {}", self.status, self.text);
+        Url::parse(self.header(LOCATION.as_str()).expect("Location")).expect("absolute Location")
+    }
+
+    /// The query of the redirect target.
+    pub fn redirect_params(&self) -> HashMap<String, String> {
+        self.location().query_pairs().into_owned().collect()
+    }
+
+    /// The `code` of a successful authorization redirect.
+    pub fn code(&self) -> String {
+        let params = self.redirect_params();
+        params.get("code").cloned().unwrap_or_else(|| panic!("no code in the redirect: {params:?}"))
+    }
+
+    /// Asserts an authorization error redirect to the registered redirect
+    /// URI with `error`, the echoed state and the issuer.
+    pub fn assert_authorization_error(&self, error: &str) {
+        let location = self.location();
+        assert_eq!(format!("{}{}", location.origin().ascii_serialization(), location.path()), REDIRECT_URI);
+        let params = self.redirect_params();
+        assert_eq!(params.get("error").map(String::as_str), Some(error), "{params:?}");
+        assert!(params.contains_key("error_description"), "{params:?}");
+        assert_eq!(params.get("state").map(String::as_str), Some(STATE), "{params:?}");
+        assert_eq!(params.get("iss").map(String::as_str), Some(ISSUER), "{params:?}");
+        assert!(!params.contains_key("code"));
+    }
+
+    /// Asserts an RFC 6749 §5.2 token error.
+    pub fn assert_token_error(&self, status: StatusCode, error: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        let body = self.json();
+        assert_eq!(body["error"], error, "{body}");
+        assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+        assert_eq!(self.header("cache-control"), Some("no-store"));
+        assert_eq!(self.header("pragma"), Some("no-cache"));
+    }
+}
+
+/// A cookie jar for one browser.
+#[derive(Default, Debug)]
+pub struct Browser {
+    pub cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn attach(&self, builder: axum::http::request::Builder) -> axum::http::request::Builder {
+        if self.cookies.is_empty() {
+            return builder;
+        }
+        let header: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        builder.header(COOKIE, header.join("; "))
+    }
+
+    fn remember(&mut self, reply: &Reply) {
+        for value in reply.headers.get_all(SET_COOKIE) {
+            let value = value.to_str().expect("ASCII cookie");
+            let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
+            let (name, content) = pair.split_once('=').expect("name=value");
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), content.to_owned());
+            }
+        }
+    }
+}
+
+/// An authorization request, valid by default; tests tweak its parameters.
+#[derive(Clone, Debug)]
+pub struct AuthRequest {
+    pub params: Vec<(String, String)>,
+}
+
+impl Default for AuthRequest {
+    fn default() -> Self {
+        let challenge = pkce::s256_challenge(VERIFIER);
+        let params = [
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", "openid profile email"),
+            ("state", STATE),
+            ("nonce", NONCE),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("audience", API_AUDIENCE),
+        ];
+        AuthRequest { params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+}
+
+impl AuthRequest {
+    /// Sets (or adds) a parameter.
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.params.retain(|(k, _)| k != name);
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Drops a parameter.
+    pub fn without(mut self, name: &str) -> Self {
+        self.params.retain(|(k, _)| k != name);
+        self
+    }
+
+    pub fn url(&self) -> String {
+        let pairs: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        format!("/authorize?{}", encode(&pairs))
+    }
+}
+
+pub fn encode(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The hidden inputs of a page, as name/value pairs.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
+        let name = attribute(chunk, "name").expect("hidden input name");
+        let value = attribute(chunk, "value").expect("hidden input value");
+        fields.push((name, value));
+    }
+    fields
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = start + tag[start..].find('"')?;
+    Some(
+        tag[start..end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
