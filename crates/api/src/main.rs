@@ -1,1 +1,91 @@
-fn main() {}
+//! The `api` binary: parses the flags, opens the store, builds the state and
+//! serves [`api::app`] until Ctrl-C or SIGTERM.
+//!
+//! The issuer's keys are loaded in the background: the API answers (and
+//! `/healthz` reports the database) at once even if the issuer starts a
+//! moment later. Until the keys are loaded, requests with a token get `503`
+//! with a `Retry-After`, and each such request may retry loading (at most
+//! every few seconds). Once loaded, the keys are reloaded every 15 minutes,
+//! and on demand (rate-limited) when a token names an unknown `kid`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use api::auth::{KeyStore, RefreshOptions, Verifier};
+use api::config::Cli;
+use api::{AppState, app};
+use clap::Parser;
+use store::Store;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// How long start-up keeps retrying the issuer before leaving it to requests.
+const STARTUP_DISCOVERY_WINDOW: Duration = Duration::from_secs(60);
+/// How often the issuer's keys are reloaded regardless of traffic.
+const KEY_RELOAD_PERIOD: Duration = Duration::from_secs(15 * 60);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+
+    if let Some(dir) = cli.database.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
+    let store = Store::open(&cli.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", cli.database.display()))?;
+
+    let http = KeyStore::http_client().context("cannot build the HTTP client")?;
+    let keys = KeyStore::discover(cli.issuer.clone(), http, RefreshOptions::default());
+    let verifier = Arc::new(Verifier::new(cli.verifier_config(), keys));
+    let loader = verifier.clone();
+    tokio::spawn(async move { loader.keys().maintain(STARTUP_DISCOVERY_WINDOW, KEY_RELOAD_PERIOD).await });
+
+    let state = AppState::new(store, verifier).with_cors_origins(cli.cors_origins.iter().cloned());
+    let listener = TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
+    tracing::info!(
+        issuer = %cli.issuer,
+        audience = %cli.audience,
+        permissions_claim = %cli.permissions_claim,
+        "API listening on http://{}",
+        listener.local_addr()?
+    );
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    tracing::info!("API stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what process managers send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

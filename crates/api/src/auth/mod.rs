@@ -1,0 +1,22 @@
+//! Authentication and authorisation of API requests with the issuer's
+//! access tokens.
+//!
+//! * [`issuer`]: the configured issuer and its discovery URL;
+//! * [`jwks`]: discovery, the JWKS fetch, and the cached, rate-limited,
+//!   single-flight key store;
+//! * [`validate`]: the token checks, from compact JWT to [`Principal`];
+//! * [`extract`]: the bearer token of a request and the [`Authenticated`]
+//!   extractor, with [`Authenticated::require`] for per-route permissions.
+//!
+//! Permissions are read only through the `permissions` crate.
+
+mod cache;
+pub mod extract;
+pub mod issuer;
+pub mod jwks;
+pub mod validate;
+
+pub use extract::{Authenticated, bearer_token};
+pub use issuer::{Issuer, IssuerError};
+pub use jwks::{ALLOWED_ALGORITHMS, FetchError, JwksError, KeySet, KeyStore, RefreshOptions};
+pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, Rejection, Verifier, VerifierConfig};

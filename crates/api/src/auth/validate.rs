@@ -1,0 +1,304 @@
+//! Access-token validation: from a compact JWT to a [`Principal`].
+//!
+//! The checks, in order: size; header shape; algorithm on the allow-list;
+//! `typ` absent or a JWT type; no `crit` extensions; a key that fits the
+//! algorithm (by `kid`, refetching the key set once if the `kid` is new);
+//! the signature; then `exp` (required) and `nbf` with the leeway, `iss`
+//! exactly, and `aud` (a string or an array) containing the API's audience.
+//! Only then are the permissions read, through [`permissions::Capabilities`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header, get_current_timestamp};
+use permissions::{Capabilities, ClaimPath};
+use serde_json::Value;
+
+use super::cache::TokenCache;
+use super::issuer::Issuer;
+use super::jwks::{ALLOWED_ALGORITHMS, KeyMiss, KeyStore, alg_name};
+
+/// Tokens longer than this are refused before any decoding. Generous: an
+/// Auth0 token carrying the maximum number of permissions fits easily.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// How many validated tokens the verifier remembers by default.
+pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 4096;
+
+/// What the verifier checks tokens against.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Tokens' `iss` must equal this exactly.
+    pub issuer: Issuer,
+    /// Tokens' `aud` must be, or contain, this.
+    pub audience: String,
+    /// Where the permissions are in the claims.
+    pub claim_path: ClaimPath,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// How many validated tokens to remember (`0`: verify every request from scratch).
+    pub token_cache_capacity: usize,
+}
+
+impl VerifierConfig {
+    /// The defaults: Auth0's `permissions` claim and 30 s of leeway.
+    pub fn new(issuer: Issuer, audience: impl Into<String>) -> VerifierConfig {
+        VerifierConfig {
+            issuer,
+            audience: audience.into(),
+            claim_path: ClaimPath::Claim(permissions::names::ACCESS_TOKEN_PERMISSIONS_CLAIM.to_owned()),
+            leeway: Duration::from_secs(30),
+            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+        }
+    }
+}
+
+/// Who a valid token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's `sub`, when it has one.
+    pub subject: Option<String>,
+    /// The permissions read from the configured claim.
+    pub capabilities: Capabilities,
+}
+
+/// Why a token, or the lack of one, was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization` header at all (RFC 6750 §3.1: no error code then).
+    #[error("a bearer token is required")]
+    MissingToken,
+    /// The header or the token failed a check.
+    #[error("{}", .0.description())]
+    InvalidToken(Rejection),
+    /// The issuer's keys could not be loaded yet, so no token can be checked.
+    #[error("the token issuer's signing keys are not available yet")]
+    KeysUnavailable,
+}
+
+/// The specific check a token failed. Descriptions are fixed strings, never
+/// echoes of the input, since they go into a response header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    SeveralAuthorizationHeaders,
+    UnreadableAuthorizationHeader,
+    NotBearer,
+    EmptyToken,
+    TooLarge,
+    NotAJwt,
+    UnsupportedAlgorithm,
+    UnsupportedType,
+    CriticalHeader,
+    UnknownKey,
+    AmbiguousKey,
+    KeyMismatch,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+    MissingClaim,
+    InvalidClaim,
+}
+
+impl Rejection {
+    /// A short human-readable reason, safe to put in `error_description`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Rejection::SeveralAuthorizationHeaders => "the request has more than one Authorization header",
+            Rejection::UnreadableAuthorizationHeader => "the Authorization header is not visible ASCII",
+            Rejection::NotBearer => "the Authorization header must be `Bearer <token>`",
+            Rejection::EmptyToken => "the bearer token is empty or contains invalid characters",
+            Rejection::TooLarge => "the token is too large",
+            Rejection::NotAJwt => "the token is not a well-formed JWT with a supported algorithm",
+            Rejection::UnsupportedAlgorithm => "the token's signature algorithm is not accepted",
+            Rejection::UnsupportedType => "the token's typ is not JWT or at+jwt",
+            Rejection::CriticalHeader => "the token has critical header extensions this API does not understand",
+            Rejection::UnknownKey => "the token was signed with an unknown key",
+            Rejection::AmbiguousKey => "the token has no kid and several keys could have signed it",
+            Rejection::KeyMismatch => "the token's algorithm does not fit the key it names",
+            Rejection::BadSignature => "the token's signature is invalid",
+            Rejection::Expired => "the token has expired",
+            Rejection::NotYetValid => "the token is not valid yet",
+            Rejection::WrongIssuer => "the token was issued by another issuer",
+            Rejection::WrongAudience => "the token is not meant for this API",
+            Rejection::MissingClaim => "the token lacks a required claim (exp, iss and aud are required)",
+            Rejection::InvalidClaim => "a claim of the token has an invalid format",
+        }
+    }
+}
+
+impl From<Rejection> for AuthError {
+    fn from(rejection: Rejection) -> Self {
+        AuthError::InvalidToken(rejection)
+    }
+}
+
+/// Validates access tokens. One per process, shared by all requests.
+pub struct Verifier {
+    config: VerifierConfig,
+    keys: KeyStore,
+    /// One validation per allowed algorithm: `jsonwebtoken` wants every
+    /// algorithm of a `Validation` to share the key's family.
+    validations: Vec<(Algorithm, Validation)>,
+    cache: TokenCache,
+}
+
+impl Verifier {
+    pub fn new(config: VerifierConfig, keys: KeyStore) -> Verifier {
+        let validations = ALLOWED_ALGORITHMS
+            .iter()
+            .map(|&alg| {
+                let mut validation = Validation::new(alg);
+                validation.leeway = config.leeway.as_secs();
+                validation.validate_exp = true;
+                validation.validate_nbf = true;
+                // Without these, `jsonwebtoken` would skip the `iss` and
+                // `aud` checks for tokens that simply omit the claims.
+                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+                validation.set_issuer(&[config.issuer.as_str()]);
+                validation.set_audience(&[config.audience.as_str()]);
+                (alg, validation)
+            })
+            .collect();
+        let cache = TokenCache::new(config.token_cache_capacity);
+        Verifier { config, keys, validations, cache }
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// Checks a compact JWT and returns who it speaks for.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Rejection::TooLarge.into());
+        }
+        let now = get_current_timestamp();
+        if let Some(principal) = self.cache.get(token, now, self.keys.generation()) {
+            return Ok(principal);
+        }
+
+        let header = decode_header(token).map_err(|_| Rejection::NotAJwt)?;
+        let alg = header.alg;
+        let Some((_, validation)) = self.validations.iter().find(|(a, _)| *a == alg) else {
+            return Err(Rejection::UnsupportedAlgorithm.into());
+        };
+        if header.typ.as_deref().is_some_and(|typ| !is_jwt_type(typ)) {
+            return Err(Rejection::UnsupportedType.into());
+        }
+        if header.crit.is_some() {
+            return Err(Rejection::CriticalHeader.into());
+        }
+
+        let kid = header.kid.as_deref();
+        let mut keys = self.keys.current();
+        let key = match keys.select(kid, alg) {
+            Ok(key) => key,
+            Err(miss) if miss.warrants_refresh() => {
+                keys = self.keys.refresh_after(keys.generation()).await;
+                match keys.select(kid, alg) {
+                    Ok(key) => key,
+                    Err(_) if keys.is_empty() && self.keys.is_remote() => return Err(AuthError::KeysUnavailable),
+                    Err(miss) => return Err(miss_rejection(miss).into()),
+                }
+            }
+            Err(miss) => return Err(miss_rejection(miss).into()),
+        };
+
+        let claims = decode::<Value>(token, key.decoding_key(), validation)
+            .map_err(|error| {
+                tracing::debug!(kid = key.kid(), alg = alg_name(alg), "token refused: {error}");
+                jwt_rejection(error.kind())
+            })?
+            .claims;
+
+        // `jsonwebtoken` also accepts an `iss` array containing the issuer;
+        // RFC 7519 §4.1.1 makes it a single string, so nothing else passes.
+        if claims.get("iss").and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
+            return Err(Rejection::WrongIssuer.into());
+        }
+        let subject = match claims.get("sub") {
+            None => None,
+            Some(Value::String(sub)) => Some(sub.clone()),
+            Some(_) => return Err(Rejection::InvalidClaim.into()),
+        };
+        let parsed = Capabilities::from_claims(&claims, &self.config.claim_path);
+        for warning in &parsed.warnings {
+            tracing::debug!(subject = subject.as_deref(), "permissions claim: {warning}");
+        }
+        let principal = Arc::new(Principal { subject, capabilities: parsed.capabilities });
+
+        if let Some(exp) = claims.get("exp").and_then(numeric_date) {
+            let valid_until = exp.saturating_add(self.config.leeway.as_secs());
+            self.cache.insert(token, principal.clone(), valid_until, now, keys.generation());
+        }
+        Ok(principal)
+    }
+}
+
+/// `typ` values that mark a JWT access token (RFC 7519 §5.1, RFC 9068 §2.1).
+/// Media types compare case-insensitively.
+fn is_jwt_type(typ: &str) -> bool {
+    ["JWT", "at+jwt", "application/at+jwt"].iter().any(|ok| typ.eq_ignore_ascii_case(ok))
+}
+
+/// A NumericDate read the way `jsonwebtoken` reads it, so the cache expires
+/// a token exactly when validation would start refusing it.
+fn numeric_date(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| value.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.round() as u64))
+}
+
+fn miss_rejection(miss: KeyMiss) -> Rejection {
+    match miss {
+        KeyMiss::UnknownKid | KeyMiss::NoFittingKey => Rejection::UnknownKey,
+        KeyMiss::Ambiguous => Rejection::AmbiguousKey,
+        KeyMiss::AlgorithmMismatch => Rejection::KeyMismatch,
+    }
+}
+
+fn jwt_rejection(kind: &ErrorKind) -> Rejection {
+    match kind {
+        ErrorKind::ExpiredSignature => Rejection::Expired,
+        ErrorKind::ImmatureSignature => Rejection::NotYetValid,
+        ErrorKind::InvalidIssuer => Rejection::WrongIssuer,
+        ErrorKind::InvalidAudience => Rejection::WrongAudience,
+        ErrorKind::MissingRequiredClaim(_) => Rejection::MissingClaim,
+        ErrorKind::InvalidClaimFormat(_) | ErrorKind::InvalidSubject => Rejection::InvalidClaim,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidKeyFormat | ErrorKind::MissingAlgorithm => {
+            Rejection::KeyMismatch
+        }
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => Rejection::NotAJwt,
+        // Signature failures, and keys the crypto backend refuses (which
+        // make every signature under them unverifiable).
+        _ => Rejection::BadSignature,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_types() {
+        for ok in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"] {
+            assert!(is_jwt_type(ok), "{ok}");
+        }
+        for bad in ["", "JOSE", "dpop+jwt", "logout+jwt", "application/jwt ", "secevent+jwt"] {
+            assert!(!is_jwt_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numeric_dates() {
+        assert_eq!(numeric_date(&serde_json::json!(10)), Some(10));
+        assert_eq!(numeric_date(&serde_json::json!(10.6)), Some(11));
+        assert_eq!(numeric_date(&serde_json::json!(-1)), None);
+        assert_eq!(numeric_date(&serde_json::json!("10")), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! The API's one error type, and how each error becomes an HTTP response.
+//!
+//! Every error response has a JSON body `{"error": ..., "error_description": ...}`.
+//! Authentication failures also carry the `WWW-Authenticate` challenge of
+//! RFC 6750 §3: no error code when the token is simply missing,
+//! `invalid_token` when it is unusable, `insufficient_scope` (with the
+//! missing permission as `scope`) when it lacks a permission. Internal
+//! details (database messages) are logged, never sent.
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use permissions::Permission;
+use serde::Serialize;
+use store::StoreError;
+
+use crate::auth::AuthError;
+
+/// The challenge for a request without credentials (RFC 6750 §3.1).
+const BEARER_CHALLENGE: &str = r#"Bearer realm="api""#;
+/// Seconds a client should wait when the issuer's keys are not loaded yet.
+const KEYS_RETRY_AFTER_SECONDS: &str = "5";
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing, malformed or invalid token, or keys not loaded yet.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A valid token without the permission the route needs.
+    #[error("the token lacks the `{0}` permission")]
+    InsufficientScope(Permission),
+    /// A query parameter out of range or not a number.
+    #[error("{0}")]
+    BadRequest(&'static str),
+    #[error("no such resource")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// The database failed; logged in full, reported as unavailable.
+    #[error("database error: {0}")]
+    Store(#[from] StoreError),
+    /// A bug (a handler panicked); logged where it happened.
+    #[error("internal error")]
+    Internal,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    error_description: &'a str,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code of the body (RFC 6750 codes where they apply).
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Auth(AuthError::MissingToken) => "unauthorized",
+            ApiError::Auth(AuthError::InvalidToken(_)) => "invalid_token",
+            ApiError::Auth(AuthError::KeysUnavailable) => "temporarily_unavailable",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
+            ApiError::BadRequest(_) => "invalid_request",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Store(_) => "service_unavailable",
+            ApiError::Internal => "internal_error",
+        }
+    }
+
+    fn description(&self) -> Cow<'static, str> {
+        match self {
+            ApiError::Auth(AuthError::InvalidToken(rejection)) => Cow::Borrowed(rejection.description()),
+            ApiError::Store(_) => Cow::Borrowed("the database is unavailable; try again later"),
+            ApiError::BadRequest(reason) => Cow::Borrowed(reason),
+            ApiError::Auth(_)
+            | ApiError::NotFound
+            | ApiError::MethodNotAllowed
+            | ApiError::PayloadTooLarge
+            | ApiError::Internal => Cow::Owned(self.to_string()),
+            ApiError::InsufficientScope(_) => Cow::Owned(self.to_string()),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge, for the errors that have one.
+    fn challenge(&self) -> Option<HeaderValue> {
+        match self {
+            ApiError::Auth(AuthError::MissingToken) => Some(HeaderValue::from_static(BEARER_CHALLENGE)),
+            ApiError::Auth(AuthError::InvalidToken(rejection)) => HeaderValue::try_from(format!(
+                r#"{BEARER_CHALLENGE}, error="invalid_token", error_description="{}""#,
+                rejection.description()
+            ))
+            .ok(),
+            ApiError::InsufficientScope(permission) => {
+                let scope = permission.as_str();
+                // RFC 6750 §3's scope-token excludes spaces, quotes and
+                // backslashes; a name outside it is left out rather than
+                // allowed to break the header's syntax.
+                let valid_scope =
+                    !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+                let value = if valid_scope {
+                    format!(r#"{BEARER_CHALLENGE}, error="insufficient_scope", scope="{scope}""#)
+                } else {
+                    format!(r#"{BEARER_CHALLENGE}, error="insufficient_scope""#)
+                };
+                HeaderValue::try_from(value).ok()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Store(error) => tracing::error!("database request failed: {error}"),
+            ApiError::Auth(AuthError::InvalidToken(rejection)) => {
+                tracing::debug!("token refused: {}", rejection.description())
+            }
+            _ => {}
+        }
+        let description = self.description();
+        let body = ErrorBody { error: self.code(), error_description: &description };
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(challenge) = self.challenge() {
+            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+        }
+        if matches!(self, ApiError::Auth(AuthError::KeysUnavailable)) {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(KEYS_RETRY_AFTER_SECONDS));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Rejection;
+
+    const ALL_REJECTIONS: [Rejection; 19] = [
+        Rejection::SeveralAuthorizationHeaders,
+        Rejection::UnreadableAuthorizationHeader,
+        Rejection::NotBearer,
+        Rejection::EmptyToken,
+        Rejection::TooLarge,
+        Rejection::NotAJwt,
+        Rejection::UnsupportedAlgorithm,
+        Rejection::UnsupportedType,
+        Rejection::CriticalHeader,
+        Rejection::UnknownKey,
+        Rejection::AmbiguousKey,
+        Rejection::KeyMismatch,
+        Rejection::BadSignature,
+        Rejection::Expired,
+        Rejection::NotYetValid,
+        Rejection::WrongIssuer,
+        Rejection::WrongAudience,
+        Rejection::MissingClaim,
+        Rejection::InvalidClaim,
+    ];
+
+    #[test]
+    fn every_rejection_makes_a_well_formed_challenge() {
+        for rejection in ALL_REJECTIONS {
+            let description = rejection.description();
+            assert!(!description.contains(['"', '\\']), "{description}");
+            let error = ApiError::Auth(AuthError::InvalidToken(rejection));
+            let challenge = error.challenge().expect("a valid header value");
+            assert!(challenge.to_str().unwrap().contains(r#"error="invalid_token""#));
+        }
+    }
+
+    #[test]
+    fn odd_permission_names_do_not_break_the_challenge() {
+        let error = ApiError::InsufficientScope(Permission::Other("a\"b".into()));
+        assert_eq!(error.challenge().unwrap(), r#"Bearer realm="api", error="insufficient_scope""#);
+        let error = ApiError::InsufficientScope(Permission::ReadUserList);
+        assert_eq!(
+            error.challenge().unwrap(),
+            r#"Bearer realm="api", error="insufficient_scope", scope="read:user-list""#
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! The permission-guarded JSON API.
+//!
+//! [`app`] builds the whole HTTP service from an [`AppState`]; `main.rs`
+//! only parses flags, opens the store, builds the state and serves it, so
+//! tests drive exactly what production runs.
+//!
+//! * [`config`]: flags and `API_*` environment variables;
+//! * [`auth`]: bearer-token validation against the issuer's keys, and the
+//!   [`auth::Authenticated`] extractor;
+//! * [`routes`]: the handlers;
+//! * [`pagination`]: `?page=`/`?per_page=`, `X-Total-Count` and `Link`;
+//! * [`error`]: the one error type and its JSON responses.
+//!
+//! The service keeps no per-user state between requests: every request
+//! carries its token, and the only thing shared is read-mostly (the key set
+//! and a cache of tokens already validated).
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod pagination;
+pub mod routes;
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
+use axum::http::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, LINK, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::map_request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Verifier;
+use crate::error::ApiError;
+use crate::pagination::X_TOTAL_COUNT;
+
+/// No route reads a body; anything larger than this is refused outright.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What every request can reach: the database and the token verifier.
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    verifier: Arc<Verifier>,
+    cors_origins: Arc<[HeaderValue]>,
+}
+
+impl AppState {
+    pub fn new(store: Store, verifier: Arc<Verifier>) -> AppState {
+        AppState { store, verifier, cors_origins: Arc::new([]) }
+    }
+
+    /// Allows these origins to call the API cross-origin (none by default).
+    pub fn with_cors_origins(mut self, origins: impl IntoIterator<Item = HeaderValue>) -> AppState {
+        self.cors_origins = origins.into_iter().collect();
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn verifier(&self) -> &Arc<Verifier> {
+        &self.verifier
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Verifier> {
+    fn from_ref(state: &AppState) -> Arc<Verifier> {
+        state.verifier.clone()
+    }
+}
+
+/// The whole HTTP service.
+pub fn app(state: AppState) -> Router {
+    let cors = cors_layer(&state.cors_origins);
+    let router = Router::new()
+        .route(routes::PROJECTS_PATH, get(routes::list_projects))
+        .route(routes::USERS_PATH, get(routes::list_users))
+        .route(routes::HEALTH_PATH, get(routes::healthz))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(map_request(refuse_large_bodies))
+        // Responses depend on the caller's token: no shared cache may keep them.
+        .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http());
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for the configured origins, exposing the pagination headers so
+/// that cross-origin scripts can read them.
+fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::HEAD])
+            .allow_headers([AUTHORIZATION, ACCEPT])
+            .expose_headers([LINK, X_TOTAL_COUNT.clone()])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Refuses a declared body over [`MAX_BODY_BYTES`] before any handler runs.
+async fn refuse_large_bodies(request: Request) -> Result<Request, ApiError> {
+    // hyper has already refused a malformed Content-Length, so an unreadable
+    // one here cannot happen; it is let through to the body limit regardless.
+    let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > MAX_BODY_BYTES as u64 => Err(ApiError::PayloadTooLarge),
+        _ => Ok(request),
+    }
+}
+
+/// A handler panic is a bug; it is logged and answered like any other error.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!("a request handler panicked: {message}");
+    ApiError::Internal.into_response()
+}

@@ -1,0 +1,244 @@
+//! The real discovery and JWKS fetch path, against a tiny issuer served on
+//! 127.0.0.1:0: Auth0-style trailing-slash issuer, key rotation with refetch
+//! on an unknown `kid`, the rate limit, single-flight, and an issuer that is
+//! not up yet.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use api::auth::{FetchError, Issuer, KeyStore, RefreshOptions, Verifier, VerifierConfig};
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const PROJECTS: &str = "/api/v1/projects";
+
+/// A minimal issuer: a discovery document and a JWKS the test can change.
+struct FakeIssuer {
+    issuer: String,
+    jwks_uri: String,
+    /// What the discovery document claims as `issuer` (normally `issuer`).
+    advertised_issuer: Mutex<String>,
+    jwks: Mutex<Value>,
+    up: AtomicBool,
+    discovery_hits: AtomicUsize,
+    jwks_hits: AtomicUsize,
+    /// Requests for any other path: a doubled slash would land here.
+    stray_paths: Mutex<Vec<String>>,
+}
+
+impl FakeIssuer {
+    fn set_keys(&self, keys: &[&TestKey]) {
+        *self.jwks.lock().unwrap() = json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()});
+    }
+
+    fn jwks_hits(&self) -> usize {
+        self.jwks_hits.load(Ordering::SeqCst)
+    }
+}
+
+async fn discovery(State(fake): State<Arc<FakeIssuer>>) -> Response {
+    fake.discovery_hits.fetch_add(1, Ordering::SeqCst);
+    if !fake.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let issuer = fake.advertised_issuer.lock().unwrap().clone();
+    Json(json!({"issuer": issuer, "jwks_uri": fake.jwks_uri, "response_types_supported": ["code"]})).into_response()
+}
+
+async fn jwks(State(fake): State<Arc<FakeIssuer>>) -> Response {
+    fake.jwks_hits.fetch_add(1, Ordering::SeqCst);
+    // A little latency, so that concurrent refreshes really overlap.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Json(fake.jwks.lock().unwrap().clone()).into_response()
+}
+
+async fn stray(State(fake): State<Arc<FakeIssuer>>, uri: Uri) -> StatusCode {
+    fake.stray_paths.lock().unwrap().push(uri.to_string());
+    StatusCode::NOT_FOUND
+}
+
+/// Serves a fake issuer whose identifier ends with a slash, as Auth0's does.
+async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let issuer = format!("http://{addr}/");
+    let fake = Arc::new(FakeIssuer {
+        advertised_issuer: Mutex::new(issuer.clone()),
+        jwks_uri: format!("http://{addr}/.well-known/jwks.json"),
+        issuer,
+        jwks: Mutex::new(Value::Null),
+        up: AtomicBool::new(true),
+        discovery_hits: AtomicUsize::new(0),
+        jwks_hits: AtomicUsize::new(0),
+        stray_paths: Mutex::new(Vec::new()),
+    });
+    fake.set_keys(keys);
+    let router = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/jwks.json", get(jwks))
+        .fallback(stray)
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    fake
+}
+
+fn remote_verifier(fake: &FakeIssuer, options: RefreshOptions) -> Verifier {
+    let issuer = Issuer::parse(&fake.issuer).unwrap();
+    let keys = KeyStore::discover(issuer.clone(), KeyStore::http_client().unwrap(), options);
+    Verifier::new(VerifierConfig::new(issuer, AUDIENCE), keys)
+}
+
+fn claims_for(fake: &FakeIssuer) -> Value {
+    let mut claims = all_claims();
+    claims["iss"] = json!(fake.issuer);
+    claims
+}
+
+const SLOW_REFRESH: RefreshOptions = RefreshOptions {
+    min_interval: Duration::from_secs(600),
+    retry_interval_while_unavailable: Duration::from_secs(600),
+};
+
+#[tokio::test]
+async fn trailing_slash_issuer_discovery_and_key_rotation() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    let verifier = remote_verifier(&fake, SLOW_REFRESH);
+    assert_eq!(verifier.keys().load().await.unwrap(), 1);
+    let app = app_with_verifier(verifier).await;
+
+    let before_rotation = sign_with(rsa_1(), Algorithm::RS256, &claims_for(&fake));
+    app.get(PROJECTS, Some(&before_rotation)).await.assert_ok_array();
+    assert_eq!(fake.jwks_hits(), 1);
+
+    // The issuer rotates: the new key is published, the old one withdrawn.
+    fake.set_keys(&[rsa_2()]);
+    let after_rotation = sign_with(rsa_2(), Algorithm::RS256, &claims_for(&fake));
+    app.get(PROJECTS, Some(&after_rotation)).await.assert_ok_array();
+    assert_eq!(fake.jwks_hits(), 2, "one refetch for the new kid");
+    app.get(PROJECTS, Some(&after_rotation)).await.assert_ok_array();
+    assert_eq!(fake.jwks_hits(), 2, "the new key is cached");
+
+    // The withdrawn key no longer verifies anything, even a token that was
+    // accepted (and cached) before the rotation.
+    app.get(PROJECTS, Some(&before_rotation)).await.assert_invalid_token("unknown key");
+
+    // Another unknown kid within the rate-limit interval: no fetch.
+    let unknown =
+        jsonwebtoken::encode(&header(Algorithm::RS256, Some("rsa-3")), &claims_for(&fake), &rsa_2().encoding).unwrap();
+    app.get(PROJECTS, Some(&unknown)).await.assert_invalid_token("unknown key");
+    assert_eq!(fake.jwks_hits(), 2, "rate-limited");
+
+    assert_eq!(fake.discovery_hits.load(Ordering::SeqCst), 1, "discovery is done once");
+    assert!(fake.stray_paths.lock().unwrap().is_empty(), "{:?}", fake.stray_paths.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_unknown_kids_cause_one_fetch() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    // No rate limit: what keeps the 16 requests to one fetch here is the
+    // single flight alone (waiters find the set already replaced).
+    let no_rate_limit =
+        RefreshOptions { min_interval: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
+    let verifier = remote_verifier(&fake, no_rate_limit);
+    verifier.keys().load().await.unwrap();
+    let app = Arc::new(app_with_verifier(verifier).await);
+    fake.set_keys(&[rsa_1(), rsa_2()]);
+
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let app = app.clone();
+            let mut claims = claims_for(&fake);
+            claims["jti"] = json!(i);
+            let token = sign_with(rsa_2(), Algorithm::RS256, &claims);
+            tokio::spawn(async move { app.get(PROJECTS, Some(&token)).await.status })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(fake.jwks_hits(), 2, "the initial load and exactly one refetch");
+}
+
+#[tokio::test]
+async fn an_issuer_not_up_yet_gives_503_then_works() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    fake.up.store(false, Ordering::SeqCst);
+    let options = RefreshOptions {
+        min_interval: Duration::from_secs(600),
+        retry_interval_while_unavailable: Duration::from_millis(100),
+    };
+    let verifier = remote_verifier(&fake, options);
+    assert!(matches!(verifier.keys().load().await, Err(FetchError::Status { .. })));
+    let app = app_with_verifier(verifier).await;
+    let token = sign_with(rsa_1(), Algorithm::RS256, &claims_for(&fake));
+
+    let response = app.get(PROJECTS, Some(&token)).await;
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.body["error"], "temporarily_unavailable");
+    assert_eq!(response.header("retry-after"), Some("5"));
+    // Requests without a token are still told to authenticate, and the
+    // health check does not depend on the issuer.
+    assert_eq!(app.get(PROJECTS, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+
+    fake.up.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.get(PROJECTS, Some(&token)).await.assert_ok_array();
+}
+
+#[tokio::test]
+async fn start_up_retries_until_the_issuer_answers() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    fake.up.store(false, Ordering::SeqCst);
+    let verifier = remote_verifier(&fake, RefreshOptions::default());
+    let waker = fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        waker.up.store(true, Ordering::SeqCst);
+    });
+    assert!(verifier.keys().load_with_retries(Duration::from_secs(20)).await);
+    assert!(fake.discovery_hits.load(Ordering::SeqCst) >= 2, "it retried");
+    assert_eq!(verifier.keys().current().len(), 1);
+}
+
+#[tokio::test]
+async fn a_discovery_document_for_another_issuer_is_refused() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    // The same issuer without its trailing slash is a different issuer.
+    let without_slash = fake.issuer.trim_end_matches('/').to_owned();
+    *fake.advertised_issuer.lock().unwrap() = without_slash;
+    let verifier = remote_verifier(&fake, SLOW_REFRESH);
+    assert!(matches!(verifier.keys().load().await, Err(FetchError::IssuerMismatch { .. })));
+    assert_eq!(fake.jwks_hits(), 0, "no keys are fetched from an unverified document");
+    let app = app_with_verifier(verifier).await;
+    let token = sign_with(rsa_1(), Algorithm::RS256, &claims_for(&fake));
+    assert_eq!(app.get(PROJECTS, Some(&token)).await.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn a_broken_key_set_keeps_the_previous_one() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    let options = RefreshOptions { min_interval: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
+    let verifier = remote_verifier(&fake, options);
+    verifier.keys().load().await.unwrap();
+    let app = app_with_verifier(verifier).await;
+    *fake.jwks.lock().unwrap() = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]});
+
+    // An unknown kid makes the API refetch, which fails; the old key still works.
+    let unknown =
+        jsonwebtoken::encode(&header(Algorithm::RS256, Some("nope")), &claims_for(&fake), &rsa_1().encoding).unwrap();
+    app.get(PROJECTS, Some(&unknown)).await.assert_invalid_token("unknown key");
+    assert_eq!(fake.jwks_hits(), 2);
+    let mut claims = claims_for(&fake);
+    claims["jti"] = json!("fresh");
+    app.get(PROJECTS, Some(&sign_with(rsa_1(), Algorithm::RS256, &claims))).await.assert_ok_array();
+}
