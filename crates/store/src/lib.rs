@@ -97,6 +97,13 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// `group_concat` promises no order, so the roles are sorted here.
+fn sorted_words(joined: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = joined.unwrap_or("").split_whitespace().map(str::to_owned).collect();
+    words.sort();
+    words
+}
+
 impl Store {
     /// Opens (creating if missing) the database file at `path`, and migrates
     /// and seeds it. Safe to call from several processes at once: the
@@ -129,25 +136,30 @@ impl Store {
         Ok(Page { items, total: total as u64 })
     }
 
-    /// One page of users with their roles, by username.
+    /// One page of users with their roles, by username. One query: the
+    /// roles come aggregated, not one query per user.
     pub async fn list_users(&self, page: PageRequest) -> Result<Page<UserWithRoles>> {
-        let users =
-            sqlx::query_as::<_, User>("SELECT id, username, name, email FROM users ORDER BY username LIMIT ? OFFSET ?")
-                .bind(i64::from(page.per_page))
-                .bind(page.offset())
-                .fetch_all(&self.pool)
-                .await?;
-        let mut items = Vec::with_capacity(users.len());
-        for user in users {
-            let roles = self.user_roles(user.id).await?;
-            items.push(UserWithRoles {
-                id: user.id,
-                username: user.username,
-                name: user.name,
-                email: user.email,
-                roles,
-            });
-        }
+        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.name, u.email,
+                    (SELECT group_concat(role, ' ') FROM user_roles WHERE user_id = u.id)
+             FROM users u ORDER BY u.username LIMIT ? OFFSET ?",
+        )
+        .bind(i64::from(page.per_page))
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(|(id, username, name, email, roles)| UserWithRoles {
+                id,
+                username,
+                name,
+                email,
+                // Role names are single words (the seed and any future write path
+                // keep them so), so a space separates them unambiguously.
+                roles: sorted_words(roles.as_deref()),
+            })
+            .collect();
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
         Ok(Page { items, total: total as u64 })
     }
@@ -279,6 +291,10 @@ mod tests {
         assert!(users.total >= 15);
         let jhon = users.items.iter().find(|u| u.username == "jhon").unwrap();
         assert_eq!(jhon.roles, ["admin"]);
+        let emeka = users.items.iter().find(|u| u.username == "emeka").unwrap();
+        assert_eq!(emeka.roles, ["project-manager", "viewer"]);
+        let nobody = users.items.iter().find(|u| u.username == "nobody").unwrap();
+        assert!(nobody.roles.is_empty());
     }
 
     #[tokio::test]
