@@ -1,1 +1,36 @@
+//! End-to-end test harness for the permission SPA.
+//!
+//! A [`Harness`] reproduces, per test and on free ports, the deployment the SPA expects: the development
+//! OpenID Provider (`dev-idp`) and the `api` with their own temporary SQLite database, and one origin that
+//! serves the built SPA, answers `/config.json` with a configuration the test chooses and proxies `/api/*` to
+//! the api. A [`Browser`] is a fresh headless Chromium session (behind its own chromedriver) pointed at that
+//! origin, with helpers that address the SPA through its `data-testid` hooks.
+//!
+//! Every process the harness starts is killed, with its whole process group, when its owner is dropped —
+//! also when a test panics — and the kernel kills it if the test binary itself dies (see [`process`]).
+//!
+//! The harness is configured through environment variables (see [`Settings`]); `cargo xtask test e2e` sets
+//! them, builds the SPA and the binaries first, and runs the tests one at a time.
 
+pub mod browser;
+pub mod harness;
+pub mod ports;
+pub mod process;
+pub mod settings;
+pub mod spa_server;
+
+mod backend;
+
+pub use browser::Browser;
+pub use harness::{Harness, HarnessBuilder};
+pub use settings::Settings;
+pub use spa_server::SpaConfig;
+
+/// The API audience the dev provider issues access tokens for and the api accepts.
+pub const AUDIENCE: &str = "https://api.permission-spa.example";
+
+/// The SPA's public client id at the dev provider.
+pub const CLIENT_ID: &str = "permission-spa";
+
+/// The ID-token claim that carries the user's permissions.
+pub const PERMISSIONS_CLAIM: &str = "https://permission-spa.example/permissions";

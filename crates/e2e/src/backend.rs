@@ -1,0 +1,107 @@
+//! Starting the real servers: the development OpenID Provider and the api, each as a child process with the
+//! flags from the e2e contract, sharing one SQLite database in the test's temporary directory.
+
+use crate::AUDIENCE;
+use crate::process::ChildGuard;
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How long a server may take to answer `/healthz`: dev-idp generates its signing key on first start.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The two running servers; dropping it stops both.
+pub(crate) struct Backend {
+    // Dropped in declaration order: the api goes first since it depends on the provider.
+    pub(crate) api: ChildGuard,
+    pub(crate) idp: ChildGuard,
+}
+
+/// Where and how the servers run.
+pub(crate) struct BackendSpec<'a> {
+    pub(crate) bin_dir: &'a Path,
+    pub(crate) work_dir: &'a Path,
+    pub(crate) log_dir: &'a Path,
+    pub(crate) idp_port: u16,
+    pub(crate) api_port: u16,
+    pub(crate) spa_origin: &'a str,
+}
+
+/// Starts dev-idp, waits for it, then starts the api and waits for it.
+///
+/// The provider comes first: it creates and seeds the shared database, and the api may look up the provider's
+/// metadata as it starts.
+pub(crate) async fn start(spec: &BackendSpec<'_>) -> Result<Backend> {
+    let dev_idp = binary(spec.bin_dir, "dev-idp")?;
+    let api = binary(spec.bin_dir, "api")?;
+    let database = spec.work_dir.join("app.db");
+    let issuer = format!("http://127.0.0.1:{}", spec.idp_port);
+
+    let mut command = Command::new(&dev_idp);
+    command
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", spec.idp_port))
+        .arg("--database")
+        .arg(&database)
+        .arg("--data-dir")
+        .arg(spec.work_dir.join("idp"))
+        .arg("--spa-origin")
+        .arg(spec.spa_origin);
+    let mut idp = ChildGuard::spawn("dev-idp", command, &spec.log_dir.join("dev-idp.log"))?;
+    wait_healthy(&mut idp, &format!("{issuer}/healthz")).await?;
+
+    let mut command = Command::new(&api);
+    command
+        .arg("--issuer")
+        .arg(&issuer)
+        .arg("--audience")
+        .arg(AUDIENCE)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", spec.api_port))
+        .arg("--database")
+        .arg(&database);
+    let mut api = ChildGuard::spawn("api", command, &spec.log_dir.join("api.log"))?;
+    wait_healthy(&mut api, &format!("http://127.0.0.1:{}/healthz", spec.api_port)).await?;
+
+    Ok(Backend { api, idp })
+}
+
+/// The path of a server binary, or an error that says how to build it.
+fn binary(bin_dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+    let path = bin_dir.join(name);
+    if !path.is_file() {
+        bail!(
+            "{} not found: build it with `cargo build -p api -p dev-idp`, or point {} at the directory holding it",
+            path.display(),
+            crate::settings::ENV_BIN_DIR
+        );
+    }
+    Ok(path)
+}
+
+/// Polls `url` until it answers 2xx, failing early (with the log) if the process exits.
+pub(crate) async fn wait_healthy(child: &mut ChildGuard, url: &str) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .context("building the health-check HTTP client")?;
+    let started = Instant::now();
+    loop {
+        child.ensure_running()?;
+        let last = match client.get(url).send().await {
+            Ok(response) if response.status().is_success() => return Ok(()),
+            Ok(response) => format!("HTTP {}", response.status()),
+            Err(err) => err.to_string(),
+        };
+        if started.elapsed() > STARTUP_TIMEOUT {
+            bail!(
+                "{} did not answer {url} within {}s (last: {last})\n{}",
+                child.name(),
+                STARTUP_TIMEOUT.as_secs(),
+                child.log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,365 @@
+//! A headless Chromium session on the SPA's origin, driven through the SPA's `data-testid` hooks.
+//!
+//! Each [`Browser`] runs its own chromedriver on a free port and its own Chromium profile in a temporary
+//! directory, so sessions share nothing (cookies, storage, the provider's login session). Helpers wait for the
+//! page instead of sleeping: the SPA renders asynchronously and sign-in goes through redirects. When a wait
+//! fails, the error names the hook and carries the page's URL, a piece of its markup and a screenshot path.
+
+use crate::ports::free_port;
+use crate::process::ChildGuard;
+use crate::settings::{ENV_CHROMEDRIVER, ENV_CHROMIUM, Settings};
+use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// Chromium's flags: headless without sandbox (containers run us as root), and nothing that phones home or
+/// slows start-up.
+pub const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    // Container /dev/shm is often tiny; Chromium then crashes tabs unless it uses /tmp instead.
+    "--disable-dev-shm-usage",
+];
+
+/// The window size every session gets, so layouts (and screenshots) are comparable between runs.
+pub const WINDOW_SIZE: (u32, u32) = (1280, 900);
+
+/// How often the wait helpers look at the page again.
+const POLL: Duration = Duration::from_millis(100);
+/// How long [`Browser::assert_absent`] watches the page for a late arrival.
+const ABSENCE_WINDOW: Duration = Duration::from_millis(600);
+/// How much of the page's markup a failure message quotes.
+const SNIPPET_CHARS: usize = 2500;
+
+/// One browser session; dropping it ends chromedriver and Chromium. Prefer [`Browser::close`] at the end of a
+/// test, which ends the session politely first.
+pub struct Browser {
+    client: Option<Client>,
+    origin: String,
+    timeout: Duration,
+    artifacts: PathBuf,
+    screenshots: AtomicUsize,
+    // Dropped after the client: killing chromedriver's process group takes Chromium with it, after which the
+    // profile directory can be removed.
+    driver: ChildGuard,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a new Chromium session with a fresh profile, aimed at `origin`.
+    pub async fn open(settings: &Settings, origin: &str, artifacts: &Path) -> Result<Browser> {
+        for (path, var) in [(&settings.chromedriver, ENV_CHROMEDRIVER), (&settings.chromium, ENV_CHROMIUM)] {
+            if !path.is_file() {
+                bail!("{} not found: run `cargo xtask install`, or point {var} at the binary", path.display());
+            }
+        }
+        let profile = tempfile::Builder::new()
+            .prefix("e2e-chromium-")
+            .tempdir()
+            .context("creating a Chromium profile directory")?;
+        let port = free_port()?;
+        let mut command = Command::new(&settings.chromedriver);
+        command.arg(format!("--port={port}")).arg("--allowed-ips=127.0.0.1");
+        let mut driver = ChildGuard::spawn("chromedriver", command, &artifacts.join("chromedriver.log"))?;
+        let driver_url = format!("http://127.0.0.1:{port}");
+        wait_for_driver(&mut driver, &driver_url).await?;
+
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.push(format!("--window-size={},{}", WINDOW_SIZE.0, WINDOW_SIZE.1));
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": settings.chromium, "args": args },
+        });
+        let Value::Object(capabilities) = capabilities else { unreachable!("json! of an object literal") };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver_url)
+            .await
+            .map_err(|err| anyhow!("starting a Chromium session through chromedriver: {err}\n{}", driver.log_tail()))?;
+        client.set_window_size(WINDOW_SIZE.0, WINDOW_SIZE.1).await.context("setting the window size")?;
+
+        Ok(Browser {
+            client: Some(client),
+            origin: origin.trim_end_matches('/').to_string(),
+            timeout: settings.timeout,
+            artifacts: artifacts.to_path_buf(),
+            screenshots: AtomicUsize::new(0),
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// The underlying WebDriver client, for anything the helpers do not cover.
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("the client is only taken by close(), which consumes the Browser")
+    }
+
+    /// Changes how long the wait helpers wait before failing (default: the settings' timeout).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The SPA origin this browser is aimed at.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Ends the session (Chromium quits) and stops chromedriver.
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(client) = self.client.take() {
+            client.close().await.context("closing the browser session")?;
+        }
+        self.driver.kill();
+        Ok(())
+    }
+
+    /// Navigates to `path` on the SPA origin (e.g. `/users`), or to an absolute URL.
+    pub async fn goto(&self, path: &str) -> Result<()> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.origin)
+        };
+        self.client().goto(&url).await.with_context(|| format!("navigating to {url}"))
+    }
+
+    /// The current page's URL.
+    pub async fn url(&self) -> Result<url::Url> {
+        self.client().current_url().await.context("reading the current URL")
+    }
+
+    /// The current page's path, e.g. `/users`.
+    pub async fn path(&self) -> Result<String> {
+        Ok(self.url().await?.path().to_string())
+    }
+
+    /// Waits until a visible element with `data-testid="<testid>"` exists, and returns it.
+    pub async fn wait_for(&self, testid: &str) -> Result<Element> {
+        self.wait_for_css(&testid_selector(testid), &format!("hook `{testid}`")).await
+    }
+
+    /// Waits until a visible element matching the CSS `selector` exists; `what` names it in the error.
+    pub async fn wait_for_css(&self, selector: &str, what: &str) -> Result<Element> {
+        let deadline = Instant::now() + self.timeout;
+        let mut last_error = None;
+        loop {
+            match self.first_visible(selector).await {
+                Ok(Some(element)) => return Ok(element),
+                Ok(None) => {}
+                // Commands can fail while a navigation replaces the document; the next poll sees the new page.
+                Err(err) => last_error = Some(err),
+            }
+            if Instant::now() >= deadline {
+                let mut message =
+                    format!("timed out after {}s waiting for {what} ({selector})", self.timeout.as_secs());
+                if let Some(err) = last_error {
+                    message.push_str(&format!("; last WebDriver error: {err}"));
+                }
+                return Err(self.failure(&message, what).await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until the current path is `path` (the SPA redirects and replaces history as it signs in).
+    pub async fn wait_for_path(&self, path: &str) -> Result<()> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Ok(url) = self.client().current_url().await
+                && url.path() == path
+                && url.as_str().starts_with(&self.origin)
+            {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let message =
+                    format!("timed out after {}s waiting for the path to become {path}", self.timeout.as_secs());
+                return Err(self.failure(&message, "path").await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// How many elements with `data-testid="<testid>"` the page has now (visible or not).
+    pub async fn count(&self, testid: &str) -> Result<usize> {
+        self.count_css(&testid_selector(testid)).await
+    }
+
+    /// How many elements match the CSS `selector` now (visible or not).
+    pub async fn count_css(&self, selector: &str) -> Result<usize> {
+        let elements = self.client().find_all(Locator::Css(selector)).await;
+        Ok(elements.with_context(|| format!("looking for {selector}"))?.len())
+    }
+
+    /// Fails if an element with `data-testid="<testid>"` is on the page or turns up within a short window.
+    ///
+    /// Absence proves nothing about a page that is still rendering: wait for a positive marker first (e.g. the
+    /// screen's root hook), then assert what must be missing.
+    pub async fn assert_absent(&self, testid: &str) -> Result<()> {
+        let until = Instant::now() + ABSENCE_WINDOW;
+        loop {
+            let present = self.count(testid).await?;
+            if present > 0 {
+                let message = format!("hook `{testid}` must be absent, but the page has {present}");
+                return Err(self.failure(&message, &format!("absent-{testid}")).await);
+            }
+            if Instant::now() >= until {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits for the hook and clicks it.
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        let element = self.wait_for(testid).await?;
+        element.click().await.with_context(|| format!("clicking hook `{testid}`"))
+    }
+
+    /// Waits for the hook and returns its visible text, trimmed.
+    pub async fn text(&self, testid: &str) -> Result<String> {
+        let element = self.wait_for(testid).await?;
+        let text = element.text().await.with_context(|| format!("reading the text of hook `{testid}`"))?;
+        Ok(text.trim().to_string())
+    }
+
+    /// The trimmed text content of every element with the hook, in document order (hidden ones included).
+    pub async fn texts(&self, testid: &str) -> Result<Vec<String>> {
+        let elements = self.client().find_all(Locator::Css(&testid_selector(testid))).await;
+        let mut texts = Vec::new();
+        for element in elements.with_context(|| format!("looking for hook `{testid}`"))? {
+            let text = element.prop("textContent").await.with_context(|| format!("reading hook `{testid}`"))?;
+            texts.push(text.unwrap_or_default().trim().to_string());
+        }
+        Ok(texts)
+    }
+
+    /// Signs in through the dev provider: clicks `login-button`, picks `signin-<username>` on the provider's page
+    /// and waits until the SPA shows `user-name` again.
+    pub async fn sign_in_as(&self, username: &str) -> Result<()> {
+        self.click("login-button").await.context("starting sign-in")?;
+        self.click(&format!("signin-{username}"))
+            .await
+            .with_context(|| format!("choosing {username} at the provider"))?;
+        self.wait_for_origin().await?;
+        self.wait_for("user-name")
+            .await
+            .with_context(|| format!("waiting to be back on the SPA signed in as {username}"))?;
+        Ok(())
+    }
+
+    /// Waits until the browser is back on the SPA's origin (after a round-trip through the provider).
+    pub async fn wait_for_origin(&self) -> Result<()> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Ok(url) = self.client().current_url().await
+                && url.as_str().starts_with(&format!("{}/", self.origin))
+            {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let message =
+                    format!("timed out after {}s waiting to return to {}", self.timeout.as_secs(), self.origin);
+                return Err(self.failure(&message, "origin").await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Saves a PNG screenshot of the window to `path`.
+    pub async fn screenshot(&self, path: &Path) -> Result<()> {
+        let png = self.client().screenshot().await.context("taking a screenshot")?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The page's markup (the `<body>` if there is one), for messages.
+    pub async fn body_html(&self) -> Result<String> {
+        let script = "return document.body ? document.body.outerHTML : document.documentElement.outerHTML;";
+        let value = self.client().execute(script, Vec::new()).await.context("reading the page's markup")?;
+        Ok(value.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The first visible element matching `selector`, if any.
+    async fn first_visible(&self, selector: &str) -> Result<Option<Element>, fantoccini::error::CmdError> {
+        for element in self.client().find_all(Locator::Css(selector)).await? {
+            // An element can go stale between finding and asking; that is just "not yet".
+            if element.is_displayed().await.unwrap_or(false) {
+                return Ok(Some(element));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Builds a failure error: `message`, then where the browser is, what the page says and a screenshot.
+    async fn failure(&self, message: &str, label: &str) -> anyhow::Error {
+        let url = match self.client().current_url().await {
+            Ok(url) => url.to_string(),
+            Err(err) => format!("(unknown: {err})"),
+        };
+        let snippet = match self.body_html().await {
+            Ok(html) => truncate(&html, SNIPPET_CHARS),
+            Err(err) => format!("(unavailable: {err:#})"),
+        };
+        let n = self.screenshots.fetch_add(1, Ordering::Relaxed) + 1;
+        let safe_label = label
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        let shot = self.artifacts.join(format!("failure-{n:02}-{safe_label}.png"));
+        let shot_note = match self.screenshot(&shot).await {
+            Ok(()) => shot.display().to_string(),
+            Err(err) => format!("(none: {err:#})"),
+        };
+        anyhow!("{message}\n  page: {url}\n  screenshot: {shot_note}\n  markup: {snippet}")
+    }
+}
+
+/// The CSS selector for a `data-testid` hook.
+pub fn testid_selector(testid: &str) -> String {
+    format!("[data-testid=\"{testid}\"]")
+}
+
+/// Waits until chromedriver answers `/status` as ready.
+async fn wait_for_driver(driver: &mut ChildGuard, url: &str) -> Result<()> {
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(2)).build().context("building an HTTP client")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        driver.ensure_running()?;
+        if let Ok(response) = client.get(format!("{url}/status")).send().await
+            && let Ok(status) = response.json::<Value>().await
+            && status["value"]["ready"] == Value::Bool(true)
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("chromedriver did not become ready at {url}\n{}", driver.log_tail());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Shortens `text` to about `max` characters on a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}… ({} more bytes)", &text[..cut], text.len() - cut),
+        None => text.to_string(),
+    }
+}

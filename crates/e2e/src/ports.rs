@@ -1,0 +1,27 @@
+//! Free loopback ports for the processes a test starts.
+//!
+//! The child processes bind their ports themselves, so the harness can only ask the kernel for ports that are
+//! free right now and hand them over. That leaves a short window in which another program could take one; the
+//! kernel hands out ephemeral ports round-robin, which keeps that window harmless in practice, and every port
+//! of one call is held until all are chosen so a single call never returns the same port twice.
+
+use anyhow::{Context, Result};
+use std::net::TcpListener;
+
+/// Returns `N` distinct ports on 127.0.0.1 that were free a moment ago.
+pub fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners = (0..N)
+        .map(|_| TcpListener::bind(("127.0.0.1", 0)).context("binding 127.0.0.1:0 to find a free port"))
+        .collect::<Result<Vec<_>>>()?;
+    let mut ports = [0u16; N];
+    for (slot, listener) in ports.iter_mut().zip(&listeners) {
+        *slot = listener.local_addr().context("reading the port of a bound listener")?.port();
+    }
+    Ok(ports)
+}
+
+/// Returns one port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> Result<u16> {
+    let [port] = free_ports::<1>()?;
+    Ok(port)
+}

@@ -1,0 +1,223 @@
+//! `cargo xtask test`: every test layer, cheapest first, stopping at the first failure.
+//!
+//! Layers: `lint` (rustfmt, clippy for the host and for wasm32), `native` (the workspace's host tests), `wasm`
+//! (browser tests of the wasm packages in headless Chromium through wasm-bindgen-test-runner) and `e2e` (the
+//! release SPA, dev-idp and api driven through Chromium by the `e2e` crate). A summary with each step's duration
+//! closes the run; it goes to stderr so that cargo test's own result lines stay the last lines on stdout.
+
+use crate::dist;
+use crate::process::{cargo, display};
+use crate::tools::{self, Needs, WASM_TARGET};
+use crate::workspace::{self, Metadata};
+use anyhow::{Context, Result, bail};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Packages the native layer leaves out: the SPA's tests need a browser, and e2e has its own layer.
+const NATIVE_EXCLUDES: &[&str] = &[workspace::SPA_PACKAGE, "e2e"];
+
+/// Seconds wasm-bindgen-test-runner allows the tests (its default of 20 is tight on a busy 2-core machine).
+const WASM_TEST_TIMEOUT_SECS: &str = "120";
+/// Seconds it allows chromedriver to bind its port (default 5).
+const WASM_DRIVER_TIMEOUT_SECS: &str = "30";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    Lint,
+    Native,
+    Wasm,
+    E2e,
+}
+
+impl Layer {
+    const ALL: [Layer; 4] = [Layer::Lint, Layer::Native, Layer::Wasm, Layer::E2e];
+
+    fn parse(name: &str) -> Result<Layer> {
+        Ok(match name {
+            "lint" => Layer::Lint,
+            "native" => Layer::Native,
+            "wasm" => Layer::Wasm,
+            "e2e" => Layer::E2e,
+            other => bail!("unknown test layer {other:?}; the layers are lint, native, wasm and e2e"),
+        })
+    }
+
+    fn needs(self) -> Needs {
+        match self {
+            Layer::Lint => Needs { wasm_target: true, ..Needs::NONE },
+            Layer::Native => Needs::NONE,
+            Layer::Wasm => Needs { wasm_target: true, wasm_bindgen: true, browser: true, ..Needs::NONE },
+            Layer::E2e => Needs::SPA_BUILD.and(Needs { browser: true, ..Needs::NONE }),
+        }
+    }
+}
+
+/// One command of the run.
+struct Step {
+    name: &'static str,
+    command: Command,
+}
+
+pub fn run(layer_names: &[&str], skip_install: bool, test_args: &[String]) -> Result<()> {
+    let mut layers = Vec::new();
+    for name in layer_names {
+        let layer = Layer::parse(name)?;
+        if !layers.contains(&layer) {
+            layers.push(layer);
+        }
+    }
+    if layers.is_empty() {
+        layers = Layer::ALL.to_vec();
+    }
+    // Run in the canonical order whatever order they were named in: cheap checks first.
+    layers.sort_by_key(|layer| Layer::ALL.iter().position(|l| l == layer));
+
+    if !skip_install {
+        tools::ensure(layers.iter().fold(Needs::NONE, |needs, layer| needs.and(layer.needs())))?;
+    }
+    let metadata = Metadata::load()?;
+    let mut steps = Vec::new();
+    for layer in &layers {
+        steps.extend(steps_for(*layer, &metadata, test_args));
+    }
+    execute(steps)
+}
+
+/// The commands of one layer.
+fn steps_for(layer: Layer, metadata: &Metadata, test_args: &[String]) -> Vec<Step> {
+    let root = workspace::root();
+    let cargo_in_root = || {
+        let mut command = cargo();
+        command.current_dir(&root);
+        command
+    };
+    let with_test_args = |mut command: Command, mut binary_args: Vec<String>| {
+        binary_args.extend(test_args.iter().cloned());
+        if !binary_args.is_empty() {
+            command.arg("--").args(binary_args);
+        }
+        command
+    };
+    let package_args =
+        |packages: &[String]| packages.iter().flat_map(|p| ["-p".to_string(), p.clone()]).collect::<Vec<_>>();
+
+    match layer {
+        Layer::Lint => {
+            let mut fmt = cargo_in_root();
+            fmt.args(["fmt", "--all", "--check"]);
+            let mut clippy = cargo_in_root();
+            clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+            let mut clippy_wasm = cargo_in_root();
+            clippy_wasm.args(["clippy", "--target", WASM_TARGET]).args(package_args(&metadata.wasm_packages())).args([
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]);
+            vec![
+                Step { name: "rustfmt", command: fmt },
+                Step { name: "clippy (host)", command: clippy },
+                Step { name: "clippy (wasm32)", command: clippy_wasm },
+            ]
+        }
+        Layer::Native => {
+            let mut test = cargo_in_root();
+            test.args(["test", "--workspace"]);
+            for package in NATIVE_EXCLUDES {
+                test.args(["--exclude", package]);
+            }
+            vec![Step { name: "native tests", command: with_test_args(test, Vec::new()) }]
+        }
+        Layer::Wasm => {
+            let (_, chromedriver) = tools::browser_paths();
+            let mut test = cargo_in_root();
+            test.args(["test", "--target", WASM_TARGET]).args(package_args(&metadata.wasm_test_packages()));
+            test.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+                .env("CHROMEDRIVER", &chromedriver)
+                // cargo runs each test binary in its package's directory, so the runner would look for
+                // webdriver.json there; this points every package at the root one.
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root.join("webdriver.json"));
+            // The runner picks the first driver variable it finds; any other would win over Chromium.
+            for other in ["GECKODRIVER", "SAFARIDRIVER", "MSEDGEDRIVER"] {
+                test.env_remove(other).env_remove(format!("{other}_REMOTE"));
+            }
+            test.env_remove("CHROMEDRIVER_REMOTE");
+            for (var, default) in [
+                ("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_SECS),
+                ("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", WASM_DRIVER_TIMEOUT_SECS),
+            ] {
+                if std::env::var_os(var).is_none() {
+                    test.env(var, default);
+                }
+            }
+            vec![Step { name: "wasm tests", command: with_test_args(test, Vec::new()) }]
+        }
+        Layer::E2e => {
+            // Its own output directory, so a test run never overwrites a developer's dist/.
+            let dist = metadata.target_dir.join("e2e-dist");
+            let spa = dist::release_build_command(&dist);
+            let mut servers = cargo_in_root();
+            servers.args(["build", "-p", "api", "-p", "dev-idp"]);
+            let (chromium, chromedriver) = tools::browser_paths();
+            let mut test = cargo_in_root();
+            test.args(["test", "-p", "e2e"])
+                .env("E2E_DIST_DIR", &dist)
+                .env("E2E_BIN_DIR", metadata.target_dir.join("debug"))
+                .env("E2E_CHROMIUM", &chromium)
+                .env("CHROMEDRIVER", &chromedriver);
+            // One at a time: each test starts its own servers and browser, and the machine has few cores.
+            let test = with_test_args(test, vec!["--test-threads=1".to_string()]);
+            vec![
+                Step { name: "SPA release build", command: spa },
+                Step { name: "server build", command: servers },
+                Step { name: "e2e tests", command: test },
+            ]
+        }
+    }
+}
+
+/// Runs the steps in order until one fails, then prints the summary.
+fn execute(steps: Vec<Step>) -> Result<()> {
+    let names: Vec<&str> = steps.iter().map(|step| step.name).collect();
+    let mut outcomes: Vec<(&str, Duration, bool)> = Vec::new();
+    let mut failure = None;
+    for mut step in steps {
+        let line = display(&step.command);
+        println!("\n==> {}: {line}", step.name);
+        let started = Instant::now();
+        let result = step.command.status().with_context(|| format!("could not start `{line}`")).and_then(|status| {
+            if status.success() { Ok(()) } else { bail!("`{line}` failed ({})", crate::process::describe(status)) }
+        });
+        let elapsed = started.elapsed();
+        outcomes.push((step.name, elapsed, result.is_ok()));
+        if let Err(err) = result {
+            failure = Some(err.context(format!("step `{}` failed", step.name)));
+            break;
+        }
+    }
+
+    eprintln!("\nsummary:");
+    for (name, elapsed, ok) in &outcomes {
+        eprintln!("  {:<8} {name:<20} {:>8}", if *ok { "ok" } else { "FAILED" }, format_duration(*elapsed));
+    }
+    for name in names.iter().skip(outcomes.len()) {
+        eprintln!("  {:<8} {name}", "not run");
+    }
+    let total: Duration = outcomes.iter().map(|(_, elapsed, _)| *elapsed).sum();
+    eprintln!("  total {}", format_duration(total));
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// `1m 05s` or `12.3s`.
+fn format_duration(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs >= 60.0 {
+        let whole = duration.as_secs();
+        format!("{}m {:02}s", whole / 60, whole % 60)
+    } else {
+        format!("{secs:.1}s")
+    }
+}

@@ -1,0 +1,300 @@
+//! Installing and checking the tools outside cargo's reach: trunk, the wasm-bindgen CLI, the wasm32 target,
+//! wasm-opt (npm's binaryen, run by Node) and Chromium with chromedriver.
+//!
+//! Every check is cheap and every install is skipped when the right version is present, so commands can call
+//! [`ensure`] on every run. Versions are pinned where the build depends on them: trunk 0.21 (0.22 needs a newer
+//! rustc), the wasm-bindgen CLI equal to the crate in Cargo.lock, and wasm-opt 132 as Trunk.toml requests.
+//! npm tools go to a per-user cache directory so fresh clones reuse them.
+
+use crate::process::{cargo, command, probe, run_checked};
+use crate::workspace;
+use anyhow::{Context, Result, bail};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The trunk release that builds with the project's Rust.
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// The npm binaryen release whose wasm-opt trunk uses (Trunk.toml pins `wasm_opt = "version_132"`).
+pub const BINARYEN_NPM_VERSION: &str = "132.0.0";
+/// The version wasm-opt reports, as trunk reads it.
+pub const WASM_OPT_VERSION: &str = "132";
+/// The Rust target the SPA compiles to.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Where Debian's chromium and chromium-driver packages put their binaries.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Which tools a command needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Needs {
+    /// `rustup target add wasm32-unknown-unknown`.
+    pub wasm_target: bool,
+    /// The wasm-bindgen CLI (trunk's bindings generator and the wasm test runner).
+    pub wasm_bindgen: bool,
+    /// trunk, and wasm-opt with Node to run it.
+    pub trunk: bool,
+    /// Chromium and chromedriver.
+    pub browser: bool,
+}
+
+impl Needs {
+    pub const NONE: Needs = Needs { wasm_target: false, wasm_bindgen: false, trunk: false, browser: false };
+    pub const ALL: Needs = Needs { wasm_target: true, wasm_bindgen: true, trunk: true, browser: true };
+    /// What building the SPA with trunk takes.
+    pub const SPA_BUILD: Needs = Needs { wasm_target: true, wasm_bindgen: true, trunk: true, browser: false };
+
+    /// Everything either set needs.
+    pub fn and(self, other: Needs) -> Needs {
+        Needs {
+            wasm_target: self.wasm_target || other.wasm_target,
+            wasm_bindgen: self.wasm_bindgen || other.wasm_bindgen,
+            trunk: self.trunk || other.trunk,
+            browser: self.browser || other.browser,
+        }
+    }
+}
+
+/// Checks, and installs where missing, every tool in `needs`.
+pub fn ensure(needs: Needs) -> Result<()> {
+    println!("checking tools ...");
+    if needs.wasm_target {
+        ensure_wasm_target()?;
+    }
+    if needs.wasm_bindgen || needs.trunk {
+        ensure_wasm_bindgen()?;
+    }
+    if needs.trunk {
+        ensure_node()?;
+        ensure_wasm_opt()?;
+        ensure_trunk()?;
+    }
+    if needs.browser {
+        ensure_chromium()?;
+    }
+    println!("tools ready\n");
+    Ok(())
+}
+
+/// Where npm-installed tools live: `$PERMISSION_SPA_TOOLS_DIR`, else the user's cache directory.
+pub fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PERMISSION_SPA_TOOLS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    match cache {
+        Some(cache) => cache.join("permission-spa/tools"),
+        None => workspace::root().join("target/tools"),
+    }
+}
+
+/// The directory npm links the tools' executables into.
+fn npm_bin_dir() -> PathBuf {
+    tools_dir().join("node_modules/.bin")
+}
+
+/// Where `cargo install` puts binaries.
+fn cargo_bin_dir() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|home| home.join("bin"))
+}
+
+/// PATH for every child: the npm tools first (so trunk takes this wasm-opt over a system one), then cargo's
+/// install directory (so freshly installed tools are found), then the inherited PATH.
+pub fn search_path() -> OsString {
+    let mut dirs = vec![npm_bin_dir()];
+    dirs.extend(cargo_bin_dir());
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).unwrap_or_else(|_| std::env::var_os("PATH").unwrap_or_default())
+}
+
+/// Prints a line for a tool that is already in place.
+fn present(what: &str, detail: &str) {
+    println!("  ok       {what}: {detail}");
+}
+
+/// Prints a line for a tool about to be installed.
+fn installing(what: &str, why: &str) {
+    println!("  install  {what}: {why}");
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let mut list = command("rustup");
+    list.args(["target", "list", "--installed"]).current_dir(workspace::root());
+    match probe(&mut list) {
+        Some(installed) if installed.lines().any(|line| line.trim() == WASM_TARGET) => {
+            present("rust target", WASM_TARGET);
+            Ok(())
+        }
+        Some(_) => {
+            installing("rust target", WASM_TARGET);
+            run_checked(command("rustup").args(["target", "add", WASM_TARGET]).current_dir(workspace::root()))
+        }
+        None => bail!(
+            "rustup was not found, so the {WASM_TARGET} target cannot be checked or added; install Rust with rustup \
+             (https://rustup.rs) or add the target to your toolchain by other means"
+        ),
+    }
+}
+
+fn ensure_wasm_bindgen() -> Result<()> {
+    let wanted = workspace::locked_wasm_bindgen_version()?;
+    let found = probe(command("wasm-bindgen").arg("--version"));
+    let runner = probe(command("wasm-bindgen-test-runner").arg("--version"));
+    let version_of =
+        |output: &Option<String>| output.as_deref().and_then(|o| o.split_whitespace().nth(1)).map(String::from);
+    if version_of(&found).as_deref() == Some(&wanted) && version_of(&runner).as_deref() == Some(&wanted) {
+        present("wasm-bindgen-cli", &wanted);
+        return Ok(());
+    }
+    let why = match found {
+        Some(other) => format!("{other} found, Cargo.lock needs {wanted}"),
+        None => format!("not found, Cargo.lock needs {wanted}"),
+    };
+    installing("wasm-bindgen-cli", &why);
+    // No --locked: the CLI's own lock file pins crates that no longer build with current Rust.
+    run_checked(cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted, "--force"]))?;
+    match version_of(&probe(command("wasm-bindgen").arg("--version"))) {
+        Some(version) if version == wanted => Ok(()),
+        other => bail!(
+            "wasm-bindgen {wanted} was installed but `wasm-bindgen --version` reports {other:?}; is another \
+             wasm-bindgen earlier on PATH?"
+        ),
+    }
+}
+
+fn ensure_trunk() -> Result<()> {
+    let expected = format!("trunk {TRUNK_VERSION}");
+    let found = probe(command("trunk").arg("--version"));
+    if found.as_deref() == Some(expected.as_str()) {
+        present("trunk", TRUNK_VERSION);
+        return Ok(());
+    }
+    let why = match &found {
+        Some(other) => format!("{other} found, need {TRUNK_VERSION}"),
+        None => "not found".to_string(),
+    };
+    installing("trunk", &format!("{why}; cargo install takes about 15 minutes on a cold machine"));
+    run_checked(cargo().args(["install", "trunk", "--version", TRUNK_VERSION, "--locked", "--force"]))?;
+    match probe(command("trunk").arg("--version")) {
+        Some(version) if version == expected => Ok(()),
+        other => bail!("trunk {TRUNK_VERSION} was installed but `trunk --version` reports {other:?}"),
+    }
+}
+
+fn ensure_node() -> Result<()> {
+    let node = probe(command("node").arg("--version"));
+    let npm = probe(command("npm").arg("--version"));
+    if let (Some(node), Some(npm)) = (&node, &npm) {
+        present("node / npm", &format!("{node} / {npm}"));
+        return Ok(());
+    }
+    installing("node / npm", "not found (wasm-opt from npm's binaryen runs under Node)");
+    apt_install(&["nodejs", "npm"])?;
+    if probe(command("node").arg("--version")).is_none() || probe(command("npm").arg("--version")).is_none() {
+        bail!("node and npm are still not usable after installing them with apt");
+    }
+    Ok(())
+}
+
+/// The version wasm-opt at `path` reports, read the way trunk reads it (the third word).
+fn wasm_opt_version(path: &Path) -> Option<String> {
+    let output = probe(command(path).arg("--version"))?;
+    output.split(' ').nth(2).map(String::from)
+}
+
+fn ensure_wasm_opt() -> Result<()> {
+    let wasm_opt = npm_bin_dir().join("wasm-opt");
+    if wasm_opt_version(&wasm_opt).as_deref() == Some(WASM_OPT_VERSION) {
+        present("wasm-opt", &format!("{WASM_OPT_VERSION} ({})", wasm_opt.display()));
+        return Ok(());
+    }
+    let dir = tools_dir();
+    installing("wasm-opt", &format!("npm binaryen@{BINARYEN_NPM_VERSION} into {}", dir.display()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let package = format!("binaryen@{BINARYEN_NPM_VERSION}");
+    run_checked(
+        command("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .arg(&dir)
+            .arg(&package),
+    )?;
+    match wasm_opt_version(&wasm_opt) {
+        Some(version) if version == WASM_OPT_VERSION => Ok(()),
+        other => bail!(
+            "{} reports version {other:?} after installing {package}, but trunk needs {WASM_OPT_VERSION}",
+            wasm_opt.display()
+        ),
+    }
+}
+
+/// The Chromium and chromedriver binaries: the environment's choice (as the e2e harness reads it), else Debian's.
+pub fn browser_paths() -> (PathBuf, PathBuf) {
+    let chromium = std::env::var_os("E2E_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| CHROMIUM.into());
+    let chromedriver = std::env::var_os("CHROMEDRIVER").map(PathBuf::from).unwrap_or_else(|| CHROMEDRIVER.into());
+    (chromium, chromedriver)
+}
+
+fn ensure_chromium() -> Result<()> {
+    let (chromium, chromedriver) = browser_paths();
+    if !(chromium.is_file() && chromedriver.is_file()) {
+        installing("chromium / chromedriver", &format!("{} or {} missing", chromium.display(), chromedriver.display()));
+        apt_install(&["chromium", "chromium-driver"])?;
+        if !(chromium.is_file() && chromedriver.is_file()) {
+            bail!("{} and {} are still missing after the apt install", chromium.display(), chromedriver.display());
+        }
+    }
+    let version = probe(command(&chromedriver).arg("--version")).unwrap_or_else(|| "version unknown".into());
+    present("chromium / chromedriver", &version);
+    Ok(())
+}
+
+/// Installs Debian packages, as root or through passwordless sudo, running `apt-get update` once per xtask run.
+fn apt_install(packages: &[&str]) -> Result<()> {
+    static UPDATED: AtomicBool = AtomicBool::new(false);
+    if probe(command("apt-get").arg("--version")).is_none() {
+        bail!(
+            "apt-get is not available to install {}; install them with your system's package manager",
+            packages.join(" ")
+        );
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let sudo = !root && probe(command("sudo").args(["-n", "true"])).is_some();
+    if !root && !sudo {
+        bail!(
+            "installing {} needs root: run `sudo apt-get update && sudo apt-get install -y {}` and try again",
+            packages.join(" "),
+            packages.join(" ")
+        );
+    }
+    let apt = |args: &[&str]| {
+        let mut apt = if sudo {
+            let mut sudo = command("sudo");
+            sudo.args(["-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+            sudo
+        } else {
+            command("apt-get")
+        };
+        apt.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        apt
+    };
+    if !UPDATED.swap(true, Ordering::SeqCst) {
+        run_checked(&mut apt(&["update"]))?;
+    }
+    let mut install = apt(&["install", "-y"]);
+    install.args(packages);
+    run_checked(&mut install)
+}
+
+/// A `trunk` command in the workspace root, with the project's tools on PATH and trunk's update check off
+/// (it would reach for the network on every run).
+pub fn trunk() -> std::process::Command {
+    let mut trunk = command("trunk");
+    trunk.env("TRUNK_SKIP_VERSION_CHECK", "true").current_dir(workspace::root());
+    trunk
+}
