@@ -59,6 +59,7 @@ fn Splash() -> impl IntoView {
 fn Shell(config: AppConfig, auth: auth::Auth) -> impl IntoView {
     provide_context(auth);
     provide_context(config.clone());
+    auth.keep_alive();
     provide_capabilities(config.permissions_claim.clone());
     view! {
         <Router>

@@ -82,7 +82,8 @@ impl AppConfig {
         }
         let api_base = raw.api_base.unwrap_or_else(|| "/api/v1".to_owned());
         let api_base = api_base.trim_end_matches('/').to_owned();
-        if !(api_base.starts_with('/') && !api_base.starts_with("//")) {
+        let same_origin_path = api_base.starts_with('/') && !api_base.starts_with("//");
+        if !same_origin_path {
             check_provider_url(&api_base).map_err(|e| ConfigError(format!("`api_base`: {e}")))?;
         }
         let mut client = ClientSettings::for_origin(origin, issuer, client_id);

@@ -133,6 +133,7 @@ mod tests {
             token_endpoint: "https://t.auth0.com/oauth/token".into(),
             jwks_uri: "https://t.auth0.com/.well-known/jwks.json".into(),
             end_session_endpoint: Some("https://t.auth0.com/oidc/logout".into()),
+            revocation_endpoint: None,
             code_challenge_methods_supported: None,
         }
     }

@@ -5,6 +5,9 @@
 //! `sessionStorage` under its own `state`, and the callback consumes that
 //! entry once, so several attempts (tabs) never clash and a replayed callback
 //! finds nothing.
+//!
+//! After sign-in the session is renewed with the refresh token (rotated on
+//! every use, shared by the app's tabs under a Web Lock: see [`crate::refresh`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,6 +19,8 @@ use crate::callback::{CallbackOutcome, CallbackParams};
 use crate::discovery::{ProviderMetadata, discovery_url};
 use crate::error::ProviderError;
 use crate::id_token::{self, Expectations, IdToken};
+use crate::locks::with_lock;
+use crate::refresh::{StoredRefresh, check_refreshed, lock_name, storage_key};
 use crate::settings::{ClientSettings, check_provider_url};
 
 const ATTEMPT_PREFIX: &str = "oidc-login.attempt.";
@@ -132,30 +137,164 @@ impl OidcClient {
 
     async fn finish(&self, params: CallbackParams, attempt: &Attempt) -> Result<Session, LoginError> {
         // RFC 9207: when the provider names itself, it must be ours (mix-up defence).
-        if let Some(iss) = &params.iss {
-            if iss != &self.settings.issuer {
-                return Err(LoginError::IssuerMismatch { expected: self.settings.issuer.clone(), found: iss.clone() });
-            }
+        if let Some(iss) = &params.iss
+            && iss != &self.settings.issuer
+        {
+            return Err(LoginError::IssuerMismatch { expected: self.settings.issuer.clone(), found: iss.clone() });
         }
         let code = match params.outcome {
             CallbackOutcome::Code(code) => code,
             CallbackOutcome::Error { error, description } => return Err(LoginError::Provider { error, description }),
         };
         let tokens = self.exchange_code(&code, &attempt.verifier).await?;
-        let now = browser::now_seconds();
-        let id_token = id_token::validate(
-            &tokens.id_token,
+        let id_token_raw = tokens
+            .id_token
+            .as_deref()
+            .ok_or_else(|| LoginError::TokenExchange("the response carries no ID token".into()))?;
+        let id_token = self.validate_id_token(id_token_raw, Some(&attempt.nonce))?;
+        let session = self.session_from(&tokens, id_token);
+        self.keep_refresh_token(&tokens, &session)?;
+        browser::storage_set(StorageArea::Local, SESSION_HINT_KEY, "1")?;
+        Ok(session)
+    }
+
+    /// Checks an ID token's claims (and, with the login-module issue, its
+    /// signature) against this client.
+    fn validate_id_token(&self, raw: &str, nonce: Option<&str>) -> Result<IdToken, LoginError> {
+        id_token::validate(
+            raw,
             &Expectations {
                 issuer: &self.settings.issuer,
                 client_id: &self.settings.client_id,
-                nonce: &attempt.nonce,
-                now,
+                nonce,
+                now: browser::now_seconds(),
                 leeway: self.settings.leeway_seconds as i64,
             },
-        )?;
+        )
+    }
+
+    fn session_from(&self, tokens: &TokenResponse, id_token: IdToken) -> Session {
+        let now = browser::now_seconds();
         let access_token_expires_at = tokens.expires_in.map_or(id_token.expires_at, |secs| now + secs as i64);
-        browser::storage_set(StorageArea::Local, SESSION_HINT_KEY, "1")?;
-        Ok(Session { id_token, access_token: tokens.access_token, access_token_expires_at })
+        Session { id_token, access_token: tokens.access_token.clone(), access_token_expires_at }
+    }
+
+    fn keep_refresh_token(&self, tokens: &TokenResponse, session: &Session) -> Result<(), LoginError> {
+        let key = storage_key(&self.settings.client_id);
+        match &tokens.refresh_token {
+            Some(refresh_token) => {
+                let stored =
+                    StoredRefresh { refresh_token: refresh_token.clone(), subject: session.id_token.subject.clone() };
+                let text = serde_json::to_string(&stored).map_err(|e| LoginError::Browser(e.to_string()))?;
+                browser::storage_set(StorageArea::Local, &key, &text)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn stored_refresh(&self) -> Option<StoredRefresh> {
+        let text = browser::storage_get(StorageArea::Local, &storage_key(&self.settings.client_id))?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn forget_refresh_token(&self) {
+        browser::storage_remove(StorageArea::Local, &storage_key(&self.settings.client_id));
+    }
+
+    /// Signs in from the stored refresh token, if there is one (a reload, a
+    /// new tab): no redirect at all. `Ok(None)` when there is none or the
+    /// provider refused it (then it is forgotten).
+    pub async fn restore(&self) -> Result<Option<Session>, LoginError> {
+        let client = self.clone();
+        with_lock(&lock_name(&self.settings.client_id), move || async move {
+            let Some(stored) = client.stored_refresh() else { return Ok(None) };
+            match client.refresh_grant(&stored.refresh_token).await {
+                Ok(tokens) => {
+                    let raw = tokens
+                        .id_token
+                        .as_deref()
+                        .ok_or_else(|| LoginError::TokenExchange("the refresh response carries no ID token".into()))?;
+                    let id_token = client.validate_id_token(raw, None)?;
+                    if id_token.subject != stored.subject {
+                        client.forget_refresh_token();
+                        return Ok(None);
+                    }
+                    let session = client.session_from(&tokens, id_token);
+                    client.keep_refresh_token(&tokens, &session)?;
+                    Ok(Some(session))
+                }
+                Err(RefreshFailure::Refused(_)) => {
+                    client.forget_refresh_token();
+                    Ok(None)
+                }
+                Err(RefreshFailure::Other(err)) => Err(err),
+            }
+        })
+        .await
+    }
+
+    /// Renews `current` with the refresh token, one tab at a time. The
+    /// refreshed ID token must satisfy OIDC Core §12.2 against `current`.
+    pub async fn refresh(&self, current: &Session) -> Result<Session, LoginError> {
+        let client = self.clone();
+        let current = current.clone();
+        with_lock(&lock_name(&self.settings.client_id), move || async move {
+            let Some(stored) = client.stored_refresh() else {
+                return Err(LoginError::SessionExpired(
+                    "this browser holds no refresh token (signed out elsewhere?)".into(),
+                ));
+            };
+            if stored.subject != current.id_token.subject {
+                return Err(LoginError::SessionExpired("another user signed in in another tab".into()));
+            }
+            let tokens = match client.refresh_grant(&stored.refresh_token).await {
+                Ok(tokens) => tokens,
+                Err(RefreshFailure::Refused(why)) => {
+                    client.forget_refresh_token();
+                    return Err(LoginError::SessionExpired(why));
+                }
+                Err(RefreshFailure::Other(err)) => return Err(err),
+            };
+            let id_token = match tokens.id_token.as_deref() {
+                Some(raw) => {
+                    let refreshed = client.validate_id_token(raw, None)?;
+                    check_refreshed(&current.id_token, &refreshed)?;
+                    refreshed
+                }
+                None => current.id_token.clone(),
+            };
+            let session = client.session_from(&tokens, id_token);
+            client.keep_refresh_token(&tokens, &session)?;
+            Ok(session)
+        })
+        .await
+    }
+
+    async fn refresh_grant(&self, refresh_token: &str) -> Result<TokenResponse, RefreshFailure> {
+        let body = form_encode(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", &self.settings.client_id),
+        ]);
+        let response = self.post_token_endpoint(&body).await.map_err(RefreshFailure::Other)?;
+        if response.status == 400 || response.status == 401 {
+            let (code, description) = oauth_error(&response.body);
+            if code == "invalid_grant" || code == "invalid_client" || code == "unauthorized_client" {
+                return Err(RefreshFailure::Refused(format!("{code} {description}").trim_end().to_owned()));
+            }
+        }
+        parse_token_response(response.status, &response.body).map_err(RefreshFailure::Other)
+    }
+
+    async fn post_token_endpoint(&self, body: &str) -> Result<browser::HttpResponse, LoginError> {
+        browser::fetch(HttpRequest {
+            method: "POST",
+            url: &self.metadata.token_endpoint,
+            headers: vec![("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body: Some(body),
+        })
+        .await
+        .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))
     }
 
     async fn exchange_code(&self, code: &str, verifier: &str) -> Result<TokenResponse, LoginError> {
@@ -166,14 +305,7 @@ impl OidcClient {
             ("client_id", &self.settings.client_id),
             ("code_verifier", verifier),
         ]);
-        let response = browser::fetch(HttpRequest {
-            method: "POST",
-            url: &self.metadata.token_endpoint,
-            headers: vec![("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: Some(&body),
-        })
-        .await
-        .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))?;
+        let response = self.post_token_endpoint(&body).await?;
         parse_token_response(response.status, &response.body)
     }
 
@@ -188,32 +320,73 @@ impl OidcClient {
         browser::storage_remove(StorageArea::Local, SESSION_HINT_KEY);
     }
 
-    /// Signs out: forgets local state and sends the browser to the provider's
-    /// end-session endpoint (or home when the provider has none).
-    pub fn sign_out(&self, session: Option<&Session>) -> Result<(), LoginError> {
+    /// Signs out: revokes the refresh token (RFC 7009, when the provider has a
+    /// revocation endpoint), forgets local state, and sends the browser to
+    /// the provider's end-session endpoint (or home when it has none).
+    pub async fn sign_out(&self, session: Option<&Session>) -> Result<(), LoginError> {
+        let stored = self.stored_refresh();
+        self.forget_refresh_token();
         self.forget_session_hint();
+        if let (Some(stored), Some(endpoint)) = (stored, self.metadata.revocation_endpoint.as_deref()) {
+            let body = form_encode(&[
+                ("token", &stored.refresh_token),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", &self.settings.client_id),
+            ]);
+            // Best effort: sign-out goes on even if the provider is unreachable.
+            let _ = browser::fetch(HttpRequest {
+                method: "POST",
+                url: endpoint,
+                headers: vec![("Content-Type", "application/x-www-form-urlencoded")],
+                body: Some(&body),
+            })
+            .await;
+        }
         let url = session
             .and_then(|s| end_session_url(&self.metadata, &self.settings, &s.id_token.raw))
             .unwrap_or_else(|| self.settings.post_logout_redirect_uri.clone());
         browser::navigate_to(&url)
     }
+
+    /// Forgets this browser's session without contacting the provider (another
+    /// tab signed out and already did that).
+    pub fn forget_local_session(&self) {
+        self.forget_refresh_token();
+        self.forget_session_hint();
+    }
+}
+
+/// Why a refresh failed: the provider refused the token (sign in again), or
+/// something else went wrong (network; try later).
+enum RefreshFailure {
+    Refused(String),
+    Other(LoginError),
 }
 
 /// The token endpoint's successful answer (RFC 6749 §5.1).
 #[derive(Debug, Deserialize)]
 struct TokenResponse {
     access_token: String,
-    id_token: String,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
     token_type: String,
     #[serde(default)]
     expires_in: Option<u64>,
 }
 
+/// The `error` and `error_description` of an OAuth error body.
+fn oauth_error(body: &str) -> (String, String) {
+    let error: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let code = text("error");
+    (if code.is_empty() { "unknown_error".to_owned() } else { code }, text("error_description"))
+}
+
 fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, LoginError> {
     if status != 200 {
-        let error: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-        let code = error.get("error").and_then(Value::as_str).unwrap_or("unknown_error");
-        let description = error.get("error_description").and_then(Value::as_str).unwrap_or("");
+        let (code, description) = oauth_error(body);
         return Err(LoginError::TokenExchange(format!("HTTP {status}: {code} {description}").trim_end().to_owned()));
     }
     let tokens: TokenResponse = serde_json::from_str(body)
@@ -304,7 +477,10 @@ mod tests {
         let err = parse_token_response(400, r#"{"error":"invalid_grant","error_description":"code used"}"#);
         assert_eq!(err.unwrap_err(), LoginError::TokenExchange("HTTP 400: invalid_grant code used".into()));
         assert!(matches!(parse_token_response(500, "<html>"), Err(LoginError::TokenExchange(_))));
-        assert!(matches!(parse_token_response(200, r#"{"access_token":"a"}"#), Err(LoginError::TokenExchange(_))));
+        assert!(matches!(
+            parse_token_response(200, r#"{"id_token":"a","token_type":"Bearer"}"#),
+            Err(LoginError::TokenExchange(_))
+        ));
         assert!(matches!(
             parse_token_response(200, r#"{"access_token":"a","id_token":"i","token_type":"mac"}"#),
             Err(LoginError::TokenExchange(_))

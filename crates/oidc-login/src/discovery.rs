@@ -27,6 +27,9 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// RFC 7009 token revocation, used at sign-out.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
 }
@@ -50,14 +53,15 @@ impl ProviderMetadata {
             Some(&metadata.token_endpoint),
             Some(&metadata.jwks_uri),
             metadata.end_session_endpoint.as_ref(),
+            metadata.revocation_endpoint.as_ref(),
         ];
         for endpoint in endpoints.into_iter().flatten() {
             check_provider_url(endpoint).map_err(LoginError::Discovery)?;
         }
-        if let Some(methods) = &metadata.code_challenge_methods_supported {
-            if !methods.iter().any(|m| m == "S256") {
-                return Err(LoginError::Discovery("the provider does not support PKCE with S256".into()));
-            }
+        if let Some(methods) = &metadata.code_challenge_methods_supported
+            && !methods.iter().any(|m| m == "S256")
+        {
+            return Err(LoginError::Discovery("the provider does not support PKCE with S256".into()));
         }
         Ok(metadata)
     }

@@ -27,6 +27,9 @@ pub enum LoginError {
     /// The browser lacks something the login needs (WebCrypto outside a
     /// secure context, storage disabled).
     Browser(String),
+    /// The session could not be renewed (the refresh token was refused,
+    /// revoked or is missing); the user must sign in again.
+    SessionExpired(String),
 }
 
 /// The OAuth 2.0 / OIDC error codes of an authorization response.
@@ -93,6 +96,7 @@ impl fmt::Display for LoginError {
             LoginError::InvalidIdToken(why) => write!(f, "The identity provider's ID token is invalid: {why}"),
             LoginError::Network(why) => write!(f, "Could not reach the identity provider: {why}"),
             LoginError::Browser(why) => write!(f, "This browser cannot sign in here: {why}"),
+            LoginError::SessionExpired(why) => write!(f, "Your session has expired; please sign in again ({why})"),
         }
     }
 }

@@ -1,12 +1,11 @@
 //! ID-token validation (OIDC Core §3.1.3.7): the claims, and the header's
 //! algorithm.
 //!
-//! NOT YET: the signature. This slice checks every claim rule but does not
-//! verify the JWS signature against the provider's JWKS; that arrives with
-//! the login-module issue (WebCrypto `SubtleCrypto.verify`). Until then the
-//! token's integrity rests on TLS to the token endpoint and the PKCE-bound
-//! code exchange, which is what §3.1.3.7 step 6 permits for tokens received
-//! directly from the token endpoint — but we want the signature checked too.
+//! The signature (steps 6–8) is verified before these checks, by
+//! [`crate::signature`]: [`crate::ProviderKeys::verify`] chooses the key from
+//! the provider's JWKS ([`crate::jwks`]) and checks the JWS with WebCrypto
+//! (`SubtleCrypto.verify`). [`validate`] itself reads the claims only, so call
+//! it on a token whose signature has been verified.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,8 +26,10 @@ pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
-    /// The nonce sent with this attempt's authorization request.
-    pub nonce: &'a str,
+    /// The nonce sent with this attempt's authorization request; `None` for
+    /// an ID token from a refresh, which carries no new nonce (OIDC Core
+    /// §12.2; the refresh path compares it with the original instead).
+    pub nonce: Option<&'a str>,
     /// Now, in seconds since the Unix epoch.
     pub now: i64,
     /// Clock skew tolerated on `exp` and `iat`, in seconds.
@@ -99,9 +100,11 @@ pub fn validate(raw: &str, expect: &Expectations) -> Result<IdToken, LoginError>
     if iat > expect.now.saturating_add(expect.leeway) {
         return Err(invalid("it was issued in the future (`iat`); check the clocks"));
     }
-    let nonce = string_claim(&claims, "nonce")?;
-    if nonce != expect.nonce {
-        return Err(invalid("`nonce` does not match this sign-in attempt"));
+    if let Some(expected_nonce) = expect.nonce {
+        let nonce = string_claim(&claims, "nonce")?;
+        if nonce != expected_nonce {
+            return Err(invalid("`nonce` does not match this sign-in attempt"));
+        }
     }
     Ok(IdToken { raw: raw.to_owned(), claims: Value::Object(claims), subject, expires_at: exp })
 }
@@ -162,7 +165,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn expect() -> Expectations<'static> {
-        Expectations { issuer: "https://idp.example/", client_id: "spa", nonce: "n-1", now: NOW, leeway: 60 }
+        Expectations { issuer: "https://idp.example/", client_id: "spa", nonce: Some("n-1"), now: NOW, leeway: 60 }
     }
 
     fn claims() -> Value {

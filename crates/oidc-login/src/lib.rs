@@ -21,8 +21,14 @@ pub mod client;
 pub mod discovery;
 pub mod error;
 pub mod id_token;
+pub mod jwks;
+pub mod locks;
+pub mod refresh;
 pub mod settings;
+pub mod signature;
+pub mod tabs;
 
 pub use client::{OidcClient, Session};
 pub use error::LoginError;
 pub use settings::ClientSettings;
+pub use signature::ProviderKeys;

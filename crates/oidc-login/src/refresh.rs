@@ -1,0 +1,124 @@
+//! The rules a refreshed ID token must follow (OIDC Core §12.2), and the
+//! refresh token kept between page loads.
+//!
+//! Where the refresh token lives, and why: in `localStorage`, under one key
+//! per client, read and rewritten only while holding the Web Lock named by
+//! [`lock_name`]. Every tab of the app thus shares one refresh-token family:
+//! a tab that rotates the token writes the new one before releasing the lock,
+//! so the next tab to refresh reads it and never replays a rotated token
+//! (which the provider would treat as theft and answer by revoking the
+//! family). The access and ID tokens stay in memory, per tab.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::LoginError;
+use crate::id_token::IdToken;
+
+/// What is kept between page loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRefresh {
+    pub refresh_token: String,
+    /// The `sub` it was issued for: a token for someone else is never used.
+    pub subject: String,
+}
+
+/// The storage key of a client's refresh token.
+pub fn storage_key(client_id: &str) -> String {
+    format!("oidc-login.refresh.{client_id}")
+}
+
+/// The Web Lock that serialises refreshes of a client across tabs.
+pub fn lock_name(client_id: &str) -> String {
+    format!("oidc-login.refresh-lock.{client_id}")
+}
+
+/// OIDC Core §12.2: a refreshed ID token must name the same issuer, subject
+/// and audience as the original, the same `azp` when present, and the
+/// original `auth_time`; a nonce, when present, must be the original one.
+pub fn check_refreshed(previous: &IdToken, refreshed: &IdToken) -> Result<(), LoginError> {
+    let same = |claim: &str| previous.claims.get(claim) == refreshed.claims.get(claim);
+    let invalid = |why: &str| Err(LoginError::InvalidIdToken(format!("the refreshed ID token {why}")));
+    if !same("iss") {
+        return invalid("names another issuer");
+    }
+    if previous.subject != refreshed.subject {
+        return invalid("is for another user (`sub` changed)");
+    }
+    if !same_audience(previous.claims.get("aud"), refreshed.claims.get("aud")) {
+        return invalid("has another audience");
+    }
+    if refreshed.claims.get("azp").is_some() && !same("azp") {
+        return invalid("has another `azp`");
+    }
+    if previous.claims.get("auth_time").is_some() && refreshed.claims.get("auth_time").is_some() && !same("auth_time") {
+        return invalid("changed `auth_time`");
+    }
+    if refreshed.claims.get("nonce").is_some() && !same("nonce") {
+        return invalid("carries another nonce");
+    }
+    Ok(())
+}
+
+/// `aud` compared as a set: `"a"` and `["a"]` are the same audience.
+fn same_audience(a: Option<&Value>, b: Option<&Value>) -> bool {
+    fn set(v: Option<&Value>) -> Vec<&str> {
+        let mut items: Vec<&str> = match v {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        items.sort_unstable();
+        items.dedup();
+        items
+    }
+    let (a, b) = (set(a), set(b));
+    !a.is_empty() && a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(claims: Value) -> IdToken {
+        let subject = claims["sub"].as_str().unwrap_or_default().to_owned();
+        IdToken { raw: String::new(), claims, subject, expires_at: 0 }
+    }
+
+    fn original() -> IdToken {
+        token(json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "auth_time": 100, "nonce": "n"}))
+    }
+
+    #[test]
+    fn a_faithful_refresh_passes() {
+        let refreshed = token(json!({"iss": "https://i/", "sub": "u1", "aud": ["spa"], "auth_time": 100}));
+        assert_eq!(check_refreshed(&original(), &refreshed), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_of_section_12_2() {
+        let cases = [
+            (json!({"iss": "https://j/", "sub": "u1", "aud": "spa"}), "issuer"),
+            (json!({"iss": "https://i/", "sub": "u2", "aud": "spa"}), "another user"),
+            (json!({"iss": "https://i/", "sub": "u1", "aud": "other"}), "audience"),
+            (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "azp": "other"}), "azp"),
+            (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "auth_time": 200}), "auth_time"),
+            (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "nonce": "m"}), "nonce"),
+        ];
+        for (claims, needle) in cases {
+            match check_refreshed(&original(), &token(claims.clone())) {
+                Err(LoginError::InvalidIdToken(why)) => assert!(why.contains(needle), "{claims}: {why}"),
+                other => panic!("{claims}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn stored_refresh_round_trips() {
+        let stored = StoredRefresh { refresh_token: "rt".into(), subject: "u1".into() };
+        let text = serde_json::to_string(&stored).unwrap();
+        assert_eq!(serde_json::from_str::<StoredRefresh>(&text).unwrap(), stored);
+        assert_eq!(storage_key("spa"), "oidc-login.refresh.spa");
+    }
+}

@@ -1,0 +1,437 @@
+//! ID-token signature verification (OIDC Core §3.1.3.7 steps 6–8) with
+//! WebCrypto, against the provider's published keys.
+//!
+//! [`ProviderKeys`] holds the provider's key set, fetched from its
+//! `jwks_uri` on first use and again — at most once per
+//! [`REFETCH_INTERVAL_SECONDS`] — when a token names a `kid` the set lacks
+//! (the provider rotated its keys). [`verify_jws`] checks one signature:
+//! the JWK is imported with `SubtleCrypto.importKey("jwk", ...)` and the
+//! signature over the ASCII bytes of `header.payload` checked with
+//! `SubtleCrypto.verify`. No cryptography is done in Rust.
+//!
+//! Imported `CryptoKey`s are not cached: a token is verified once per
+//! sign-in or refresh, and an import costs well under a millisecond, while a
+//! cache would make [`ProviderKeys`] hold JavaScript objects (neither `Send`
+//! nor `Sync`).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::LoginError;
+use crate::browser::{self, HttpRequest};
+use crate::jwks::{JwsAlgorithm, JwsHeader, Jwk, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
+
+fn invalid(why: impl Into<String>) -> LoginError {
+    LoginError::InvalidIdToken(why.into())
+}
+
+fn describe(err: JsValue) -> String {
+    err.dyn_ref::<js_sys::Error>()
+        .map(|e| format!("{}: {}", String::from(e.name()), String::from(e.message())))
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| format!("{err:?}"))
+}
+
+/// `crypto.subtle`, which exists only in a secure context.
+fn subtle() -> Result<web_sys::SubtleCrypto, LoginError> {
+    let window = browser::window()?;
+    let not_secure = || {
+        LoginError::Browser(
+            "WebCrypto (crypto.subtle) is unavailable because this page is not a secure context; serve it over https or from localhost".into(),
+        )
+    };
+    if !window.is_secure_context() {
+        return Err(not_secure());
+    }
+    let crypto = window.crypto().map_err(|_| not_secure())?;
+    let subtle = js_sys::Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(|_| not_secure())?;
+    if subtle.is_undefined() {
+        return Err(not_secure());
+    }
+    Ok(subtle.unchecked_into())
+}
+
+/// A plain JavaScript object with these properties.
+fn js_object(entries: &[(&str, JsValue)]) -> Result<js_sys::Object, LoginError> {
+    let object = js_sys::Object::new();
+    for (name, value) in entries {
+        js_sys::Reflect::set(&object, &JsValue::from_str(name), value)
+            .map_err(|e| LoginError::Browser(format!("cannot build a WebCrypto argument: {}", describe(e))))?;
+    }
+    Ok(object)
+}
+
+/// The WebCrypto algorithm objects for `alg`: one to import the key with,
+/// one to verify with.
+fn algorithms(alg: JwsAlgorithm) -> Result<(js_sys::Object, js_sys::Object), LoginError> {
+    let s = |text: &str| JsValue::from_str(text);
+    let sha256 = || ("hash", s("SHA-256"));
+    Ok(match alg {
+        JwsAlgorithm::Rs256 => (
+            js_object(&[("name", s("RSASSA-PKCS1-v1_5")), sha256()])?,
+            js_object(&[("name", s("RSASSA-PKCS1-v1_5"))])?,
+        ),
+        JwsAlgorithm::Ps256 => (
+            js_object(&[("name", s("RSA-PSS")), sha256()])?,
+            // RFC 7518 §3.5: the salt is as long as the hash, 32 bytes.
+            js_object(&[("name", s("RSA-PSS")), ("saltLength", JsValue::from_f64(32.0))])?,
+        ),
+        JwsAlgorithm::Es256 => (
+            js_object(&[("name", s("ECDSA")), ("namedCurve", s("P-256"))])?,
+            js_object(&[("name", s("ECDSA")), sha256()])?,
+        ),
+    })
+}
+
+/// The key as a JWK object for `importKey`: only its material (the `alg`
+/// restriction was enforced when the key was chosen).
+fn jwk_object(key: &Jwk) -> Result<js_sys::Object, LoginError> {
+    let s = |text: &str| JsValue::from_str(text);
+    match &key.material {
+        KeyMaterial::Rsa { n, e } => js_object(&[("kty", s("RSA")), ("n", s(n)), ("e", s(e))]),
+        KeyMaterial::EcP256 { x, y } => {
+            js_object(&[("kty", s("EC")), ("crv", s("P-256")), ("x", s(x)), ("y", s(y))])
+        }
+    }
+}
+
+/// Checks the signature of the compact JWS `raw_token` with `key`: the
+/// header's `alg` must be allowed and fit the key, and WebCrypto must accept
+/// the signature over `header.payload`. Nothing else of the token is read.
+pub async fn verify_jws(raw_token: &str, key: &Jwk) -> Result<(), LoginError> {
+    let header = JwsHeader::parse(raw_token)?;
+    let Some(alg) = JwsAlgorithm::from_name(&header.alg) else {
+        return Err(invalid(format!(
+            "algorithm `{}` is not allowed (allowed: {})",
+            header.alg,
+            crate::id_token::ALLOWED_ALGORITHMS.join(", ")
+        )));
+    };
+    if !key.fits(alg) {
+        return Err(invalid(format!("its signing key is not usable with {}", alg.name())));
+    }
+    // `JwsHeader::parse` saw exactly three parts, the last non-empty.
+    let Some((signing_input, signature)) = raw_token.rsplit_once('.') else {
+        return Err(invalid("it is not a compact JWS (three dot-separated parts)"));
+    };
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid("its signature is not base64url"))?;
+    // JWS ES256 signatures are `r || s` (RFC 7518 §3.4), which is also what
+    // WebCrypto takes; a DER-encoded signature is a provider bug, refused.
+    if alg == JwsAlgorithm::Es256 && signature.len() != 64 {
+        return Err(invalid(format!("its ES256 signature is {} bytes long, not 64", signature.len())));
+    }
+
+    let subtle = subtle()?;
+    let (import_algorithm, verify_algorithm) = algorithms(alg)?;
+    let usages = js_sys::Array::of1(&JsValue::from_str("verify"));
+    let kid = key.kid.as_deref().unwrap_or("(no kid)");
+    let unusable_key = |e: JsValue| {
+        LoginError::Discovery(format!("the provider's key `{kid}` cannot be imported for {}: {}", alg.name(), describe(e)))
+    };
+    let promise = subtle
+        .import_key_with_object("jwk", &jwk_object(key)?, &import_algorithm, false, &usages)
+        .map_err(unusable_key)?;
+    let crypto_key: web_sys::CryptoKey = JsFuture::from(promise).await.map_err(unusable_key)?.unchecked_into();
+
+    let verify_failed = |e: JsValue| LoginError::Browser(format!("WebCrypto could not verify a signature: {}", describe(e)));
+    let promise = subtle
+        .verify_with_object_and_u8_array_and_u8_array(
+            &verify_algorithm,
+            &crypto_key,
+            &signature,
+            signing_input.as_bytes(),
+        )
+        .map_err(verify_failed)?;
+    let valid = JsFuture::from(promise).await.map_err(verify_failed)?;
+    if valid.as_bool() == Some(true) { Ok(()) } else { Err(invalid("the signature is invalid")) }
+}
+
+/// Fetches the JWKS document at `jwks_uri` (without cookies).
+pub async fn fetch_jwks(jwks_uri: &str) -> Result<String, LoginError> {
+    let response = browser::fetch(HttpRequest {
+        method: "GET",
+        url: jwks_uri,
+        headers: vec![("Accept", "application/json")],
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| LoginError::Network(format!("{jwks_uri}: {e}")))?;
+    if response.status != 200 {
+        return Err(LoginError::Discovery(format!("the key set {jwks_uri} answered HTTP {}", response.status)));
+    }
+    Ok(response.body)
+}
+
+/// What [`ProviderKeys`] remembers.
+#[derive(Debug, Default)]
+struct KeyCache {
+    /// The last key set fetched successfully.
+    keys: Option<KeySet>,
+    /// When the last fetch started (successful or not).
+    last_fetch_at: Option<i64>,
+}
+
+/// The provider's signing keys, fetched from its `jwks_uri` when first
+/// needed and again, rate-limited, when a token names an unknown `kid`.
+///
+/// Cheap to clone (clones share the keys), `Send` and `Sync` (it holds no
+/// JavaScript objects). Never holds its lock across an `await`.
+#[derive(Debug, Clone)]
+pub struct ProviderKeys {
+    jwks_uri: Arc<str>,
+    cache: Arc<Mutex<KeyCache>>,
+}
+
+impl ProviderKeys {
+    /// The keys published at `jwks_uri` (the discovery document's). Nothing
+    /// is fetched until the first verification.
+    pub fn new(jwks_uri: impl Into<String>) -> ProviderKeys {
+        ProviderKeys { jwks_uri: Arc::from(jwks_uri.into()), cache: Arc::default() }
+    }
+
+    /// Where the keys are fetched from.
+    pub fn jwks_uri(&self) -> &str {
+        &self.jwks_uri
+    }
+
+    /// The key set last fetched, if any.
+    pub fn current(&self) -> Option<KeySet> {
+        self.lock().keys.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, KeyCache> {
+        // Nothing panics while the lock is held; a poisoned cache is still sound.
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Verifies the signature of the ID token `raw`: chooses its key
+    /// (fetching the key set when needed) and checks the signature with
+    /// WebCrypto. Call this before the claim checks of
+    /// [`crate::id_token::validate`].
+    pub async fn verify(&self, raw: &str) -> Result<(), LoginError> {
+        self.verify_with(raw, browser::now_seconds(), fetch_jwks).await
+    }
+
+    /// [`verify`](Self::verify), with the clock (`now`, seconds since the
+    /// epoch) and the way to fetch the JWKS document (given the `jwks_uri`)
+    /// supplied by the caller.
+    pub async fn verify_with(
+        &self,
+        raw: &str,
+        now: i64,
+        fetch: impl AsyncFnOnce(&str) -> Result<String, LoginError>,
+    ) -> Result<(), LoginError> {
+        let key = self.key_for(raw, now, fetch).await?;
+        verify_jws(raw, &key).await
+    }
+
+    /// The key that must have signed `raw`. Fetches the key set when none
+    /// is loaded, or when the token's `kid` is unknown and the last fetch is
+    /// old enough ([`crate::jwks::may_fetch_keys`]); at most one fetch.
+    async fn key_for(
+        &self,
+        raw: &str,
+        now: i64,
+        fetch: impl AsyncFnOnce(&str) -> Result<String, LoginError>,
+    ) -> Result<Jwk, LoginError> {
+        let header = JwsHeader::parse(raw)?;
+        let kid = header.kid.as_deref();
+        let choose = |keys: &KeySet| match keys.select(&header.alg, kid) {
+            KeySelection::Found { key, .. } => Ok(Some(key.clone())),
+            KeySelection::UnknownKid => Ok(None),
+            KeySelection::Refused(why) => Err(invalid(why)),
+        };
+        let unknown = |detail: &str| {
+            invalid(format!(
+                "it is signed with the key `{}`, which the provider does not publish{detail}",
+                kid.unwrap_or_default()
+            ))
+        };
+
+        let may_fetch = {
+            let mut cache = self.lock();
+            if let Some(keys) = &cache.keys {
+                if let Some(key) = choose(keys)? {
+                    return Ok(key);
+                }
+            }
+            let allowed = crate::jwks::may_fetch_keys(cache.keys.is_some(), cache.last_fetch_at, now);
+            if allowed {
+                cache.last_fetch_at = Some(now);
+            }
+            allowed
+        };
+        if !may_fetch {
+            return Err(unknown(&format!(
+                " (its keys were fetched less than {REFETCH_INTERVAL_SECONDS} s ago; not fetching them again yet)"
+            )));
+        }
+        let keys = KeySet::parse(&fetch(&self.jwks_uri).await?)?;
+        let chosen = choose(&keys);
+        self.lock().keys = Some(keys);
+        chosen?.ok_or_else(|| unknown(""))
+    }
+}
+
+/// Verifies the ID token's signature against the provider's keys; the
+/// claims are checked afterwards by [`crate::id_token::validate`].
+pub async fn verify_id_token_signature(keys: &ProviderKeys, raw: &str) -> Result<(), LoginError> {
+    keys.verify(raw).await
+}
+
+#[cfg(test)]
+mod tests {
+    //! The key-choice and refetch logic, natively: the fetch is injected and
+    //! never reaches WebCrypto (only `verify_jws` does).
+    use super::*;
+    use serde_json::{Value, json};
+    use std::cell::Cell;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    const T0: i64 = 1_800_000_000;
+
+    /// Runs a future that never waits (the injected fetches return at once).
+    fn ready<T>(future: impl Future<Output = T>) -> T {
+        match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(value) => value,
+            Poll::Pending => panic!("the future waited"),
+        }
+    }
+
+    fn rsa(kid: &str) -> Value {
+        json!({"kty": "RSA", "kid": kid, "n": URL_SAFE_NO_PAD.encode([0xC5u8; 256]), "e": "AQAB"})
+    }
+
+    fn jwks(kids: &[&str]) -> String {
+        json!({ "keys": kids.iter().map(|k| rsa(k)).collect::<Vec<_>>() }).to_string()
+    }
+
+    fn token(kid: Option<&str>) -> String {
+        let header = match kid {
+            Some(kid) => json!({"alg": "RS256", "kid": kid}),
+            None => json!({"alg": "RS256"}),
+        };
+        format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(header.to_string()))
+    }
+
+    /// Resolves the key of a token signed with `kid` at `now`, serving
+    /// `served` if asked to fetch; returns the chosen kid and whether it fetched.
+    fn resolve(keys: &ProviderKeys, kid: &str, now: i64, served: &str) -> (Result<Option<String>, LoginError>, bool) {
+        let fetched = Cell::new(false);
+        let fetch = async |uri: &str| {
+            assert_eq!(uri, "https://idp.example/jwks");
+            fetched.set(true);
+            Ok(served.to_owned())
+        };
+        let result = ready(keys.key_for(&token(Some(kid)), now, fetch)).map(|key| key.kid);
+        (result, fetched.get())
+    }
+
+    fn unknown_kid(result: Result<Option<String>, LoginError>, needle: &str) {
+        match result {
+            Err(LoginError::InvalidIdToken(why)) => {
+                assert!(why.contains("does not publish") && why.contains(needle), "`{why}` lacks `{needle}`")
+            }
+            other => panic!("expected an unknown kid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_are_fetched_on_first_use_then_reused() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        assert_eq!(keys.current(), None);
+        assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
+        assert_eq!(resolve(&keys, "a", T0 + 1, &jwks(&["a"])), (Ok(Some("a".into())), false));
+        // Clones share the keys.
+        let clone = keys.clone();
+        assert_eq!(resolve(&clone, "a", T0 + 2, &jwks(&["a"])), (Ok(Some("a".into())), false));
+        assert_eq!(clone.current().unwrap().keys().len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_kid_refetches_at_most_once_per_interval() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])).0, Ok(Some("a".into())));
+        // Rotation right after the first fetch: not fetched again yet.
+        let (result, fetched) = resolve(&keys, "b", T0 + 10, &jwks(&["a", "b"]));
+        assert!(!fetched);
+        unknown_kid(result, "not fetching them again yet");
+        // Once the interval has passed: fetched, and found.
+        assert_eq!(resolve(&keys, "b", T0 + REFETCH_INTERVAL_SECONDS, &jwks(&["a", "b"])), (Ok(Some("b".into())), true));
+        // A second unknown kid within the interval: refused without a fetch,
+        // although the served set would have it.
+        let (result, fetched) = resolve(&keys, "c", T0 + REFETCH_INTERVAL_SECONDS + 5, &jwks(&["a", "b", "c"]));
+        assert!(!fetched);
+        unknown_kid(result, "not fetching them again yet");
+        // Known keys keep working meanwhile.
+        assert_eq!(resolve(&keys, "a", T0 + REFETCH_INTERVAL_SECONDS + 6, "unused"), (Ok(Some("a".into())), false));
+    }
+
+    #[test]
+    fn a_refetch_that_still_lacks_the_kid_fails_and_counts() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        resolve(&keys, "a", T0, &jwks(&["a"])).0.unwrap();
+        let (result, fetched) = resolve(&keys, "z", T0 + 100, &jwks(&["a", "b"]));
+        assert!(fetched);
+        unknown_kid(result, "");
+        // The set fetched meanwhile replaced the old one.
+        assert_eq!(resolve(&keys, "b", T0 + 101, "unused"), (Ok(Some("b".into())), false));
+        let (result, fetched) = resolve(&keys, "z", T0 + 102, &jwks(&["z"]));
+        assert!(!fetched);
+        unknown_kid(result, "not fetching");
+    }
+
+    #[test]
+    fn a_failed_fetch_keeps_the_old_keys_and_is_rate_limited() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        resolve(&keys, "a", T0, &jwks(&["a"])).0.unwrap();
+        let (result, fetched) = resolve(&keys, "b", T0 + 100, "<html>oops</html>");
+        assert!(fetched);
+        assert!(matches!(result, Err(LoginError::Discovery(_))), "{result:?}");
+        assert_eq!(resolve(&keys, "a", T0 + 101, "unused"), (Ok(Some("a".into())), false));
+        assert!(!resolve(&keys, "b", T0 + 102, &jwks(&["b"])).1);
+        // A network error from the fetch is passed on.
+        let result = ready(keys.key_for(&token(Some("b")), T0 + 200, async |_: &str| {
+            Err(LoginError::Network("offline".into()))
+        }));
+        assert_eq!(result, Err(LoginError::Network("offline".into())));
+    }
+
+    #[test]
+    fn without_keys_every_verification_may_fetch() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        let (result, fetched) = resolve(&keys, "a", T0, "not json");
+        assert!(fetched && result.is_err());
+        // Nothing was ever loaded, so the next attempt fetches again at once.
+        assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
+    }
+
+    #[test]
+    fn refusals_never_fetch() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        resolve(&keys, "a", T0, &jwks(&["a", "b"])).0.unwrap();
+        let never = async |_: &str| -> Result<String, LoginError> { panic!("fetched") };
+        // No kid and two suitable keys.
+        let result = ready(keys.key_for(&token(None), T0 + 500, never));
+        assert!(matches!(result, Err(LoginError::InvalidIdToken(ref m)) if m.contains("2 RS256 keys")), "{result:?}");
+        // Forbidden algorithms, whatever the kid.
+        for alg in ["none", "HS256", "HS384"] {
+            let raw = format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(json!({"alg": alg, "kid": "zz"}).to_string()));
+            let result = ready(keys.key_for(&raw, T0 + 500, never));
+            assert!(matches!(result, Err(LoginError::InvalidIdToken(ref m)) if m.contains("not allowed")), "{result:?}");
+        }
+        // Malformed tokens.
+        assert!(ready(keys.key_for("a.b", T0 + 500, never)).is_err());
+    }
+
+    #[test]
+    fn provider_keys_can_live_in_sync_storage() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<ProviderKeys>();
+    }
+}
