@@ -82,27 +82,38 @@ pub async fn get_page<T: DeserializeOwned>(
     page: u32,
     per_page: u32,
 ) -> Result<ListPage<T>, ApiError> {
-    let token = auth.access_token().ok_or(ApiError::NotSignedIn)?;
     let url = format!("{}{path}?page={page}&per_page={}", config.api_base, per_page.min(MAX_PER_PAGE));
-    let authorization = format!("Bearer {token}");
-    let response = browser::fetch(HttpRequest {
-        method: "GET",
-        url: &url,
-        headers: vec![("Authorization", &authorization), ("Accept", "application/json")],
-        body: None,
-    })
-    .await
-    .map_err(ApiError::Network)?;
-    let description = || error_description(&response.body);
-    match response.status {
-        200 => {}
-        401 => return Err(ApiError::Unauthorized(description())),
-        403 => return Err(ApiError::Forbidden(description())),
-        status => return Err(ApiError::Status(status, description())),
-    }
+    let response = send(auth, "GET", &url).await?;
     let items: Vec<T> = serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let total = response.header("X-Total-Count").and_then(|t| t.trim().parse().ok()).unwrap_or(items.len() as u64);
     Ok(ListPage { items, total })
+}
+
+/// Sends a request with the bearer token and returns a 2xx response. A 401
+/// gets one refresh and one retry (the token may have expired in flight);
+/// a second 401 leaves the session to the refresh logic's verdict.
+async fn send(auth: Auth, method: &str, url: &str) -> Result<browser::HttpResponse, ApiError> {
+    let mut refreshed = false;
+    loop {
+        let token = auth.access_token().ok_or(ApiError::NotSignedIn)?;
+        let authorization = format!("Bearer {token}");
+        let response = browser::fetch(HttpRequest {
+            method,
+            url,
+            headers: vec![("Authorization", &authorization), ("Accept", "application/json")],
+            body: None,
+        })
+        .await
+        .map_err(ApiError::Network)?;
+        let description = || error_description(&response.body);
+        match response.status {
+            200..=299 => return Ok(response),
+            401 if !refreshed && auth.refresh().await => refreshed = true,
+            401 => return Err(ApiError::Unauthorized(description())),
+            403 => return Err(ApiError::Forbidden(description())),
+            status => return Err(ApiError::Status(status, description())),
+        }
+    }
 }
 
 /// The `error_description` (or `error`) of a JSON error body.

@@ -40,9 +40,6 @@ impl AuthState {
     }
 }
 
-/// Renew this long before the access token expires (or at a quarter of a
-/// short lifetime), so requests never carry an expired token.
-const REFRESH_MARGIN_SECONDS: i64 = 60;
 /// After a refresh failed for a passing reason (network), try again after this.
 const REFRESH_RETRY: Duration = Duration::from_secs(20);
 
@@ -143,8 +140,8 @@ impl Auth {
         // Renew shortly before the access token expires. The timer is reset
         // whenever the session changes.
         Effect::new(move |_| {
-            let Some(expires_at) = self.state.with(|s| s.session().map(|s| s.access_token_expires_at)) else { return };
-            let delay = (expires_at - REFRESH_MARGIN_SECONDS - browser::now_seconds()).max(0);
+            let Some(renew_at) = self.state.with(|s| s.session().map(Session::renew_at)) else { return };
+            let delay = (renew_at - browser::now_seconds()).max(0);
             let timer = set_timeout_with_handle(
                 move || {
                     leptos::task::spawn_local(async move {
@@ -165,10 +162,8 @@ impl Auth {
                 let visible = web_sys::window()
                     .and_then(|w| w.document())
                     .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-                let due = self.state.with_untracked(|s| {
-                    s.session()
-                        .is_some_and(|s| s.access_token_expires_at - REFRESH_MARGIN_SECONDS <= browser::now_seconds())
-                });
+                let due =
+                    self.state.with_untracked(|s| s.session().is_some_and(|s| s.renew_at() <= browser::now_seconds()));
                 if visible && due {
                     leptos::task::spawn_local(async move {
                         self.refresh().await;
@@ -253,6 +248,14 @@ pub async fn start(settings: oidc_login::ClientSettings) -> Startup {
             Ok(session) => {
                 let _ = browser::replace_url(&result.return_to);
                 JUST_SIGNED_IN.with(|flag| flag.set(true));
+                AuthState::SignedIn(session)
+            }
+            // A callback that matches no attempt is most often Back or a
+            // reload landing on an old callback URL (or the provider's SSO
+            // answering a page from history). If this browser still holds a
+            // session, that was harmless: carry on signed in.
+            Err(LoginError::StateMismatch) if let Ok(Some(session)) = client.restore().await => {
+                let _ = browser::replace_url("/");
                 AuthState::SignedIn(session)
             }
             Err(err) if result.silent && err.needs_interaction() => {

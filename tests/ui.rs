@@ -29,6 +29,7 @@ fn session(permissions: serde_json::Value) -> AuthState {
             expires_at: i64::MAX,
         },
         access_token: "at".into(),
+        access_token_received_at: 0,
         access_token_expires_at: i64::MAX,
     })
 }

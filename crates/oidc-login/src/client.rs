@@ -36,8 +36,19 @@ pub struct Session {
     pub id_token: IdToken,
     /// Opaque to the SPA: it is sent to the API and never read here.
     pub access_token: String,
+    /// When the access token was received (seconds since the Unix epoch).
+    pub access_token_received_at: i64,
     /// When the access token expires (seconds since the Unix epoch).
     pub access_token_expires_at: i64,
+}
+
+impl Session {
+    /// When to renew: a minute before expiry, or a quarter of the lifetime
+    /// before it for short-lived tokens, so a renewal never chases its tail.
+    pub fn renew_at(&self) -> i64 {
+        let lifetime = (self.access_token_expires_at - self.access_token_received_at).max(0);
+        self.access_token_expires_at - (lifetime / 4).min(60)
+    }
 }
 
 /// What one sign-in attempt remembers between the redirect and the callback.
@@ -176,7 +187,12 @@ impl OidcClient {
     fn session_from(&self, tokens: &TokenResponse, id_token: IdToken) -> Session {
         let now = browser::now_seconds();
         let access_token_expires_at = tokens.expires_in.map_or(id_token.expires_at, |secs| now + secs as i64);
-        Session { id_token, access_token: tokens.access_token.clone(), access_token_expires_at }
+        Session {
+            id_token,
+            access_token: tokens.access_token.clone(),
+            access_token_received_at: now,
+            access_token_expires_at,
+        }
     }
 
     fn keep_refresh_token(&self, tokens: &TokenResponse, session: &Session) -> Result<(), LoginError> {
