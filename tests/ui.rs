@@ -186,3 +186,49 @@ fn malformed_configs_are_explained() {
         assert!(err.0.contains(needle), "{text}: `{}` lacks `{needle}`", err.0);
     }
 }
+
+#[wasm_bindgen_test]
+async fn can_combines_any_all_and_not() {
+    let (host, auth) = mount(session(json!(["read:project-list", "create:project"])), || {
+        view! {
+            <Can any_of=vec![Permission::DeleteProject, Permission::CreateProject]><i data-testid="any"></i></Can>
+            <Can all_of=vec![Permission::ReadProjectList, Permission::DeleteProject]><i data-testid="all"></i></Can>
+            <Can perm=Permission::ReadUserList not=true><i data-testid="not"></i></Can>
+        }
+    });
+    settle().await;
+    assert_eq!((count(&host, "any"), count(&host, "all"), count(&host, "not")), (1, 0, 1));
+    auth.state.set(session(json!(["read:project-list", "delete:project", "read:user-list"])));
+    settle().await;
+    assert_eq!((count(&host, "any"), count(&host, "all"), count(&host, "not")), (1, 1, 0));
+}
+
+#[wasm_bindgen_test]
+async fn can_shows_pending_then_disabled_with_the_reason() {
+    let (host, auth) = mount(AuthState::Pending, || {
+        view! {
+            <Can perm=Permission::DeleteProject disabled_with_reason=true pending=|| view! { <i data-testid="wait"></i> }>
+                <button data-testid="delete">"Delete"</button>
+            </Can>
+        }
+    });
+    settle().await;
+    assert_eq!(count(&host, "wait"), 1);
+    assert_eq!(count(&host, "delete"), 0);
+
+    auth.state.set(session(json!(["read:project-list"])));
+    settle().await;
+    assert_eq!(count(&host, "wait"), 0);
+    let button: web_sys::HtmlButtonElement =
+        host.query_selector("[data-testid='delete']").unwrap().expect("rendered, disabled").unchecked_into();
+    assert!(button.matches(":disabled").unwrap(), "the action is disabled");
+    let reason = host.query_selector("[data-testid='disabled-reason']").unwrap().unwrap().text_content().unwrap();
+    assert!(reason.contains("delete:project"), "{reason}");
+
+    auth.state.set(session(json!(["delete:project"])));
+    settle().await;
+    let button: web_sys::HtmlButtonElement =
+        host.query_selector("[data-testid='delete']").unwrap().unwrap().unchecked_into();
+    assert!(!button.matches(":disabled").unwrap());
+    assert_eq!(count(&host, "disabled-reason"), 0);
+}

@@ -1,33 +1,78 @@
-//! `<Can>`: renders its children only when the user holds a permission.
+//! `<Can>`: renders its children by permission — shown, hidden, or shown
+//! disabled with the reason.
 
 use leptos::prelude::*;
-use permissions::Permission;
+use permissions::{Permission, Requirement};
 
 use crate::capabilities::{CapabilityState, use_capabilities};
 
-/// Shows `children` when the signed-in user holds `perm`, and `fallback`
-/// otherwise. While permissions are pending nothing authorized renders.
+/// What `<Can>` decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    Pending,
+    Allowed,
+    Denied(String),
+}
+
+/// Shows `children` when the signed-in user meets the requirement made of
+/// `perm`, `all_of`, `any_of` and `not`; otherwise `fallback` (or, with
+/// `disabled_with_reason`, the children disabled beside the reason). While
+/// permissions are pending only `pending` renders, so nothing authorized
+/// flashes before the permissions are known.
 #[component]
 pub fn Can(
-    /// The permission the children need.
-    perm: Permission,
-    /// What to show instead (nothing by default).
+    /// One permission the children need.
+    #[prop(optional, into)]
+    perm: Option<Permission>,
+    /// Every one of these is needed.
+    #[prop(optional)]
+    all_of: Vec<Permission>,
+    /// At least one of these is needed.
+    #[prop(optional)]
+    any_of: Vec<Permission>,
+    /// Invert the requirement: show the children to those who do *not* meet it.
+    #[prop(optional)]
+    not: bool,
+    /// Shown when the requirement is not met (nothing by default).
     #[prop(optional, into)]
     fallback: ViewFn,
-    /// What the permission unlocks.
+    /// Shown while permissions are pending (nothing by default).
+    #[prop(optional, into)]
+    pending: ViewFn,
+    /// Instead of hiding the children, render them disabled with a visible
+    /// reason (for actions the user should know exist).
+    #[prop(optional)]
+    disabled_with_reason: bool,
+    /// What the requirement unlocks.
     children: ChildrenFn,
 ) -> impl IntoView {
+    let mut requirement = Requirement { all_of, any_of, negate: not };
+    requirement.all_of.extend(perm);
     let store = use_capabilities();
-    let allowed = Memo::new(move |_| store.state.with(|s| s.allows(&perm)));
-    view! {
-        <Show when=move || allowed.get() fallback=fallback>
-            {children()}
-        </Show>
+    let decision = Memo::new(move |_| {
+        store.state.with(|state| match state {
+            CapabilityState::Pending => Decision::Pending,
+            CapabilityState::Anonymous => Decision::Denied("sign in first".to_owned()),
+            CapabilityState::Ready(caps) if requirement.is_met_by(caps) => Decision::Allowed,
+            CapabilityState::Ready(_) => Decision::Denied(requirement.to_string()),
+        })
+    });
+    move || match decision.get() {
+        Decision::Pending => pending.run(),
+        Decision::Allowed => children().into_any(),
+        Decision::Denied(reason) if disabled_with_reason => view! {
+            <span class="can-disabled">
+                <fieldset disabled class="can-disabled-controls">{children()}</fieldset>
+                <small class="reason" data-testid="disabled-reason">{reason}</small>
+            </span>
+        }
+        .into_any(),
+        Decision::Denied(_) => fallback.run(),
     }
 }
 
 /// Whether the current user holds `perm`, as a reactive boolean.
 pub fn use_can(perm: Permission) -> Signal<bool> {
     let store = use_capabilities();
-    Signal::derive(move || store.state.with(|s: &CapabilityState| s.allows(&perm)))
+    Signal::derive(move || store.state.with(|s| s.allows(&perm)))
 }

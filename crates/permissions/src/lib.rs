@@ -17,12 +17,14 @@
 mod capabilities;
 mod claim_path;
 mod permission;
+mod requirement;
 
 pub use capabilities::{
     Capabilities, ClaimWarning, MAX_PERMISSION_LEN, MAX_PERMISSIONS, ParsedCapabilities, read_string_set,
 };
 pub use claim_path::{ClaimPath, ClaimPathError};
 pub use permission::Permission;
+pub use requirement::Requirement;
 
 /// Identifiers of the demo deployment: the development provider, the API
 /// and the default `/config.json` all use these, and so do the tests.
