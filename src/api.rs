@@ -102,6 +102,7 @@ async fn send(auth: Auth, method: &str, url: &str) -> Result<browser::HttpRespon
             url,
             headers: vec![("Authorization", &authorization), ("Accept", "application/json")],
             body: None,
+            no_cache: true,
         })
         .await
         .map_err(ApiError::Network)?;

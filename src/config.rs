@@ -102,6 +102,7 @@ impl AppConfig {
             url: &url,
             headers: vec![("Accept", "application/json"), ("Cache-Control", "no-cache")],
             body: None,
+            no_cache: true,
         })
         .await
         .map_err(|e| ConfigError(format!("/config.json could not be fetched: {e}")))?;

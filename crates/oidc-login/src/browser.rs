@@ -128,6 +128,8 @@ pub struct HttpRequest<'a> {
     pub url: &'a str,
     pub headers: Vec<(&'a str, &'a str)>,
     pub body: Option<&'a str>,
+    /// Bypass the browser's HTTP cache (key sets after a rotation).
+    pub no_cache: bool,
 }
 
 /// An HTTP response, read whole.
@@ -153,6 +155,9 @@ pub async fn fetch(request: HttpRequest<'_>) -> Result<HttpResponse, String> {
     let init = web_sys::RequestInit::new();
     init.set_method(request.method);
     init.set_credentials(web_sys::RequestCredentials::Omit);
+    if request.no_cache {
+        init.set_cache(web_sys::RequestCache::NoCache);
+    }
     let headers = web_sys::Headers::new().map_err(describe)?;
     for (name, value) in &request.headers {
         headers.append(name, value).map_err(describe)?;

@@ -22,6 +22,7 @@ use crate::id_token::{self, Expectations, IdToken};
 use crate::locks::with_lock;
 use crate::refresh::{StoredRefresh, check_refreshed, lock_name, storage_key};
 use crate::settings::{ClientSettings, check_provider_url};
+use crate::signature::ProviderKeys;
 
 const ATTEMPT_PREFIX: &str = "oidc-login.attempt.";
 /// A flag (not a token) meaning "this browser signed in here and has not
@@ -76,6 +77,9 @@ pub struct CallbackResult {
 pub struct OidcClient {
     settings: ClientSettings,
     metadata: ProviderMetadata,
+    /// The provider's signing keys, fetched on first use and refetched
+    /// (rate-limited) when a token names an unknown `kid`.
+    keys: ProviderKeys,
 }
 
 impl OidcClient {
@@ -90,7 +94,8 @@ impl OidcClient {
             return Err(LoginError::Discovery(format!("{url} answered HTTP {}", response.status)));
         }
         let metadata = ProviderMetadata::parse(&response.body, &settings.issuer)?;
-        Ok(OidcClient { settings, metadata })
+        let keys = ProviderKeys::new(&metadata.jwks_uri);
+        Ok(OidcClient { settings, metadata, keys })
     }
 
     /// The client's settings.
@@ -162,16 +167,18 @@ impl OidcClient {
             .id_token
             .as_deref()
             .ok_or_else(|| LoginError::TokenExchange("the response carries no ID token".into()))?;
-        let id_token = self.validate_id_token(id_token_raw, Some(&attempt.nonce))?;
+        let id_token = self.validate_id_token(id_token_raw, Some(&attempt.nonce)).await?;
         let session = self.session_from(&tokens, id_token);
         self.keep_refresh_token(&tokens, &session)?;
         browser::storage_set(StorageArea::Local, SESSION_HINT_KEY, "1")?;
         Ok(session)
     }
 
-    /// Checks an ID token's claims (and, with the login-module issue, its
-    /// signature) against this client.
-    fn validate_id_token(&self, raw: &str, nonce: Option<&str>) -> Result<IdToken, LoginError> {
+    /// Checks an ID token against OIDC Core §3.1.3.7: its signature first
+    /// (against the provider's JWKS), then every claim rule. A token that
+    /// fails either never becomes a session.
+    async fn validate_id_token(&self, raw: &str, nonce: Option<&str>) -> Result<IdToken, LoginError> {
+        self.keys.verify(raw).await?;
         id_token::validate(
             raw,
             &Expectations {
@@ -230,7 +237,7 @@ impl OidcClient {
                         .id_token
                         .as_deref()
                         .ok_or_else(|| LoginError::TokenExchange("the refresh response carries no ID token".into()))?;
-                    let id_token = client.validate_id_token(raw, None)?;
+                    let id_token = client.validate_id_token(raw, None).await?;
                     if id_token.subject != stored.subject {
                         client.forget_refresh_token();
                         return Ok(None);
@@ -273,7 +280,7 @@ impl OidcClient {
             };
             let id_token = match tokens.id_token.as_deref() {
                 Some(raw) => {
-                    let refreshed = client.validate_id_token(raw, None)?;
+                    let refreshed = client.validate_id_token(raw, None).await?;
                     check_refreshed(&current.id_token, &refreshed)?;
                     refreshed
                 }
@@ -308,6 +315,7 @@ impl OidcClient {
             url: &self.metadata.token_endpoint,
             headers: vec![("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
             body: Some(body),
+            no_cache: true,
         })
         .await
         .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))
@@ -355,6 +363,7 @@ impl OidcClient {
                 url: endpoint,
                 headers: vec![("Content-Type", "application/x-www-form-urlencoded")],
                 body: Some(&body),
+                no_cache: true,
             })
             .await;
         }

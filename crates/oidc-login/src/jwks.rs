@@ -522,7 +522,10 @@ mod tests {
             JwsHeader::parse(&jws(json!({"alg": "RS256", "kid": "k", "typ": "JWT"}))).unwrap(),
             JwsHeader { alg: "RS256".into(), kid: Some("k".into()) }
         );
-        assert_eq!(JwsHeader::parse(&jws(json!({"alg": "none"}))).unwrap(), JwsHeader { alg: "none".into(), kid: None });
+        assert_eq!(
+            JwsHeader::parse(&jws(json!({"alg": "none"}))).unwrap(),
+            JwsHeader { alg: "none".into(), kid: None }
+        );
         let fails = |token: &str, needle: &str| match JwsHeader::parse(token) {
             Err(LoginError::InvalidIdToken(why)) => assert!(why.contains(needle), "`{why}` lacks `{needle}`"),
             other => panic!("{token}: {other:?}"),

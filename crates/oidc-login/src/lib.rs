@@ -7,12 +7,13 @@
 //! fetch, redirects) use Web APIs and are tested in headless Chromium.
 //! [`client::OidcClient`] ties them together.
 //!
-//! Deliberately absent from this first slice, and named so nobody assumes
-//! otherwise: the ID token's *signature* is not yet verified (its claims
-//! are: `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`). Signature verification
-//! with WebCrypto against the JWKS, refresh tokens and cross-tab sign-out
-//! arrive with the login-module issue. Tokens live in memory only; the
-//! access token is handed to the API and never interpreted here.
+//! ID tokens are verified in full (OIDC Core §3.1.3.7): the signature with
+//! WebCrypto against the provider's JWKS ([`jwks`], [`signature`]), then the
+//! claims ([`id_token`]); refreshed ones also against §12.2 ([`refresh`]).
+//! Access and ID tokens live in memory only; the refresh token is shared by
+//! the app's tabs under a Web Lock ([`locks`]); sign-in and sign-out reach
+//! the other tabs over a BroadcastChannel ([`tabs`]). The access token is
+//! handed to the API and never interpreted here.
 
 pub mod authorize;
 pub mod browser;

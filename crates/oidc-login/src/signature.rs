@@ -23,7 +23,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
 use crate::browser::{self, HttpRequest};
-use crate::jwks::{JwsAlgorithm, JwsHeader, Jwk, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
+use crate::jwks::{Jwk, JwsAlgorithm, JwsHeader, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
 
 fn invalid(why: impl Into<String>) -> LoginError {
     LoginError::InvalidIdToken(why.into())
@@ -71,10 +71,9 @@ fn algorithms(alg: JwsAlgorithm) -> Result<(js_sys::Object, js_sys::Object), Log
     let s = |text: &str| JsValue::from_str(text);
     let sha256 = || ("hash", s("SHA-256"));
     Ok(match alg {
-        JwsAlgorithm::Rs256 => (
-            js_object(&[("name", s("RSASSA-PKCS1-v1_5")), sha256()])?,
-            js_object(&[("name", s("RSASSA-PKCS1-v1_5"))])?,
-        ),
+        JwsAlgorithm::Rs256 => {
+            (js_object(&[("name", s("RSASSA-PKCS1-v1_5")), sha256()])?, js_object(&[("name", s("RSASSA-PKCS1-v1_5"))])?)
+        }
         JwsAlgorithm::Ps256 => (
             js_object(&[("name", s("RSA-PSS")), sha256()])?,
             // RFC 7518 §3.5: the salt is as long as the hash, 32 bytes.
@@ -93,9 +92,7 @@ fn jwk_object(key: &Jwk) -> Result<js_sys::Object, LoginError> {
     let s = |text: &str| JsValue::from_str(text);
     match &key.material {
         KeyMaterial::Rsa { n, e } => js_object(&[("kty", s("RSA")), ("n", s(n)), ("e", s(e))]),
-        KeyMaterial::EcP256 { x, y } => {
-            js_object(&[("kty", s("EC")), ("crv", s("P-256")), ("x", s(x)), ("y", s(y))])
-        }
+        KeyMaterial::EcP256 { x, y } => js_object(&[("kty", s("EC")), ("crv", s("P-256")), ("x", s(x)), ("y", s(y))]),
     }
 }
 
@@ -130,14 +127,19 @@ pub async fn verify_jws(raw_token: &str, key: &Jwk) -> Result<(), LoginError> {
     let usages = js_sys::Array::of1(&JsValue::from_str("verify"));
     let kid = key.kid.as_deref().unwrap_or("(no kid)");
     let unusable_key = |e: JsValue| {
-        LoginError::Discovery(format!("the provider's key `{kid}` cannot be imported for {}: {}", alg.name(), describe(e)))
+        LoginError::Discovery(format!(
+            "the provider's key `{kid}` cannot be imported for {}: {}",
+            alg.name(),
+            describe(e)
+        ))
     };
     let promise = subtle
         .import_key_with_object("jwk", &jwk_object(key)?, &import_algorithm, false, &usages)
         .map_err(unusable_key)?;
     let crypto_key: web_sys::CryptoKey = JsFuture::from(promise).await.map_err(unusable_key)?.unchecked_into();
 
-    let verify_failed = |e: JsValue| LoginError::Browser(format!("WebCrypto could not verify a signature: {}", describe(e)));
+    let verify_failed =
+        |e: JsValue| LoginError::Browser(format!("WebCrypto could not verify a signature: {}", describe(e)));
     let promise = subtle
         .verify_with_object_and_u8_array_and_u8_array(
             &verify_algorithm,
@@ -156,6 +158,8 @@ pub async fn fetch_jwks(jwks_uri: &str) -> Result<String, LoginError> {
         method: "GET",
         url: jwks_uri,
         headers: vec![("Accept", "application/json")],
+        // A key set cached by the browser would hide a rotation.
+        no_cache: true,
         ..Default::default()
     })
     .await
@@ -254,10 +258,10 @@ impl ProviderKeys {
 
         let may_fetch = {
             let mut cache = self.lock();
-            if let Some(keys) = &cache.keys {
-                if let Some(key) = choose(keys)? {
-                    return Ok(key);
-                }
+            if let Some(keys) = &cache.keys
+                && let Some(key) = choose(keys)?
+            {
+                return Ok(key);
             }
             let allowed = crate::jwks::may_fetch_keys(cache.keys.is_some(), cache.last_fetch_at, now);
             if allowed {
@@ -362,7 +366,10 @@ mod tests {
         assert!(!fetched);
         unknown_kid(result, "not fetching them again yet");
         // Once the interval has passed: fetched, and found.
-        assert_eq!(resolve(&keys, "b", T0 + REFETCH_INTERVAL_SECONDS, &jwks(&["a", "b"])), (Ok(Some("b".into())), true));
+        assert_eq!(
+            resolve(&keys, "b", T0 + REFETCH_INTERVAL_SECONDS, &jwks(&["a", "b"])),
+            (Ok(Some("b".into())), true)
+        );
         // A second unknown kid within the interval: refused without a fetch,
         // although the served set would have it.
         let (result, fetched) = resolve(&keys, "c", T0 + REFETCH_INTERVAL_SECONDS + 5, &jwks(&["a", "b", "c"]));
@@ -396,9 +403,9 @@ mod tests {
         assert_eq!(resolve(&keys, "a", T0 + 101, "unused"), (Ok(Some("a".into())), false));
         assert!(!resolve(&keys, "b", T0 + 102, &jwks(&["b"])).1);
         // A network error from the fetch is passed on.
-        let result = ready(keys.key_for(&token(Some("b")), T0 + 200, async |_: &str| {
-            Err(LoginError::Network("offline".into()))
-        }));
+        let result = ready(
+            keys.key_for(&token(Some("b")), T0 + 200, async |_: &str| Err(LoginError::Network("offline".into()))),
+        );
         assert_eq!(result, Err(LoginError::Network("offline".into())));
     }
 
@@ -423,7 +430,10 @@ mod tests {
         for alg in ["none", "HS256", "HS384"] {
             let raw = format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(json!({"alg": alg, "kid": "zz"}).to_string()));
             let result = ready(keys.key_for(&raw, T0 + 500, never));
-            assert!(matches!(result, Err(LoginError::InvalidIdToken(ref m)) if m.contains("not allowed")), "{result:?}");
+            assert!(
+                matches!(result, Err(LoginError::InvalidIdToken(ref m)) if m.contains("not allowed")),
+                "{result:?}"
+            );
         }
         // Malformed tokens.
         assert!(ready(keys.key_for("a.b", T0 + 500, never)).is_err());

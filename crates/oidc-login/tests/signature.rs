@@ -258,7 +258,10 @@ async fn an_rsa_key_does_not_verify_es256() {
     let ec = TestKey::generate("ES256", "shared").await;
     let now = browser::now_seconds();
     let raw = ec.sign(&claims(now)).await;
-    fails_with(validate_fully(&serving(&[&rsa.public_jwk]), &raw, now).await, "an RSA key for RS256, not usable with ES256");
+    fails_with(
+        validate_fully(&serving(&[&rsa.public_jwk]), &raw, now).await,
+        "an RSA key for RS256, not usable with ES256",
+    );
     fails_with(verify_jws(&raw, &rsa.library_jwk()).await, "not usable with ES256");
     // Published side by side under one kid, each verifies its own algorithm.
     let both = serving(&[&rsa.public_jwk, &ec.public_jwk]);

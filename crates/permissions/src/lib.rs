@@ -18,6 +18,7 @@ mod capabilities;
 mod claim_path;
 mod permission;
 mod requirement;
+mod roles;
 
 pub use capabilities::{
     Capabilities, ClaimWarning, MAX_PERMISSION_LEN, MAX_PERMISSIONS, ParsedCapabilities, read_string_set,
@@ -25,6 +26,7 @@ pub use capabilities::{
 pub use claim_path::{ClaimPath, ClaimPathError};
 pub use permission::Permission;
 pub use requirement::Requirement;
+pub use roles::{RoleMap, merge};
 
 /// Identifiers of the demo deployment: the development provider, the API
 /// and the default `/config.json` all use these, and so do the tests.
