@@ -7,6 +7,7 @@
 use std::fmt;
 
 use oidc_login::browser::{self, HttpRequest};
+use permissions::{Capabilities, ClaimPath, ParsedCapabilities};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -87,6 +88,17 @@ pub async fn get_page<T: DeserializeOwned>(
     let items: Vec<T> = serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let total = response.header("X-Total-Count").and_then(|t| t.trim().parse().ok()).unwrap_or(items.len() as u64);
     Ok(ListPage { items, total })
+}
+
+/// `GET {api_base}/me/capabilities`: the permissions the API derives from
+/// the access token, read with the shared parser, and the raw body.
+pub async fn get_capabilities(auth: Auth, config: &AppConfig) -> Result<(ParsedCapabilities, String), ApiError> {
+    let url = format!("{}/me/capabilities", config.api_base);
+    let response = send(auth, "GET", &url).await?;
+    let body: serde_json::Value =
+        serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let parsed = Capabilities::from_claims(&body, &ClaimPath::Claim("permissions".into()));
+    Ok((parsed, serde_json::to_string_pretty(&body).unwrap_or_default()))
 }
 
 /// Sends a request with the bearer token and returns a 2xx response. A 401

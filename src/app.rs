@@ -60,7 +60,7 @@ fn Shell(config: AppConfig, auth: auth::Auth) -> impl IntoView {
     provide_context(auth);
     provide_context(config.clone());
     auth.keep_alive();
-    provide_capabilities(config.permissions_claim.clone());
+    provide_capabilities(config.clone());
     view! {
         <Router>
             <Header />

@@ -8,17 +8,28 @@ use std::fmt;
 
 use oidc_login::settings::{DEFAULT_LEEWAY_SECONDS, DEFAULT_SCOPE, check_provider_url};
 use oidc_login::{ClientSettings, browser};
-use permissions::ClaimPath;
+use permissions::{ClaimPath, RoleMap};
 use serde::Deserialize;
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppConfig {
     pub client: ClientSettings,
-    /// Where the ID token keeps the user's permissions.
-    pub permissions_claim: ClaimPath,
+    /// Where the user's permissions come from.
+    pub capabilities: CapabilitySource,
     /// The API's base path or URL, without a trailing slash (`/api/v1`).
     pub api_base: String,
+}
+
+/// Where the capability store reads the user's permissions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CapabilitySource {
+    /// From the ID token: a permissions claim, a roles claim mapped through
+    /// `role_permissions`, or both (their union).
+    IdToken { permissions_claim: Option<ClaimPath>, roles: Option<(ClaimPath, RoleMap)> },
+    /// From the API (`GET {api_base}/me/capabilities`), which derives them
+    /// from the validated access token.
+    Api,
 }
 
 /// Why the configuration cannot be used.
@@ -41,6 +52,8 @@ struct RawConfig {
     permissions_claim: Option<String>,
     api_base: Option<String>,
     capabilities_source: Option<String>,
+    roles_claim: Option<String>,
+    role_permissions: Option<serde_json::Value>,
     leeway_seconds: Option<u64>,
 }
 
@@ -59,19 +72,39 @@ impl AppConfig {
         let issuer = required(raw.issuer, "issuer")?;
         check_provider_url(&issuer).map_err(|e| ConfigError(format!("`issuer`: {e}")))?;
         let client_id = required(raw.client_id, "client_id")?;
-        match raw.capabilities_source.as_deref() {
-            None | Some("id_token") => {}
-            Some("api") => {
-                return Err(ConfigError(
-                    "`capabilities_source: \"api\"` is not supported by this build yet; use `id_token`".into(),
-                ));
+        let claim = |value: Option<String>, key: &str| -> Result<Option<ClaimPath>, ConfigError> {
+            value
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| ClaimPath::parse(&v).map_err(|e| ConfigError(format!("`{key}`: {e}"))))
+                .transpose()
+        };
+        let capabilities = match raw.capabilities_source.as_deref() {
+            None | Some("id_token") => {
+                let permissions_claim = claim(raw.permissions_claim, "permissions_claim")?;
+                let roles = match (claim(raw.roles_claim, "roles_claim")?, raw.role_permissions) {
+                    (Some(path), Some(map)) => {
+                        Some((path, RoleMap::from_json(&map).map_err(|e| ConfigError(format!("/config.json: {e}")))?))
+                    }
+                    (Some(_), None) => {
+                        return Err(ConfigError("`roles_claim` needs `role_permissions` beside it".into()));
+                    }
+                    (None, Some(_)) => {
+                        return Err(ConfigError("`role_permissions` needs `roles_claim` beside it".into()));
+                    }
+                    (None, None) => None,
+                };
+                if permissions_claim.is_none() && roles.is_none() {
+                    return Err(ConfigError(
+                        "/config.json has no `permissions_claim` (or `roles_claim` with `role_permissions`, or `capabilities_source: \"api\"`)".into(),
+                    ));
+                }
+                CapabilitySource::IdToken { permissions_claim, roles }
             }
+            Some("api") => CapabilitySource::Api,
             Some(other) => {
                 return Err(ConfigError(format!("`capabilities_source` must be `id_token` or `api`, not `{other}`")));
             }
-        }
-        let permissions_claim = ClaimPath::parse(&required(raw.permissions_claim, "permissions_claim")?)
-            .map_err(|e| ConfigError(format!("`permissions_claim`: {e}")))?;
+        };
         let scope = raw.scope.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
         if !scope.split_ascii_whitespace().any(|s| s == "openid") {
             return Err(ConfigError("`scope` must include `openid`".into()));
@@ -90,7 +123,7 @@ impl AppConfig {
         client.scope = scope;
         client.audience = raw.audience.filter(|a| !a.is_empty());
         client.leeway_seconds = leeway_seconds;
-        Ok(AppConfig { client, permissions_claim, api_base })
+        Ok(AppConfig { client, capabilities, api_base })
     }
 
     /// Fetches `/config.json` from this origin and validates it.

@@ -10,7 +10,7 @@ use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::provide_capabilities;
 use permission_spa::components::can::Can;
 use permission_spa::components::guard::RequirePermission;
-use permission_spa::config::AppConfig;
+use permission_spa::config::{AppConfig, CapabilitySource};
 use permissions::{ClaimPath, Permission};
 use serde_json::json;
 use wasm_bindgen::JsCast;
@@ -42,6 +42,11 @@ async fn settle() {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
+fn test_config() -> AppConfig {
+    let text = format!(r#"{{"issuer":"https://idp.example/","client_id":"spa","permissions_claim":"{CLAIM}"}}"#);
+    AppConfig::parse(&text, ORIGIN).unwrap()
+}
+
 /// Mounts `view` in a fresh element with an auth context in `state`.
 fn mount<V: IntoView + 'static>(
     state: AuthState,
@@ -53,7 +58,7 @@ fn mount<V: IntoView + 'static>(
     let auth = Auth::new(state, None);
     let handle = leptos::mount::mount_to(host.clone(), move || {
         provide_context(auth);
-        provide_capabilities(ClaimPath::parse(CLAIM).unwrap());
+        provide_capabilities(test_config());
         view! { <Router>{view()}</Router> }
     });
     handle.forget();
@@ -153,7 +158,13 @@ fn a_valid_config_gets_its_defaults() {
     assert_eq!(config.client.redirect_uri, "http://127.0.0.1:8080/callback");
     assert_eq!(config.client.leeway_seconds, 60);
     assert_eq!(config.api_base, "/api/v1");
-    assert_eq!(config.permissions_claim, ClaimPath::Pointer("/realm_access/roles".into()));
+    assert_eq!(
+        config.capabilities,
+        CapabilitySource::IdToken {
+            permissions_claim: Some(ClaimPath::Pointer("/realm_access/roles".into())),
+            roles: None
+        }
+    );
 }
 
 #[wasm_bindgen_test]
@@ -231,4 +242,43 @@ async fn can_shows_pending_then_disabled_with_the_reason() {
         host.query_selector("[data-testid='delete']").unwrap().unwrap().unchecked_into();
     assert!(!button.matches(":disabled").unwrap());
     assert_eq!(count(&host, "disabled-reason"), 0);
+}
+
+#[wasm_bindgen_test]
+fn other_capability_sources_are_configurable() {
+    let api =
+        AppConfig::parse(r#"{"issuer":"https://idp.example/","client_id":"spa","capabilities_source":"api"}"#, ORIGIN)
+            .unwrap();
+    assert_eq!(api.capabilities, CapabilitySource::Api);
+    let roles = AppConfig::parse(
+        r#"{"issuer":"https://idp.example/","client_id":"spa","roles_claim":"/realm_access/roles","role_permissions":{"admin":["read:user-list"]}}"#,
+        ORIGIN,
+    )
+    .unwrap();
+    assert!(matches!(roles.capabilities, CapabilitySource::IdToken { permissions_claim: None, roles: Some(_) }));
+}
+
+#[wasm_bindgen_test]
+async fn roles_map_to_permissions_through_the_configured_map() {
+    let config = AppConfig::parse(
+        r#"{"issuer":"https://idp.example/","client_id":"spa","roles_claim":"roles","role_permissions":{"auditor":["read:user-list"]}}"#,
+        ORIGIN,
+    )
+    .unwrap();
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let mut state = session(json!([]));
+    if let AuthState::SignedIn(s) = &mut state {
+        s.id_token.claims["roles"] = json!(["auditor"]);
+    }
+    let auth = Auth::new(state, None);
+    leptos::mount::mount_to(host.clone(), move || {
+        provide_context(auth);
+        provide_capabilities(config);
+        view! { <Router><Can perm=Permission::ReadUserList><i data-testid="users"></i></Can></Router> }
+    })
+    .forget();
+    settle().await;
+    assert_eq!(count(&host, "users"), 1);
 }
