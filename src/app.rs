@@ -6,6 +6,7 @@ use leptos_router::components::Router;
 use crate::auth::{self, Startup};
 use crate::capabilities::provide_capabilities;
 use crate::components::header::Header;
+use crate::components::inspector::{Inspector, provide_inspector};
 use crate::config::{AppConfig, ConfigError};
 use crate::routes::AppRoutes;
 use crate::screens::auth_error::AuthErrorBanner;
@@ -61,13 +62,36 @@ fn Shell(config: AppConfig, auth: auth::Auth) -> impl IntoView {
     provide_context(config.clone());
     auth.keep_alive();
     provide_capabilities(config.clone());
+    provide_inspector();
     view! {
         <Router>
+            <FocusOnNavigate />
             <Header />
             <main id="main" tabindex="-1">
                 <AuthErrorBanner />
                 <AppRoutes />
             </main>
+            <footer class="footer">
+                <Inspector />
+            </footer>
         </Router>
     }
+}
+
+/// Moves keyboard focus to the main region after each client-side
+/// navigation, so screen-reader and keyboard users start at the new content
+/// (the browser does this for full page loads, not for route changes).
+#[component]
+fn FocusOnNavigate() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path)
+            && let Some(main) = document().get_element_by_id("main")
+        {
+            use wasm_bindgen::JsCast;
+            let _ = main.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
+        path
+    });
 }

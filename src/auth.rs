@@ -68,6 +68,19 @@ impl Auth {
         });
     }
 
+    /// Starts a sign-in by itself (a guarded route visited signed out),
+    /// replacing the current history entry so Back does not return to the
+    /// guarded URL and start it again.
+    pub fn sign_in_automatically(self, return_to: String) {
+        let Some(client) = self.client.get_value() else { return };
+        self.state.set(AuthState::Pending);
+        leptos::task::spawn_local(async move {
+            if let Err(err) = client.sign_in_with(&return_to, None, true).await {
+                self.state.set(AuthState::Failed(err));
+            }
+        });
+    }
+
     /// Signs out here, in the app's other tabs, and at the provider.
     pub fn sign_out(self) {
         let session = self.state.with_untracked(|s| s.session().cloned());

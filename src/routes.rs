@@ -32,11 +32,11 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/callback") view=CallbackScreen />
             <Route
                 path=path!("/projects")
-                view=|| view! { <RequirePermission perm=PROJECTS_NEEDS><ProjectsScreen /></RequirePermission> }
+                view=|| view! { <RequirePermission perm=PROJECTS_NEEDS label="Project List screen"><ProjectsScreen /></RequirePermission> }
             />
             <Route
                 path=path!("/users")
-                view=|| view! { <RequirePermission perm=USERS_NEEDS><UsersScreen /></RequirePermission> }
+                view=|| view! { <RequirePermission perm=USERS_NEEDS label="User List screen"><UsersScreen /></RequirePermission> }
             />
         </Routes>
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use permissions::{Permission, Requirement};
 
 use crate::capabilities::{CapabilityState, use_capabilities};
+use crate::components::inspector::register_guard;
 
 /// What `<Can>` decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,11 +44,15 @@ pub fn Can(
     /// reason (for actions the user should know exist).
     #[prop(optional)]
     disabled_with_reason: bool,
+    /// A name for the permissions inspector (unlisted when absent).
+    #[prop(optional, into)]
+    label: Option<String>,
     /// What the requirement unlocks.
     children: ChildrenFn,
 ) -> impl IntoView {
     let mut requirement = Requirement { all_of, any_of, negate: not };
     requirement.all_of.extend(perm);
+    let needs = requirement.to_string();
     let store = use_capabilities();
     let decision = Memo::new(move |_| {
         store.state.with(|state| match state {
@@ -57,6 +62,15 @@ pub fn Can(
             CapabilityState::Ready(_) => Decision::Denied(requirement.to_string()),
         })
     });
+    if let Some(label) = label {
+        let verdict = Signal::derive(move || match decision.get() {
+            Decision::Pending => "pending".to_owned(),
+            Decision::Allowed => "shown".to_owned(),
+            Decision::Denied(why) if disabled_with_reason => format!("disabled: {why}"),
+            Decision::Denied(why) => format!("hidden: {why}"),
+        });
+        register_guard(label, needs, verdict);
+    }
     move || match decision.get() {
         Decision::Pending => pending.run(),
         Decision::Allowed => children().into_any(),

@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 use permissions::Permission;
 
+use leptos_router::hooks::use_location;
+
+use crate::auth::{AuthState, use_auth};
 use crate::capabilities::{CapabilityState, use_capabilities};
+use crate::components::inspector::register_guard;
 use crate::components::sign_in::SignInPrompt;
 use crate::screens::forbidden::ForbiddenScreen;
 
@@ -16,6 +20,9 @@ use crate::screens::forbidden::ForbiddenScreen;
 pub fn RequirePermission(
     /// The permission the screen needs.
     perm: Permission,
+    /// The screen's name, for the permissions inspector.
+    #[prop(optional, into)]
+    label: Option<String>,
     /// The screen.
     children: ChildrenFn,
 ) -> impl IntoView {
@@ -29,12 +36,22 @@ pub fn RequirePermission(
             CapabilityState::Ready(_) => Verdict::Forbidden,
         })
     });
+    let verdict_text = Signal::derive(move || {
+        match verdict.get() {
+            Verdict::Pending => "pending",
+            Verdict::SignIn => "sign-in required",
+            Verdict::Forbidden => "forbidden in place",
+            Verdict::Allowed => "shown",
+        }
+        .to_owned()
+    });
+    register_guard(label.unwrap_or_else(|| "this screen".into()), format!("needs {perm}"), verdict_text);
     move || match verdict.get() {
         Verdict::Pending => view! {
             <p class="placeholder" role="status" aria-live="polite">"Checking your access…"</p>
         }
         .into_any(),
-        Verdict::SignIn => view! { <SignInPrompt /> }.into_any(),
+        Verdict::SignIn => view! { <AutoSignIn /> }.into_any(),
         Verdict::Forbidden => view! { <ForbiddenScreen needs=perm.clone() /> }.into_any(),
         Verdict::Allowed => children().into_any(),
     }
@@ -46,4 +63,22 @@ enum Verdict {
     SignIn,
     Forbidden,
     Allowed,
+}
+
+/// Signed out on a guarded route: start the sign-in by itself, coming back
+/// here afterwards. Only from the plain signed-out state — after a failed
+/// sign-in the error banner waits for the user, so this can never loop.
+#[component]
+fn AutoSignIn() -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let signed_out = auth.state.with_untracked(|s| matches!(s, AuthState::SignedOut));
+    if signed_out {
+        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+        auth.sign_in_automatically(here);
+    }
+    view! {
+        <p class="placeholder" role="status" aria-live="polite">"Redirecting you to sign in…"</p>
+        <SignInPrompt />
+    }
 }

@@ -21,10 +21,10 @@ pub fn Header() -> impl IntoView {
                 "Permission SPA"
             </A>
             <nav aria-label="Main">
-                <Can perm=routes::PROJECTS_NEEDS>
+                <Can perm=routes::PROJECTS_NEEDS label="nav: Projects">
                     <A href=routes::PROJECTS attr:data-testid="nav-projects">"Projects"</A>
                 </Can>
-                <Can perm=routes::USERS_NEEDS>
+                <Can perm=routes::USERS_NEEDS label="nav: Users">
                     <A href=routes::USERS attr:data-testid="nav-users">"Users"</A>
                 </Can>
             </nav>

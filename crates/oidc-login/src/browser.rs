@@ -187,6 +187,12 @@ pub fn navigate_to(url: &str) -> Result<(), LoginError> {
     window()?.location().assign(url).map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
 }
 
+/// Sends the browser to `url`, replacing the current history entry, so Back
+/// skips the page that redirected (a guard that started a sign-in).
+pub fn navigate_replacing(url: &str) -> Result<(), LoginError> {
+    window()?.location().replace(url).map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
+}
+
 /// Replaces the current history entry's URL with `path`, so that Back never
 /// returns to it (used to drop the callback's code and state).
 pub fn replace_url(path: &str) -> Result<(), LoginError> {

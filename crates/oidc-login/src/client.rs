@@ -112,6 +112,17 @@ impl OidcClient {
     /// provider. `return_to` is where to go afterwards (a same-origin path;
     /// anything else becomes `/`). `prompt` is `Some("none")` for a silent attempt.
     pub async fn sign_in(&self, return_to: &str, prompt: Option<&str>) -> Result<(), LoginError> {
+        self.sign_in_with(return_to, prompt, false).await
+    }
+
+    /// [`OidcClient::sign_in`], optionally replacing the current history
+    /// entry instead of pushing one (for a sign-in the app started by itself).
+    pub async fn sign_in_with(
+        &self,
+        return_to: &str,
+        prompt: Option<&str>,
+        replace_history: bool,
+    ) -> Result<(), LoginError> {
         sweep_stale_attempts();
         // 32 random bytes give a 43-character verifier (RFC 7636 §4.1).
         let verifier = browser::random_token(32)?;
@@ -132,7 +143,7 @@ impl OidcClient {
             &self.settings,
             &AuthorizationRequest { state: &state, nonce: &nonce, code_challenge: &code_challenge, prompt },
         );
-        browser::navigate_to(&url)
+        if replace_history { browser::navigate_replacing(&url) } else { browser::navigate_to(&url) }
     }
 
     /// Finishes a sign-in from the callback URL's query string. Never
