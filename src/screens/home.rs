@@ -2,18 +2,35 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use permissions::Permission;
+use permissions::{ClaimPath, Permission, read_string_set};
 
 use crate::auth::{AuthState, use_auth};
 use crate::capabilities::{CapabilityState, use_capabilities};
 use crate::components::sign_in::SignInButton;
+use crate::config::{AppConfig, CapabilitySource};
 use crate::routes;
+
+/// The user's role names, for display only (permissions, not roles, decide
+/// what is shown): the configured `roles_claim`, else the claim beside the
+/// permissions claim named `roles` (`https://ns/permissions` ->
+/// `https://ns/roles`, as the dev provider and the Auth0 Action set them).
+fn roles_of(claims: &serde_json::Value, config: &AppConfig) -> Vec<String> {
+    let path = match &config.capabilities {
+        CapabilitySource::IdToken { roles: Some((path, _)), .. } => Some(path.clone()),
+        CapabilitySource::IdToken { permissions_claim: Some(ClaimPath::Claim(name)), .. } => {
+            name.strip_suffix("permissions").map(|prefix| ClaimPath::Claim(format!("{prefix}roles")))
+        }
+        _ => None,
+    };
+    path.map(|p| read_string_set(claims, &p).0).unwrap_or_default()
+}
 
 /// The home screen.
 #[component]
 pub fn HomeScreen() -> impl IntoView {
     let auth = use_auth();
     let store = use_capabilities();
+    let config = expect_context::<AppConfig>();
     move || match store.state.get() {
         CapabilityState::Pending => view! { <p class="placeholder">"Loading…"</p> }.into_any(),
         CapabilityState::Anonymous => {
@@ -29,6 +46,7 @@ pub fn HomeScreen() -> impl IntoView {
         }
         CapabilityState::Ready(caps) => {
             let name = auth.state.with(|s| s.session().map(|s| s.id_token.display_name().to_owned()));
+            let roles = auth.state.with(|s| s.session().map(|s| roles_of(&s.id_token.claims, &config)).unwrap_or_default());
             let permissions: Vec<Permission> = caps.iter().cloned().collect();
             let screens = [
                 (routes::PROJECTS, "Project List", routes::PROJECTS_NEEDS),
@@ -37,6 +55,17 @@ pub fn HomeScreen() -> impl IntoView {
             view! {
                 <section class="panel">
                     <h1>"Welcome, " {name}</h1>
+                    <h2>"Your roles"</h2>
+                    {if roles.is_empty() {
+                        view! { <p class="muted">"No role is assigned to you."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="chips">
+                                {roles.into_iter().map(|r| view! { <li class="chip role" data-testid="role">{r}</li> }).collect_view()}
+                            </ul>
+                        }
+                        .into_any()
+                    }}
                     <h2>"Your permissions"</h2>
                     {if permissions.is_empty() {
                         view! { <p class="muted">"Your account holds no permissions yet."</p> }.into_any()
