@@ -1,11 +1,15 @@
 //! The command line: flags with environment-variable fallbacks, turned into a
-//! validated [`Config`].
+//! validated [`Config`], and the `rotate-key` subcommand.
+//!
+//! Without a subcommand `dev-idp` serves. `dev-idp rotate-key` adds a signing
+//! key to the data directory and exits; `--data-dir` (or `DEV_IDP_DATA_DIR`)
+//! names the directory for both, before or after the subcommand.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Issuer, parse_origins};
 
@@ -17,6 +21,10 @@ use crate::config::{Config, ConfigError, Issuer, parse_origins};
 #[derive(Debug, Parser)]
 #[command(name = "dev-idp", version, about, long_about)]
 pub struct Cli {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "DEV_IDP_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: SocketAddr,
@@ -25,8 +33,8 @@ pub struct Cli {
     #[arg(long, env = "DEV_IDP_DATABASE", default_value = ".dev/app.db")]
     pub database: PathBuf,
 
-    /// Directory holding the signing key (created on first start).
-    #[arg(long, env = "DEV_IDP_DATA_DIR", default_value = ".dev/dev-idp")]
+    /// Directory holding the signing keys (the first is created on first start).
+    #[arg(long, env = "DEV_IDP_DATA_DIR", default_value = ".dev/dev-idp", global = true)]
     pub data_dir: PathBuf,
 
     /// Origin of the SPA, e.g. http://127.0.0.1:8080 (repeatable; the
@@ -49,8 +57,38 @@ pub struct Cli {
     /// Lifetime of access and ID tokens, in seconds (60 to 86400).
     #[arg(long, env = "DEV_IDP_TOKEN_TTL", default_value_t = 3600)]
     pub token_ttl: u64,
+
+    /// Absolute lifetime of a refresh token's family, in seconds from the
+    /// sign-in (60 to 2592000); rotation does not extend it.
+    #[arg(long, env = "DEV_IDP_REFRESH_TOKEN_TTL", default_value_t = 86_400)]
+    pub refresh_token_ttl: u64,
+
+    /// How long a refresh token may stay unused, in seconds (60 to 2592000).
+    #[arg(long, env = "DEV_IDP_REFRESH_TOKEN_IDLE_TTL", default_value_t = 28_800)]
+    pub refresh_token_idle_ttl: u64,
+
+    /// Seconds after its rotation during which a refresh token may be
+    /// presented again (0 to 3600). Within them, a re-presented token gets
+    /// a new token set (with a new refresh token of the same family) and
+    /// nothing is revoked, for a response lost in flight; from then on, or
+    /// always with 0, presenting it revokes the whole family.
+    #[arg(long, env = "DEV_IDP_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
+    pub refresh_reuse_interval: u64,
 }
 
+/// The subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Add a new signing key to the data directory and print its kid.
+    ///
+    /// The new key signs every token issued from then on, also by a
+    /// dev-idp already serving from the directory: it looks at the
+    /// directory on every request, so its next one uses the new key. The previous key stays published in the JWKS until the
+    /// tokens it signed have expired (token lifetime plus five minutes), so
+    /// nobody is signed out. Key files retired for more than a week are
+    /// deleted; the newest key never is.
+    RotateKey,
+}
 impl Cli {
     /// Validates the flags into a configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
@@ -62,6 +100,9 @@ impl Cli {
             spa_origins: parse_origins(&self.spa_origins)?,
             issuer,
             token_ttl: Duration::from_secs(self.token_ttl),
+            refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl),
+            refresh_idle_ttl: Duration::from_secs(self.refresh_token_idle_ttl),
+            refresh_reuse_interval: Duration::from_secs(self.refresh_reuse_interval),
         };
         config.validate()?;
         Ok(config)
@@ -92,6 +133,7 @@ mod tests {
             "300",
         ])
         .unwrap();
+        assert_eq!(cli.command, None);
         let config = cli.into_config().unwrap();
         assert_eq!(config.listen.port(), 9000);
         let origins: Vec<_> = config.spa_origins.iter().map(|o| o.as_str().to_owned()).collect();
@@ -108,5 +150,34 @@ mod tests {
         assert!(matches!(cli.into_config(), Err(ConfigError::InvalidIssuer { .. })));
         let cli = Cli::try_parse_from(["dev-idp", "--token-ttl", "5"]).unwrap();
         assert_eq!(cli.into_config().unwrap_err(), ConfigError::InvalidTokenTtl(5));
+        let cli = Cli::try_parse_from(["dev-idp", "--refresh-reuse-interval", "3601"]).unwrap();
+        assert_eq!(cli.into_config().unwrap_err(), ConfigError::InvalidRefreshReuseInterval(3601));
+        let cli = Cli::try_parse_from(["dev-idp", "--refresh-token-ttl", "59"]).unwrap();
+        assert_eq!(cli.into_config().unwrap_err(), ConfigError::InvalidRefreshTokenTtl(59));
+        let cli = Cli::try_parse_from(["dev-idp", "--refresh-token-idle-ttl", "2592001"]).unwrap();
+        assert_eq!(cli.into_config().unwrap_err(), ConfigError::InvalidRefreshIdleTtl(2_592_001));
+    }
+
+    #[test]
+    fn refresh_flags_have_safe_defaults() {
+        let config = Cli::try_parse_from(["dev-idp"]).unwrap().into_config().unwrap();
+        assert_eq!(config.refresh_reuse_interval, Duration::ZERO);
+        assert_eq!(config.refresh_token_ttl, Duration::from_secs(86_400));
+        assert_eq!(config.refresh_idle_ttl, Duration::from_secs(8 * 3600));
+        let cli = Cli::try_parse_from(["dev-idp", "--refresh-reuse-interval", "30"]).unwrap();
+        assert_eq!(cli.into_config().unwrap().refresh_reuse_interval, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn rotate_key_takes_the_data_dir_before_or_after_it() {
+        for args in [
+            &["dev-idp", "rotate-key", "--data-dir", "/tmp/keys"][..],
+            &["dev-idp", "--data-dir", "/tmp/keys", "rotate-key"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.command, Some(Command::RotateKey), "{args:?}");
+            assert_eq!(cli.data_dir, PathBuf::from("/tmp/keys"), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["dev-idp", "rotate-key", "--listen", "127.0.0.1:1"]).is_err());
     }
 }

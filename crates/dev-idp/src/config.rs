@@ -18,6 +18,18 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 pub const DEFAULT_CODE_TTL: Duration = Duration::from_secs(60);
 /// A working day: long enough that silent sign-in keeps working while developing.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+/// The absolute lifetime of a refresh-token family: a day after sign-in,
+/// however often it is rotated, the user signs in again.
+pub const DEFAULT_REFRESH_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+/// A refresh token unused for a working day is dead (its family with it).
+pub const DEFAULT_REFRESH_IDLE_TTL: Duration = Duration::from_secs(8 * 3600);
+/// No reuse interval: any second presentation of a refresh token revokes its family.
+pub const DEFAULT_REFRESH_REUSE_INTERVAL: Duration = Duration::ZERO;
+/// Refresh-token lifetimes are accepted between a minute and 30 days.
+const REFRESH_TTL_RANGE: std::ops::RangeInclusive<u64> = 60..=30 * 24 * 3600;
+/// The reuse interval is at most an hour: it exists for responses lost in
+/// flight, which is a matter of seconds.
+pub const MAX_REFRESH_REUSE_INTERVAL_SECS: u64 = 3600;
 
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -34,6 +46,12 @@ pub enum ConfigError {
     UnreachableListenAddress(SocketAddr),
     #[error("invalid token lifetime {0} s: it must be between 60 and 86400 seconds")]
     InvalidTokenTtl(u64),
+    #[error("invalid refresh-token lifetime {0} s: it must be between 60 and 2592000 seconds (30 days)")]
+    InvalidRefreshTokenTtl(u64),
+    #[error("invalid refresh-token idle lifetime {0} s: it must be between 60 and 2592000 seconds (30 days)")]
+    InvalidRefreshIdleTtl(u64),
+    #[error("invalid refresh-token reuse interval {0} s: it must be between 0 and 3600 seconds")]
+    InvalidRefreshReuseInterval(u64),
 }
 
 /// A web origin (`scheme://host[:port]`) where the SPA is served.
@@ -165,6 +183,13 @@ pub struct Config {
     pub issuer: Option<Issuer>,
     /// Lifetime of access and ID tokens.
     pub token_ttl: Duration,
+    /// Absolute lifetime of a refresh-token family (from sign-in).
+    pub refresh_token_ttl: Duration,
+    /// How long a refresh token may stay unused.
+    pub refresh_idle_ttl: Duration,
+    /// For how long after its rotation a refresh token may be presented
+    /// again without revoking its family (see [`crate::refresh`]).
+    pub refresh_reuse_interval: Duration,
 }
 
 impl Config {
@@ -176,6 +201,18 @@ impl Config {
         let ttl = self.token_ttl.as_secs();
         if !(60..=86_400).contains(&ttl) {
             return Err(ConfigError::InvalidTokenTtl(ttl));
+        }
+        let refresh_ttl = self.refresh_token_ttl.as_secs();
+        if !REFRESH_TTL_RANGE.contains(&refresh_ttl) {
+            return Err(ConfigError::InvalidRefreshTokenTtl(refresh_ttl));
+        }
+        let idle_ttl = self.refresh_idle_ttl.as_secs();
+        if !REFRESH_TTL_RANGE.contains(&idle_ttl) {
+            return Err(ConfigError::InvalidRefreshIdleTtl(idle_ttl));
+        }
+        let reuse = self.refresh_reuse_interval.as_secs();
+        if reuse > MAX_REFRESH_REUSE_INTERVAL_SECS {
+            return Err(ConfigError::InvalidRefreshReuseInterval(reuse));
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::state::AppState;
 use crate::tokens::SUPPORTED_SCOPES;
-use crate::{AUTHORIZE_PATH, END_SESSION_PATH, JWKS_PATH, TOKEN_PATH};
+use crate::{AUTHORIZE_PATH, END_SESSION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH};
 
 /// `GET /.well-known/openid-configuration`.
 pub async fn openid_configuration(State(state): State<AppState>) -> Response {
@@ -22,9 +22,11 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
         "token_endpoint": issuer.endpoint(TOKEN_PATH),
         "jwks_uri": issuer.endpoint(JWKS_PATH),
         "end_session_endpoint": issuer.endpoint(END_SESSION_PATH),
+        "revocation_endpoint": issuer.endpoint(REVOCATION_PATH),
+        "revocation_endpoint_auth_methods_supported": ["none"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
@@ -43,13 +45,17 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
     cached(Json(document).into_response())
 }
 
-/// `GET /.well-known/jwks.json`.
+/// `GET /.well-known/jwks.json`: the active key, and the retired keys
+/// whose tokens may not have expired yet (see [`crate::keys`]).
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    cached(Json(state.keys().jwks()).into_response())
+    let retention = i64::try_from(state.settings().key_retention().as_secs()).unwrap_or(i64::MAX);
+    cached(Json(state.keys().published_jwks(state.now(), retention)).into_response())
 }
 
 /// A short cache lifetime: long enough to spare a page load, short enough
-/// that a restarted provider with a new key is noticed quickly.
+/// that a restarted provider with a new key is noticed quickly. (A rotated
+/// key is published at once; the retired one stays published long enough
+/// for any cache to have caught up.)
 fn cached(mut response: Response) -> Response {
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     response

@@ -3,6 +3,11 @@
 //! Ends the provider session and clears its cookie, then returns the
 //! browser to a registered post-logout redirect URI (with `state`), or shows
 //! a "signed out" page when there is none to go to.
+//!
+//! Logout is about the cookie only: refresh tokens are independent of the
+//! provider session and survive it (as with Auth0). The SPA revokes its own
+//! refresh token at the revocation endpoint ([`crate::revoke`]) when it
+//! signs out, before it comes here.
 
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
@@ -35,7 +40,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Re
         return Err(PageError::bad_request(TITLE, format!("Unknown client_id {requested:?}.")));
     }
     if let Some(hint) = params.get("id_token_hint") {
-        tokens::verify_id_token_hint(state.keys(), state.issuer().as_str(), client_id, hint)
+        tokens::verify_id_token_hint(&state.keys(), state.issuer().as_str(), client_id, hint)
             .map_err(|error| PageError::bad_request(TITLE, format!("{error}; nobody was signed out.")))?;
     }
 

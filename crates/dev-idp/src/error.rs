@@ -1,10 +1,11 @@
 //! The error responses of the provider.
 //!
-//! Two audiences, two shapes: the token endpoint answers programs, with the
-//! RFC 6749 §5.2 JSON body; the browser-facing endpoints answer people, with
-//! an HTML page. (Errors a client should hear about at its redirect URI are
-//! redirects, built in [`crate::authorize`].) Internal failures are logged
-//! in full and reported without detail.
+//! Two audiences, two shapes: the token and revocation endpoints answer
+//! programs, with the RFC 6749 §5.2 JSON body (RFC 7009 §2.2.1 reuses it);
+//! the browser-facing endpoints answer people, with an HTML page. (Errors a
+//! client should hear about at its redirect URI are redirects, built in
+//! [`crate::authorize`].) Internal failures are logged in full and reported
+//! without detail.
 
 use axum::Json;
 use axum::http::header::{CACHE_CONTROL, PRAGMA};
@@ -25,6 +26,8 @@ pub enum TokenError {
     InvalidGrant(String),
     #[error("unsupported_grant_type: {0}")]
     UnsupportedGrantType(String),
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -37,6 +40,7 @@ impl TokenError {
             TokenError::InvalidClient(_) => "invalid_client",
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::Internal(_) => "server_error",
         }
     }
@@ -59,9 +63,10 @@ impl IntoResponse for TokenError {
         let (status, description) = match &self {
             // RFC 6749 §5.2: a client that fails to authenticate gets 401.
             TokenError::InvalidClient(d) => (StatusCode::UNAUTHORIZED, d.as_str()),
-            TokenError::InvalidRequest(d) | TokenError::InvalidGrant(d) | TokenError::UnsupportedGrantType(d) => {
-                (StatusCode::BAD_REQUEST, d.as_str())
-            }
+            TokenError::InvalidRequest(d)
+            | TokenError::InvalidGrant(d)
+            | TokenError::UnsupportedGrantType(d)
+            | TokenError::InvalidScope(d) => (StatusCode::BAD_REQUEST, d.as_str()),
             TokenError::Internal(detail) => {
                 tracing::error!(%detail, "token endpoint failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "the provider failed to handle the request; see its log")

@@ -1,8 +1,11 @@
 //! `dev-idp`: a development-only OpenID Provider for permission-spa.
 //!
 //! It signs in the demo users of the shared SQLite store (no passwords) and
-//! issues RS256 ID and access tokens shaped like Auth0's, so the SPA and the
-//! API can be developed and tested end to end without a real tenant.
+//! issues RS256 ID and access tokens shaped like Auth0's, plus rotating
+//! refresh tokens for `offline_access` ([`refresh`]), so the SPA and the API
+//! can be developed and tested end to end without a real tenant. Its signing
+//! keys can be rotated while it runs (`dev-idp rotate-key`, [`keys::rotate`],
+//! [`keyring`]).
 //!
 //! The crate is a library so tests (and other crates' test harnesses) can
 //! build the router with [`app`] or run the whole server with [`serve`];
@@ -19,10 +22,13 @@ pub mod discovery;
 pub mod end_session;
 pub mod error;
 pub mod html;
+pub mod keyring;
 pub mod keys;
 pub mod params;
 pub mod pkce;
 pub mod random;
+pub mod refresh;
+pub mod revoke;
 pub mod session;
 pub mod signin;
 pub mod state;
@@ -44,6 +50,8 @@ pub use state::{AppState, Settings};
 pub const AUTHORIZE_PATH: &str = "/authorize";
 /// The token endpoint.
 pub const TOKEN_PATH: &str = "/oauth/token";
+/// The revocation endpoint (RFC 7009), at Auth0's path.
+pub const REVOCATION_PATH: &str = "/oauth/revoke";
 /// The JWKS.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// The discovery document.
@@ -68,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .route(DISCOVERY_PATH, get(discovery::openid_configuration))
         .route(JWKS_PATH, get(discovery::jwks))
         .route(TOKEN_PATH, post(token::post))
+        .route(REVOCATION_PATH, post(revoke::post))
         .layer(cors);
     Router::new()
         .route(AUTHORIZE_PATH, get(authorize::get).post(authorize::post))
@@ -93,6 +102,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         %issuer,
         spa_origins = %origins.join(","),
         kid = state.keys().active().kid(),
+        refresh_reuse_interval_secs = state.settings().refresh_reuse_interval.as_secs(),
         "dev-idp listening on http://{local}"
     );
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("the server failed")

@@ -11,9 +11,18 @@ use store::Store;
 use crate::client::Client;
 use crate::clock::Clock;
 use crate::codes::CodeStore;
-use crate::config::{Config, DEFAULT_CODE_TTL, DEFAULT_SESSION_TTL, DEFAULT_TOKEN_TTL, Issuer, SpaOrigin};
+use crate::config::{
+    Config, DEFAULT_CODE_TTL, DEFAULT_REFRESH_IDLE_TTL, DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TOKEN_TTL,
+    DEFAULT_SESSION_TTL, DEFAULT_TOKEN_TTL, Issuer, SpaOrigin,
+};
 use crate::csrf::CsrfKey;
+use crate::keyring::KeyRing;
 use crate::keys::KeySet;
+
+/// How long after its retirement a key stays in the JWKS, beyond the token
+/// lifetime: room for JWKS caches (ours says `max-age=60`) and for clock
+/// skew between the provider, `rotate-key` and the verifiers.
+pub const KEY_RETENTION_MARGIN: Duration = Duration::from_secs(300);
 
 /// What the handlers need to know about the deployment.
 #[derive(Debug, Clone)]
@@ -26,6 +35,12 @@ pub struct Settings {
     pub code_ttl: Duration,
     /// Lifetime of a provider session (the SSO cookie).
     pub session_ttl: Duration,
+    /// Absolute lifetime of a refresh-token family.
+    pub refresh_token_ttl: Duration,
+    /// How long a refresh token may stay unused.
+    pub refresh_idle_ttl: Duration,
+    /// See [`crate::refresh`]: zero means every reuse revokes.
+    pub refresh_reuse_interval: Duration,
 }
 
 impl Settings {
@@ -37,7 +52,16 @@ impl Settings {
             token_ttl: DEFAULT_TOKEN_TTL,
             code_ttl: DEFAULT_CODE_TTL,
             session_ttl: DEFAULT_SESSION_TTL,
+            refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
+            refresh_idle_ttl: DEFAULT_REFRESH_IDLE_TTL,
+            refresh_reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
         }
+    }
+
+    /// How long a retired signing key stays published: any token it signed
+    /// has expired by then.
+    pub fn key_retention(&self) -> Duration {
+        self.token_ttl + KEY_RETENTION_MARGIN
     }
 }
 
@@ -52,7 +76,7 @@ struct Inner {
     settings: Settings,
     client: Client,
     store: Store,
-    keys: KeySet,
+    keys: KeyRing,
     codes: CodeStore,
     /// Keys the CSRF tokens of sign-in forms. It is per process: a restart
     /// only invalidates forms that were open during it.
@@ -61,8 +85,14 @@ struct Inner {
 }
 
 impl AppState {
-    /// Assembles the state from parts that are already open.
+    /// Assembles the state from parts that are already open, with keys
+    /// that never change.
     pub fn new(settings: Settings, store: Store, keys: KeySet) -> AppState {
+        AppState::with_key_ring(settings, store, KeyRing::fixed(keys))
+    }
+
+    /// Assembles the state from parts that are already open.
+    pub fn with_key_ring(settings: Settings, store: Store, keys: KeyRing) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 client: Client::for_origins(&settings.spa_origins),
@@ -77,19 +107,23 @@ impl AppState {
     }
 
     /// Opens the database and loads (or on first start generates) the
-    /// signing key, as the binary does.
+    /// signing key, as the binary does; the keys then follow rotations made
+    /// in the data directory (see [`crate::keyring`]).
     pub async fn open(config: &Config, issuer: Issuer) -> anyhow::Result<AppState> {
         let store = open_store(&config.database).await?;
         let data_dir = config.data_dir.clone();
         // Generating an RSA key takes a noticeable moment; keep it off the
         // async workers.
-        let keys = tokio::task::spawn_blocking(move || KeySet::load_or_generate(&data_dir))
+        let keys = tokio::task::spawn_blocking(move || KeyRing::open(data_dir))
             .await
             .context("the key loading task failed")?
             .with_context(|| format!("cannot load the signing key from {}", config.data_dir.display()))?;
         let mut settings = Settings::new(issuer, config.spa_origins.clone());
         settings.token_ttl = config.token_ttl;
-        Ok(AppState::new(settings, store, keys))
+        settings.refresh_token_ttl = config.refresh_token_ttl;
+        settings.refresh_idle_ttl = config.refresh_idle_ttl;
+        settings.refresh_reuse_interval = config.refresh_reuse_interval;
+        Ok(AppState::with_key_ring(settings, store, keys))
     }
 
     pub fn settings(&self) -> &Settings {
@@ -108,8 +142,9 @@ impl AppState {
         &self.inner.store
     }
 
-    pub fn keys(&self) -> &KeySet {
-        &self.inner.keys
+    /// The current signing keys (a running provider follows rotations).
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.inner.keys.current()
     }
 
     pub fn codes(&self) -> &CodeStore {

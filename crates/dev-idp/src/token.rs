@@ -1,9 +1,16 @@
-//! The token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5): exchanges an
-//! authorization code and its PKCE verifier for an ID token and an access
-//! token.
+//! The token endpoint (RFC 6749 §3.2) and its two grants:
 //!
-//! Every presentation of a code consumes it, before anything else about the
-//! request is judged, so a code can never be tried twice.
+//! - `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): exchanges a
+//!   code and its PKCE verifier for an ID token and an access token, plus a
+//!   refresh token when `offline_access` was granted. Every presentation of
+//!   a code consumes it, before anything else about the request is judged,
+//!   so a code can never be tried twice.
+//! - `refresh_token` (RFC 6749 §6, OpenID Connect Core §12): rotates the
+//!   refresh token (see [`crate::refresh`]) and returns fresh tokens made
+//!   from the user's current roles and permissions, so role changes show up
+//!   at the next refresh.
+//!
+//! Errors are RFC 6749 §5.2 JSON bodies with `Cache-Control: no-store`.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,15 +20,17 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use permissions::names::API_AUDIENCE;
 use serde::Serialize;
+use store::User;
 
 use crate::error::{TokenError, no_store};
 use crate::params::Params;
 use crate::state::AppState;
-use crate::tokens::{self, TokenContext};
-use crate::{pkce, random};
+use crate::tokens::{self, OFFLINE_ACCESS, TokenContext};
+use crate::{pkce, random, refresh};
 
 /// The parameters a token request must not repeat.
-const CHECKED_PARAMS: [&str; 5] = ["grant_type", "code", "redirect_uri", "client_id", "code_verifier"];
+const CHECKED_PARAMS: [&str; 7] =
+    ["grant_type", "code", "redirect_uri", "client_id", "code_verifier", "refresh_token", "scope"];
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
@@ -31,6 +40,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub scope: String,
+    /// Present when the granted scope includes `offline_access`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// `POST /oauth/token`.
@@ -45,7 +57,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, TokenError> {
+/// The parameters of an `application/x-www-form-urlencoded` body; any other
+/// body is an `invalid_request`.
+pub(crate) fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, TokenError> {
     let form = headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -54,19 +68,18 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<
     if !form {
         return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded".into()));
     }
-    let params = Params::parse(body);
-    if let Some(name) = params.first_repeated(&CHECKED_PARAMS) {
-        return Err(TokenError::InvalidRequest(format!("the parameter {name} was sent more than once")));
-    }
-    match params.get("grant_type") {
-        None => return Err(TokenError::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => {}
-        Some(_) => {
-            return Err(TokenError::UnsupportedGrantType("only the authorization_code grant is supported".into()));
-        }
-    }
-    // The client is public (token_endpoint_auth_methods_supported: none);
-    // a client presenting a secret is misconfigured, so say so.
+    Ok(Params::parse(body))
+}
+
+/// Identifies the calling client: the one registered client is public
+/// (`token_endpoint_auth_methods_supported: none`), so it names itself with
+/// `client_id` and presents no secret.
+pub(crate) fn public_client<'a>(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &'a Params,
+) -> Result<&'a str, TokenError> {
+    // A client presenting a secret is misconfigured, so say so.
     if params.get("client_secret").is_some() || headers.contains_key(AUTHORIZATION) {
         return Err(TokenError::InvalidClient("this client is public and must not authenticate with a secret".into()));
     }
@@ -74,6 +87,34 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<
     if client_id != state.client().id() {
         return Err(TokenError::InvalidClient("unknown client_id".into()));
     }
+    Ok(client_id)
+}
+
+async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, TokenError> {
+    let params = form_params(headers, body)?;
+    if let Some(name) = params.first_repeated(&CHECKED_PARAMS) {
+        return Err(TokenError::InvalidRequest(format!("the parameter {name} was sent more than once")));
+    }
+    let grant_type =
+        params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is missing".into()))?;
+    if !matches!(grant_type, "authorization_code" | "refresh_token") {
+        return Err(TokenError::UnsupportedGrantType(
+            "only the authorization_code and refresh_token grants are supported".into(),
+        ));
+    }
+    let client_id = public_client(state, headers, &params)?;
+    if grant_type == "refresh_token" {
+        refresh_grant(state, &params, client_id).await
+    } else {
+        authorization_code_grant(state, &params, client_id).await
+    }
+}
+
+async fn authorization_code_grant(
+    state: &AppState,
+    params: &Params,
+    client_id: &str,
+) -> Result<TokenResponse, TokenError> {
     let code = params.get("code").ok_or_else(|| TokenError::InvalidRequest("code is missing".into()))?;
     let grant = state.codes().take(code);
 
@@ -89,8 +130,7 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<
     }
 
     let grant = grant.ok_or_else(|| TokenError::InvalidGrant("the code is unknown, already used or expired".into()))?;
-    let now = state.now();
-    if grant.expires_at <= now {
+    if grant.expires_at <= state.now() {
         return Err(TokenError::InvalidGrant("the code has expired".into()));
     }
     if grant.client_id != client_id {
@@ -103,42 +143,150 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<
         return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge".into()));
     }
 
-    let store = state.store();
-    let user = store
+    let user = state
+        .store()
         .user_by_id(grant.user_id)
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
-    // Read at exchange time, so role changes show up at the next sign-in.
-    let roles = store.user_roles(user.id).await?;
-    let permissions = store.user_permissions(user.id).await?;
-
     let scopes: Vec<&str> = grant.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let refresh_token =
+        if scopes.contains(&OFFLINE_ACCESS) { Some(refresh::start_family(state, &grant).await?) } else { None };
+    let issue = Issue {
+        user: &user,
+        client_id,
+        audience: grant.audience.as_deref(),
+        scopes: &scopes,
+        nonce: grant.nonce.as_deref(),
+        auth_time: grant.auth_time,
+        refresh_token,
+    };
+    let response = issue_tokens(state, issue).await?;
+    tracing::info!(user = %user.username, "issued tokens");
+    Ok(response)
+}
+
+async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Result<TokenResponse, TokenError> {
+    let presented =
+        params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is missing".into()))?;
+    let presented_hash = refresh::hash(presented);
+    // Judge a narrower `scope` before the token is consumed, so a bad
+    // request costs the client nothing. A family's scope never changes, so
+    // this read cannot go stale before the rotation; everything else about
+    // the token is judged by the rotation itself, atomically.
+    let stored =
+        state.store().refresh_token(&presented_hash).await?.filter(|stored| stored.client_id == client_id).ok_or_else(
+            || TokenError::InvalidGrant("the refresh token is unknown or was issued to another client".into()),
+        )?;
+    let scopes = narrowed_scopes(&stored.scope, params.get("scope"))?;
+
+    let refreshed = refresh::rotate(state, &presented_hash, client_id).await?;
+    let record = &refreshed.record;
+    let user = state
+        .store()
+        .user_by_id(record.user_id)
+        .await?
+        .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
+    // OpenID Connect Core §12.2: the same iss, sub and aud, the auth_time
+    // of the original sign-in, and no nonce.
+    let issue = Issue {
+        user: &user,
+        client_id,
+        audience: record.audience.as_deref(),
+        scopes: &scopes,
+        nonce: None,
+        auth_time: record.auth_time,
+        refresh_token: Some(refreshed.token),
+    };
+    let response = issue_tokens(state, issue).await?;
+    tracing::info!(user = %user.username, family = %record.family_id, "refreshed tokens");
+    Ok(response)
+}
+
+/// The scopes of a refresh: the family's granted scope, or the narrower
+/// `requested` one (RFC 6749 §6: it "MUST NOT include any scope not
+/// originally granted"). It must keep `openid`: every response here
+/// carries an ID token. The new refresh token keeps the family's full
+/// scope either way, as RFC 6749 §6 demands.
+fn narrowed_scopes<'a>(granted: &'a str, requested: Option<&str>) -> Result<Vec<&'a str>, TokenError> {
+    let granted: Vec<&str> = granted.split(' ').filter(|s| !s.is_empty()).collect();
+    let Some(requested) = requested else {
+        return Ok(granted);
+    };
+    let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+    if let Some(extra) = requested.iter().find(|scope| !granted.contains(scope)) {
+        return Err(TokenError::InvalidScope(format!("the scope {extra} was not granted at sign-in")));
+    }
+    if !requested.contains(&"openid") {
+        return Err(TokenError::InvalidScope("scope must include openid".into()));
+    }
+    // The granted order is canonical; keep it.
+    Ok(granted.into_iter().filter(|scope| requested.contains(scope)).collect())
+}
+
+/// Everything one token response is made from.
+struct Issue<'a> {
+    user: &'a User,
+    client_id: &'a str,
+    audience: Option<&'a str>,
+    scopes: &'a [&'a str],
+    nonce: Option<&'a str>,
+    auth_time: i64,
+    refresh_token: Option<String>,
+}
+
+/// Signs the ID and access tokens for `issue`, with the user's roles and
+/// permissions as the store has them now.
+async fn issue_tokens(state: &AppState, issue: Issue<'_>) -> Result<TokenResponse, TokenError> {
+    let store = state.store();
+    let roles = store.user_roles(issue.user.id).await?;
+    let permissions = store.user_permissions(issue.user.id).await?;
     let ttl = state.settings().token_ttl.as_secs();
     let jti = random::token(16);
-    let issuer = state.issuer().as_str();
     // Without an `audience` the access token is still issued for the one
     // API: Auth0 would hand out an opaque /userinfo token instead, which is
     // useless to this SPA, and a default audience is what Auth0 tenants
     // configure for that reason.
-    let audience = grant.audience.as_deref().unwrap_or(API_AUDIENCE);
     let context = TokenContext {
-        issuer,
-        client_id,
-        audience,
-        user: &user,
+        issuer: state.issuer().as_str(),
+        client_id: issue.client_id,
+        audience: issue.audience.unwrap_or(API_AUDIENCE),
+        user: issue.user,
         roles: &roles,
         permissions: &permissions,
-        scopes: &scopes,
-        nonce: grant.nonce.as_deref(),
-        auth_time: grant.auth_time,
-        now,
+        scopes: issue.scopes,
+        nonce: issue.nonce,
+        auth_time: issue.auth_time,
+        now: state.now(),
         ttl_secs: ttl as i64,
         jti: &jti,
     };
-    let key = state.keys().active();
+    // One snapshot of the keys for both tokens: a rotation noticed between
+    // them would otherwise split the pair across two keys.
+    let keys = state.keys();
+    let key = keys.active();
     let sign_error = |e: jsonwebtoken::errors::Error| TokenError::Internal(format!("signing failed: {e}"));
     let id_token = tokens::sign(key, "JWT", &context.id_token_claims()).map_err(sign_error)?;
     let access_token = tokens::sign(key, "at+jwt", &context.access_token_claims()).map_err(sign_error)?;
-    tracing::info!(user = %user.username, "issued tokens");
-    Ok(TokenResponse { access_token, id_token, token_type: "Bearer", expires_in: ttl, scope: context.scope_string() })
+    Ok(TokenResponse {
+        access_token,
+        id_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        scope: context.scope_string(),
+        refresh_token: issue.refresh_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
+        let granted = "openid profile email offline_access";
+        assert_eq!(narrowed_scopes(granted, None).unwrap(), ["openid", "profile", "email", "offline_access"]);
+        assert_eq!(narrowed_scopes(granted, Some("email  openid")).unwrap(), ["openid", "email"]);
+        assert!(matches!(narrowed_scopes("openid email", Some("openid profile")), Err(TokenError::InvalidScope(_))));
+        assert!(matches!(narrowed_scopes(granted, Some("profile")), Err(TokenError::InvalidScope(_))));
+    }
 }

@@ -14,8 +14,13 @@ use store::User;
 use crate::keys::{KeySet, SigningKey};
 
 /// The OIDC scopes this provider grants; anything else requested is ignored
-/// (RFC 6749 §3.3 lets the provider grant less than asked).
-pub const SUPPORTED_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+/// (RFC 6749 §3.3 lets the provider grant less than asked). `offline_access`
+/// (OpenID Connect Core §11) earns a refresh token. It is granted without a
+/// consent screen, as Auth0 grants it to first-party applications.
+pub const SUPPORTED_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// The scope that earns a refresh token.
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// The subject identifier of a user: stable for as long as the database,
 /// prefixed like Auth0's `connection|id` so it is obviously not an Auth0 one.
@@ -161,7 +166,11 @@ mod tests {
 
     #[test]
     fn only_supported_scopes_are_granted_in_canonical_order() {
-        assert_eq!(granted_scopes("email openid offline_access read:project-list"), ["openid", "email"]);
+        assert_eq!(
+            granted_scopes("email openid offline_access read:project-list"),
+            ["openid", "email", "offline_access"]
+        );
+        assert_eq!(granted_scopes("email openid read:project-list"), ["openid", "email"]);
         assert_eq!(granted_scopes("openid profile email"), ["openid", "profile", "email"]);
         assert_eq!(granted_scopes("profile  openid"), ["openid", "profile"]);
     }

@@ -582,7 +582,9 @@ async fn discovery_describes_this_provider() {
     assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
     assert_eq!(doc["end_session_endpoint"], format!("{ISSUER}/v2/logout"));
     assert_eq!(doc["response_types_supported"], json!(["code"]));
-    assert_eq!(doc["grant_types_supported"], json!(["authorization_code"]));
+    assert_eq!(doc["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
+    assert_eq!(doc["revocation_endpoint"], format!("{ISSUER}/oauth/revoke"));
+    assert!(doc["scopes_supported"].as_array().unwrap().contains(&json!("offline_access")));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["RS256"]));
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
@@ -613,6 +615,9 @@ async fn the_signing_key_persists_across_restarts() {
         spa_origins: vec![SpaOrigin::parse(SPA_ORIGIN).unwrap()],
         issuer: None,
         token_ttl: std::time::Duration::from_secs(600),
+        refresh_token_ttl: dev_idp::config::DEFAULT_REFRESH_TOKEN_TTL,
+        refresh_idle_ttl: dev_idp::config::DEFAULT_REFRESH_IDLE_TTL,
+        refresh_reuse_interval: std::time::Duration::ZERO,
     };
     let issuer = Issuer::parse(ISSUER).unwrap();
     let first = AppState::open(&config, issuer.clone()).await.expect("first start generates a key");

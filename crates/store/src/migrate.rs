@@ -13,12 +13,20 @@ use sqlx::sqlite::SqlitePool;
 use crate::{Result, StoreError, seed};
 
 /// The migrations, in order; entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_schema.sql"), include_str!("../migrations/0002_refresh_tokens.sql")];
 
+/// Brings the database up to the newest schema this build knows.
 pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<()> {
+    run_to(pool, path, MIGRATIONS.len()).await
+}
+
+/// Brings the database up to schema version `target` (tests use an older
+/// target to make a database as an earlier build left it).
+pub(crate) async fn run_to(pool: &SqlitePool, path: &str, target: usize) -> Result<()> {
     let mut conn = pool.acquire().await?;
     sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let outcome = apply(&mut conn, path).await;
+    let outcome = apply(&mut conn, path, target).await;
     match outcome {
         Ok(()) => {
             sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
@@ -33,19 +41,20 @@ pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<()> {
     }
 }
 
-async fn apply(conn: &mut sqlx::SqliteConnection, path: &str) -> Result<()> {
+async fn apply(conn: &mut sqlx::SqliteConnection, path: &str, target: usize) -> Result<()> {
     let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *conn).await?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
         return Err(StoreError::SchemaTooNew { path: path.to_owned(), found: version, known });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    let target = target.min(MIGRATIONS.len());
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(version.max(0) as usize) {
         tracing::info!(version = index + 1, "applying schema migration");
         sqlx::raw_sql(sql).execute(&mut *conn).await?;
     }
-    if version < known {
-        // PRAGMA takes no bound parameters; `known` is our own constant.
-        let pragma = format!("PRAGMA user_version = {known}");
+    if version < target as i64 {
+        // PRAGMA takes no bound parameters; `target` is our own number.
+        let pragma = format!("PRAGMA user_version = {target}");
         sqlx::raw_sql(&pragma).execute(&mut *conn).await?;
     }
     seed::demo_data_if_empty(conn).await

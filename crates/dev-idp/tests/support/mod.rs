@@ -5,13 +5,14 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{Request, Response, StatusCode};
-use dev_idp::config::{Issuer, SpaOrigin};
+use dev_idp::config::{Config, Issuer, SpaOrigin};
 use dev_idp::keys::{KeySet, generate_key};
 use dev_idp::{AppState, Settings, app, pkce};
 use permissions::names::{API_AUDIENCE, CLIENT_ID};
@@ -35,6 +36,9 @@ pub fn shared_key() -> &'static RsaPrivateKey {
     KEY.get_or_init(|| generate_key().expect("key generation"))
 }
 
+/// The scope the SPA asks for by default: with a refresh token.
+pub const OFFLINE_SCOPE: &str = "openid profile email offline_access";
+
 /// A provider on a temporary database.
 pub struct Idp {
     pub state: AppState,
@@ -44,13 +48,50 @@ pub struct Idp {
 
 impl Idp {
     pub async fn new() -> Idp {
+        Idp::with_settings(|_| {}).await
+    }
+
+    /// A provider whose settings `adjust` changes (a reuse interval, say).
+    pub async fn with_settings(adjust: impl FnOnce(&mut Settings)) -> Idp {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("app.db")).await.expect("store");
         let keys = KeySet::single(shared_key()).expect("key set");
-        let settings =
+        let mut settings =
             Settings::new(Issuer::parse(ISSUER).expect("issuer"), vec![SpaOrigin::parse(SPA_ORIGIN).expect("origin")]);
+        adjust(&mut settings);
         let state = AppState::new(settings, store, keys);
         Idp { app: app(state.clone()), state, _dir: dir }
+    }
+
+    /// A provider opened as the binary opens it, on a data directory (so it
+    /// follows key rotations there), whose first key is [`shared_key`].
+    pub async fn on_data_dir() -> Idp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            listen: "127.0.0.1:18081".parse().expect("address"),
+            database: dir.path().join("app.db"),
+            data_dir: dir.path().join("idp"),
+            spa_origins: vec![SpaOrigin::parse(SPA_ORIGIN).expect("origin")],
+            issuer: None,
+            token_ttl: dev_idp::config::DEFAULT_TOKEN_TTL,
+            refresh_token_ttl: dev_idp::config::DEFAULT_REFRESH_TOKEN_TTL,
+            refresh_idle_ttl: dev_idp::config::DEFAULT_REFRESH_IDLE_TTL,
+            refresh_reuse_interval: std::time::Duration::ZERO,
+        };
+        // Seed the first key rather than wait for one to be generated.
+        dev_idp::keys::rotate_to(&config.data_dir, shared_key(), 1).expect("first key");
+        let state = AppState::open(&config, Issuer::parse(ISSUER).expect("issuer")).await.expect("state");
+        Idp { app: app(state.clone()), state, _dir: dir }
+    }
+
+    /// The provider's data directory (for [`Idp::on_data_dir`]).
+    pub fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("idp")
+    }
+
+    /// The provider's database file.
+    pub fn database(&self) -> PathBuf {
+        self._dir.path().join("app.db")
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
@@ -95,6 +136,31 @@ impl Idp {
             ("code_verifier", VERIFIER),
         ])
         .await
+    }
+
+    /// A refresh-token grant for the SPA.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)]).await
+    }
+
+    /// A POST to the revocation endpoint, as the SPA sends it.
+    pub async fn revoke(&self, pairs: &[(&str, &str)]) -> Reply {
+        let request = Request::post("/oauth/revoke")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("origin", SPA_ORIGIN)
+            .body(Body::from(encode(pairs)))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// The whole flow for `username` with `offline_access`: returns the
+    /// token response body, which carries a refresh token.
+    pub async fn offline_tokens_for(&self, username: &str, browser: &mut Browser) -> Value {
+        let request = AuthRequest::default().with("scope", OFFLINE_SCOPE);
+        let code = self.sign_in(&request, username, browser).await.code();
+        let reply = self.exchange(&code).await;
+        assert_eq!(reply.status, StatusCode::OK, "token exchange: {}", reply.text);
+        reply.json()
     }
 
     /// GET /authorize, then sign in as `username` on the page; returns the
@@ -280,4 +346,31 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
             .replace("&gt;", ">")
             .replace("&amp;", "&"),
     )
+}
+
+/// Fetches discovery, then the JWKS it names, and verifies `token` (RS256,
+/// issuer, `audience`, expiry) with the key its header names; says why not.
+pub async fn verify_with_jwks(idp: &Idp, token: &str, audience: &str) -> Result<(jsonwebtoken::Header, Value), String> {
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let discovery = idp.get("/.well-known/openid-configuration", &mut Browser::default()).await.json();
+    let jwks_uri = discovery["jwks_uri"].as_str().ok_or("no jwks_uri")?;
+    let jwks_path = jwks_uri.strip_prefix(ISSUER).ok_or("the JWKS is not under the issuer")?;
+    let jwks: JwkSet = serde_json::from_str(&idp.get(jwks_path, &mut Browser::default()).await.text)
+        .map_err(|e| format!("not a JWKS: {e}"))?;
+    let header = jsonwebtoken::decode_header(token).map_err(|e| format!("no header: {e}"))?;
+    let kid = header.kid.as_deref().ok_or("no kid")?;
+    let jwk = jwks.find(kid).ok_or_else(|| format!("the kid {kid} is not in the JWKS"))?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable JWK: {e}"))?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[discovery["issuer"].as_str().ok_or("no issuer")?]);
+    let data = jsonwebtoken::decode::<Value>(token, &key, &validation).map_err(|e| format!("invalid: {e}"))?;
+    Ok((data.header, data.claims))
+}
+
+/// The kids the JWKS publishes now.
+pub async fn published_kids(idp: &Idp) -> Vec<String> {
+    let jwks = idp.get("/.well-known/jwks.json", &mut Browser::default()).await.json();
+    jwks["keys"].as_array().expect("keys").iter().map(|k| k["kid"].as_str().expect("kid").to_owned()).collect()
 }

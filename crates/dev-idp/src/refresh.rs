@@ -1,0 +1,186 @@
+//! Refresh tokens (RFC 6749 §6): issued, rotated on every use, revoked.
+//!
+//! A sign-in whose granted scope includes `offline_access` starts a
+//! *family*: its code exchange returns a refresh token, 32 random bytes in
+//! base64url. Each `grant_type=refresh_token` request marks the presented
+//! token used and returns its successor, of the same family, with fresh
+//! access and ID tokens. The family keeps the sign-in's user, client, scope,
+//! audience and `auth_time`, and its absolute end
+//! ([`Settings::refresh_token_ttl`](crate::Settings), a day by default,
+//! counted from the sign-in); a token unused for
+//! [`Settings::refresh_idle_ttl`](crate::Settings) (eight hours) is dead.
+//!
+//! Only a SHA-256 hash of each token is stored (see the store's
+//! `refresh_tokens` table), so the database holds nothing that can be
+//! presented. Tokens are independent of the provider session: signing out
+//! at the end-session endpoint leaves them alone, and the SPA revokes its
+//! token itself at sign-out, at the revocation endpoint ([`crate::revoke`]).
+//!
+//! # Reuse detection
+//!
+//! A refresh token is single-use (OAuth 2.1, RFC 9700 §4.14.2). Presenting
+//! one that was already rotated means two parties hold the family (a thief
+//! and the SPA, in some order), so the whole family is revoked, the newest
+//! token included, and the request gets `invalid_grant`. The decision and
+//! its writes are one `BEGIN IMMEDIATE` transaction
+//! ([`store::Store::rotate_refresh_token`]), so two concurrent presentations
+//! of one token cannot both rotate it: one wins, the other is reuse.
+//!
+//! # The reuse interval
+//!
+//! A response can be lost in flight: the token was rotated, but the client
+//! never saw its successor and presents the old token again. With a reuse
+//! interval of `R` seconds (`--refresh-reuse-interval`, default 0, as Auth0
+//! offers), a token rotated at time `u` and presented again at time `t`,
+//! by the provider's clock in whole seconds, is answered like this:
+//!
+//! - if `t < u + R`: a new token set is issued, with a new refresh token of
+//!   the same family. Nothing is revoked: the successor issued at `u` (and
+//!   any issued since) stays valid, each still single-use. The window stays
+//!   anchored at `u`, the first rotation: presenting the old token again
+//!   does not extend it, and every presentation within it gets its own new
+//!   refresh token.
+//! - if `t >= u + R`: reuse, and the family is revoked as above.
+//!
+//! With `R = 0` (the default) every second presentation revokes. A revoked
+//! or expired family is refused whatever the interval.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use store::{RefreshRefusal, RefreshToken, Revocation, Rotation, RotationOutcome};
+
+use crate::codes::CodeGrant;
+use crate::error::TokenError;
+use crate::random;
+use crate::state::AppState;
+
+/// Random bytes in a refresh token.
+pub const TOKEN_BYTES: usize = 32;
+/// Random bytes in a family id (an identifier, not a credential).
+const FAMILY_ID_BYTES: usize = 16;
+
+/// What is stored in place of a token: base64url of its SHA-256 digest.
+/// A plain hash suffices: the token is 256 random bits, so there is nothing
+/// to guess and no need for a salt or a slow hash.
+pub fn hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A freshly minted token and its hash.
+fn mint() -> (String, String) {
+    let token = random::token(TOKEN_BYTES);
+    let hash = hash(&token);
+    (token, hash)
+}
+
+/// Starts a family for the sign-in behind `grant` and returns its first token.
+pub async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String, TokenError> {
+    let now = state.now();
+    let settings = state.settings();
+    let expires_at = now.saturating_add(secs(settings.refresh_token_ttl));
+    let (token, token_hash) = mint();
+    let record = RefreshToken {
+        token_hash,
+        family_id: random::token(FAMILY_ID_BYTES),
+        user_id: grant.user_id,
+        client_id: grant.client_id.clone(),
+        scope: grant.scope.clone(),
+        audience: grant.audience.clone(),
+        auth_time: grant.auth_time,
+        created_at: now,
+        expires_at,
+        idle_expires_at: now.saturating_add(secs(settings.refresh_idle_ttl)).min(expires_at),
+        used_at: None,
+        revoked_at: None,
+    };
+    state.store().insert_refresh_token(&record).await?;
+    tracing::info!(family = %record.family_id, "started a refresh-token family");
+    Ok(token)
+}
+
+/// A successful rotation: the new token, and its stored record (which
+/// carries the family's sign-in).
+#[derive(Debug)]
+pub struct Refreshed {
+    pub token: String,
+    pub record: RefreshToken,
+}
+
+/// Rotates the token whose hash is `presented_hash`, presented by
+/// `client_id`; every refusal is `invalid_grant` (RFC 6749 §5.2).
+pub async fn rotate(state: &AppState, presented_hash: &str, client_id: &str) -> Result<Refreshed, TokenError> {
+    let settings = state.settings();
+    let (token, successor_hash) = mint();
+    let rotation = Rotation {
+        presented_hash,
+        client_id,
+        successor_hash: &successor_hash,
+        now: state.now(),
+        idle_ttl_secs: secs(settings.refresh_idle_ttl),
+        reuse_interval_secs: secs(settings.refresh_reuse_interval),
+    };
+    match state.store().rotate_refresh_token(&rotation).await? {
+        RotationOutcome::Rotated(record) => Ok(Refreshed { token, record }),
+        RotationOutcome::ReissuedWithinReuseInterval(record) => {
+            tracing::info!(family = %record.family_id, "a rotated refresh token was presented again within the reuse interval");
+            Ok(Refreshed { token, record })
+        }
+        RotationOutcome::ReuseDetected { family_id, revoked } => {
+            tracing::warn!(family = %family_id, revoked, "refresh token reuse detected: the family is revoked");
+            Err(TokenError::InvalidGrant(
+                "the refresh token was already used; its whole family is now revoked (sign in again)".into(),
+            ))
+        }
+        RotationOutcome::Refused(reason) => Err(TokenError::InvalidGrant(
+            match reason {
+                RefreshRefusal::Unknown => "the refresh token is unknown",
+                RefreshRefusal::OtherClient => "the refresh token was issued to another client",
+                RefreshRefusal::Revoked => "the refresh token has been revoked",
+                RefreshRefusal::Expired => "the refresh token has expired",
+            }
+            .into(),
+        )),
+    }
+}
+
+/// Revokes the family of `token` for `client_id` (RFC 7009 §2.1). An
+/// unknown token is not an error (RFC 7009 §2.2: the client's goal, that
+/// the token be unusable, is met); a token of another client is refused.
+pub async fn revoke(state: &AppState, token: &str, client_id: &str) -> Result<(), TokenError> {
+    match state.store().revoke_refresh_token_family(&hash(token), client_id, state.now()).await? {
+        Revocation::Unknown => {
+            tracing::info!("revocation of an unknown token: nothing to do");
+            Ok(())
+        }
+        Revocation::OtherClient => {
+            Err(TokenError::InvalidGrant("the token was issued to another client, which alone may revoke it".into()))
+        }
+        Revocation::Revoked { family_id, revoked } => {
+            tracing::info!(family = %family_id, revoked, "revoked a refresh-token family");
+            Ok(())
+        }
+    }
+}
+
+/// Whole seconds of a lifetime, as the store counts them.
+fn secs(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_32_random_bytes_and_only_their_hash_is_kept() {
+        let (token, token_hash) = mint();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&token).unwrap().len(), TOKEN_BYTES);
+        assert_eq!(token_hash, hash(&token));
+        assert_ne!(token_hash, token);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&token_hash).unwrap().len(), 32);
+        // SHA-256("abc"), FIPS 180-2 appendix B.1, in base64url.
+        assert_eq!(hash("abc"), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+        assert_ne!(mint().0, token);
+    }
+}
