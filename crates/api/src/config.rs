@@ -17,8 +17,11 @@ use crate::auth::{Issuer, VerifierConfig};
 ///
 /// Validates the issuer's access tokens (signature, `iss`, `aud`, `exp`,
 /// `nbf`) against the keys it discovers at `{issuer}/.well-known/openid-configuration`,
-/// and serves `GET /api/v1/projects` (read:project-list), `GET /api/v1/users`
-/// (read:user-list) and `GET /healthz`.
+/// and serves `GET /api/v1/projects` (read:project-list), `POST /api/v1/projects`
+/// (create:project), `DELETE /api/v1/projects/{id}` (delete:project),
+/// `GET /api/v1/users` (read:user-list), `PUT /api/v1/users/{id}/roles`
+/// (update:user-roles), `GET /api/v1/me/capabilities` (any valid token) and
+/// `GET /healthz`.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "api", version)]
 pub struct Cli {
@@ -61,6 +64,12 @@ pub struct Cli {
     /// normally reaches the API through a same-origin proxy.
     #[arg(long = "cors-origin", env = "API_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<HeaderValue>,
+
+    /// Who owns users' roles: `api` (the store; the development provider
+    /// reads them from it) or `provider` (Auth0, Keycloak: role edits are
+    /// refused here with 409 and the UI shows the controls disabled).
+    #[arg(long, env = "API_ROLES_MANAGED_BY", value_enum, default_value_t = crate::RolesManagedBy::Api)]
+    pub roles_managed_by: crate::RolesManagedBy,
 }
 
 impl Cli {

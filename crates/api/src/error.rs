@@ -1,6 +1,8 @@
 //! The API's one error type, and how each error becomes an HTTP response.
 //!
-//! Every error response has a JSON body `{"error": ..., "error_description": ...}`.
+//! Every error response has a JSON body `{"error": ..., "error_description": ...}`;
+//! a request body that fails validation (`422`) adds `"field"`, naming the
+//! member of the body at fault when there is one.
 //! Authentication failures also carry the `WWW-Authenticate` challenge of
 //! RFC 6750 §3: no error code when the token is simply missing,
 //! `invalid_token` when it is unusable, `insufficient_scope` (with the
@@ -33,11 +35,30 @@ pub enum ApiError {
     /// A valid token without the permission the route needs.
     #[error("the token lacks the `{0}` permission")]
     InsufficientScope(Permission),
-    /// A query parameter out of range or not a number.
+    /// A query parameter out of range or not a number, or a body that is
+    /// not JSON at all.
     #[error("{0}")]
     BadRequest(&'static str),
+    /// A request body without a JSON content type.
+    #[error("the request body must be JSON, sent with `Content-Type: application/json`")]
+    UnsupportedMediaType,
+    /// A well-formed JSON body that the route does not accept.
+    #[error("{description}")]
+    Invalid {
+        /// The member of the body at fault, if it is one member.
+        field: Option<String>,
+        description: String,
+    },
+    /// A path that names no resource.
     #[error("no such resource")]
     NotFound,
+    /// A resource the path's pattern allows but that does not exist (the
+    /// description says which kind).
+    #[error("{0}")]
+    NoSuch(&'static str),
+    /// The request is well-formed but would break a rule of the data.
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("the request body is too large")]
@@ -54,16 +75,26 @@ pub enum ApiError {
 struct ErrorBody<'a> {
     error: &'static str,
     error_description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
 }
 
 impl ApiError {
+    /// A `422` about one member of the request body.
+    pub fn invalid(field: &str, description: impl Into<String>) -> ApiError {
+        ApiError::Invalid { field: Some(field.to_owned()), description: description.into() }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound | ApiError::NoSuch(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -78,8 +109,10 @@ impl ApiError {
             ApiError::Auth(AuthError::InvalidToken(_)) => "invalid_token",
             ApiError::Auth(AuthError::KeysUnavailable) => "temporarily_unavailable",
             ApiError::InsufficientScope(_) => "insufficient_scope",
-            ApiError::BadRequest(_) => "invalid_request",
-            ApiError::NotFound => "not_found",
+            ApiError::BadRequest(_) | ApiError::Invalid { .. } => "invalid_request",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::NotFound | ApiError::NoSuch(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Store(_) => "service_unavailable",
@@ -91,11 +124,15 @@ impl ApiError {
         match self {
             ApiError::Auth(AuthError::InvalidToken(rejection)) => Cow::Borrowed(rejection.description()),
             ApiError::Store(_) => Cow::Borrowed("the database is unavailable; try again later"),
-            ApiError::BadRequest(reason) => Cow::Borrowed(reason),
+            ApiError::BadRequest(reason) | ApiError::NoSuch(reason) | ApiError::Conflict(reason) => {
+                Cow::Borrowed(reason)
+            }
+            ApiError::Invalid { description, .. } => Cow::Owned(description.clone()),
             ApiError::Auth(_)
             | ApiError::NotFound
             | ApiError::MethodNotAllowed
             | ApiError::PayloadTooLarge
+            | ApiError::UnsupportedMediaType
             | ApiError::Internal => Cow::Owned(self.to_string()),
             ApiError::InsufficientScope(_) => Cow::Owned(self.to_string()),
         }
@@ -139,7 +176,11 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let description = self.description();
-        let body = ErrorBody { error: self.code(), error_description: &description };
+        let field = match &self {
+            ApiError::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let body = ErrorBody { error: self.code(), error_description: &description, field };
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(challenge) = self.challenge() {
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);

@@ -8,6 +8,7 @@
 //! * [`auth`]: bearer-token validation against the issuer's keys, and the
 //!   [`auth::Authenticated`] extractor;
 //! * [`routes`]: the handlers;
+//! * [`input`]: path ids and JSON bodies of the write routes, validated;
 //! * [`pagination`]: `?page=`/`?per_page=`, `X-Total-Count` and `Link`;
 //! * [`error`]: the one error type and its JSON responses.
 //!
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod input;
 pub mod pagination;
 pub mod routes;
 
@@ -27,11 +29,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
-use axum::http::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, LINK, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LINK, LOCATION, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderValue, Method};
 use axum::middleware::map_request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, put};
 use store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -42,7 +46,8 @@ use crate::auth::Verifier;
 use crate::error::ApiError;
 use crate::pagination::X_TOTAL_COUNT;
 
-/// No route reads a body; anything larger than this is refused outright.
+/// The largest request body: the write routes' JSON bodies are a few
+/// hundred bytes; anything larger is refused outright.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// What every request can reach: the database and the token verifier.
@@ -51,11 +56,31 @@ pub struct AppState {
     store: Store,
     verifier: Arc<Verifier>,
     cors_origins: Arc<[HeaderValue]>,
+    roles: RolesManagedBy,
+}
+
+/// Who owns users' roles. With the development provider the store does, and
+/// the API edits them; with an external provider (Auth0, Keycloak) roles live
+/// there, and `PUT /users/{id}/roles` refuses (`409`) rather than edit a copy
+/// the provider never reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RolesManagedBy {
+    /// The store (the development provider reads roles from it).
+    #[default]
+    Api,
+    /// The identity provider; edit roles there (its management API).
+    Provider,
 }
 
 impl AppState {
     pub fn new(store: Store, verifier: Arc<Verifier>) -> AppState {
-        AppState { store, verifier, cors_origins: Arc::new([]) }
+        AppState { store, verifier, cors_origins: Arc::new([]), roles: RolesManagedBy::Api }
+    }
+
+    /// Says who owns users' roles (the store by default).
+    pub fn with_roles_managed_by(mut self, roles: RolesManagedBy) -> AppState {
+        self.roles = roles;
+        self
     }
 
     /// Allows these origins to call the API cross-origin (none by default).
@@ -79,6 +104,12 @@ impl FromRef<AppState> for Store {
     }
 }
 
+impl FromRef<AppState> for RolesManagedBy {
+    fn from_ref(state: &AppState) -> RolesManagedBy {
+        state.roles
+    }
+}
+
 impl FromRef<AppState> for Arc<Verifier> {
     fn from_ref(state: &AppState) -> Arc<Verifier> {
         state.verifier.clone()
@@ -89,8 +120,12 @@ impl FromRef<AppState> for Arc<Verifier> {
 pub fn app(state: AppState) -> Router {
     let cors = cors_layer(&state.cors_origins);
     let router = Router::new()
-        .route(routes::PROJECTS_PATH, get(routes::list_projects))
+        .route(routes::PROJECTS_PATH, get(routes::list_projects).post(routes::create_project))
+        .route(routes::PROJECT_PATH, delete(routes::delete_project))
         .route(routes::USERS_PATH, get(routes::list_users))
+        .route(routes::USER_ROLES_PATH, put(routes::set_user_roles))
+        .route(routes::ROLES_PATH, get(routes::list_roles))
+        .route(routes::CAPABILITIES_PATH, get(routes::capabilities))
         .route(routes::HEALTH_PATH, get(routes::healthz))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -108,8 +143,9 @@ pub fn app(state: AppState) -> Router {
     }
 }
 
-/// CORS for the configured origins, exposing the pagination headers so
-/// that cross-origin scripts can read them.
+/// CORS for the configured origins, allowing the write methods and JSON
+/// bodies, and exposing the pagination headers and `Location` so that
+/// cross-origin scripts can read them.
 fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
@@ -117,9 +153,9 @@ fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins.iter().cloned()))
-            .allow_methods([Method::GET, Method::HEAD])
-            .allow_headers([AUTHORIZATION, ACCEPT])
-            .expose_headers([LINK, X_TOTAL_COUNT.clone()])
+            .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([AUTHORIZATION, ACCEPT, CONTENT_TYPE])
+            .expose_headers([LINK, X_TOTAL_COUNT.clone(), LOCATION])
             .max_age(Duration::from_secs(600)),
     )
 }

@@ -47,7 +47,9 @@ async fn main() -> anyhow::Result<()> {
     let loader = verifier.clone();
     tokio::spawn(async move { loader.keys().maintain(STARTUP_DISCOVERY_WINDOW, KEY_RELOAD_PERIOD).await });
 
-    let state = AppState::new(store, verifier).with_cors_origins(cli.cors_origins.iter().cloned());
+    let state = AppState::new(store, verifier)
+        .with_cors_origins(cli.cors_origins.iter().cloned())
+        .with_roles_managed_by(cli.roles_managed_by);
     let listener = TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
     tracing::info!(
         issuer = %cli.issuer,

@@ -137,7 +137,7 @@ pub(crate) async fn demo_data_if_empty(conn: &mut SqliteConnection) -> Result<()
     }
     for (i, (name, description)) in PROJECT_NAMES.iter().enumerate() {
         // Spread creation dates over the past year, a week and a bit apart.
-        let created_at = format!("2026-{:02}-{:02}", 1 + (i * 10 / 31) % 12, 1 + (i * 10) % 28);
+        let created_at = format!("2025-{:02}-{:02}", 1 + (i * 10 / 31) % 12, 1 + (i * 10) % 28);
         sqlx::query("INSERT INTO projects (name, description, status, owner_id, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(name)
             .bind(description)

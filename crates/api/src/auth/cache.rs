@@ -78,7 +78,7 @@ mod tests {
     use permissions::Capabilities;
 
     fn principal() -> Arc<Principal> {
-        Arc::new(Principal { subject: Some("u".into()), capabilities: Capabilities::none() })
+        Arc::new(Principal { subject: Some("u".into()), capabilities: Capabilities::none(), warnings: Vec::new() })
     }
 
     #[test]

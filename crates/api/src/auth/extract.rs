@@ -8,7 +8,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use permissions::{Capabilities, Permission};
+use permissions::{Capabilities, ClaimWarning, Permission};
 
 use super::validate::{AuthError, Principal, Rejection, Verifier};
 use crate::error::ApiError;
@@ -35,6 +35,16 @@ impl Authenticated {
     /// The permissions the token grants.
     pub fn capabilities(&self) -> &Capabilities {
         &self.principal.capabilities
+    }
+
+    /// What the permissions-claim parser ignored in the token.
+    pub fn warnings(&self) -> &[ClaimWarning] {
+        &self.principal.warnings
+    }
+
+    /// The store's user this token speaks for, if any (see [`super::subject`]).
+    pub fn store_user_id(&self) -> Option<i64> {
+        self.subject().and_then(super::subject::store_user_id)
     }
 
     /// Fails with `403 insufficient_scope` unless the token grants `permission`.

@@ -6,7 +6,8 @@
 //!   single-flight key store;
 //! * [`validate`]: the token checks, from compact JWT to [`Principal`];
 //! * [`extract`]: the bearer token of a request and the [`Authenticated`]
-//!   extractor, with [`Authenticated::require`] for per-route permissions.
+//!   extractor, with [`Authenticated::require`] for per-route permissions;
+//! * [`subject`]: which user of the store, if any, a token's `sub` names.
 //!
 //! Permissions are read only through the `permissions` crate.
 
@@ -14,9 +15,11 @@ mod cache;
 pub mod extract;
 pub mod issuer;
 pub mod jwks;
+pub mod subject;
 pub mod validate;
 
 pub use extract::{Authenticated, bearer_token};
 pub use issuer::{Issuer, IssuerError};
 pub use jwks::{ALLOWED_ALGORITHMS, FetchError, JwksError, KeySet, KeyStore, RefreshOptions};
+pub use subject::store_user_id;
 pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, Rejection, Verifier, VerifierConfig};

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header, get_current_timestamp};
-use permissions::{Capabilities, ClaimPath};
+use permissions::{Capabilities, ClaimPath, ClaimWarning};
 use serde_json::Value;
 
 use super::cache::TokenCache;
@@ -61,6 +61,8 @@ pub struct Principal {
     pub subject: Option<String>,
     /// The permissions read from the configured claim.
     pub capabilities: Capabilities,
+    /// What the claim parser ignored or found missing (deny by default).
+    pub warnings: Vec<ClaimWarning>,
 }
 
 /// Why a token, or the lack of one, was refused.
@@ -232,7 +234,7 @@ impl Verifier {
         for warning in &parsed.warnings {
             tracing::debug!(subject = subject.as_deref(), "permissions claim: {warning}");
         }
-        let principal = Arc::new(Principal { subject, capabilities: parsed.capabilities });
+        let principal = Arc::new(Principal { subject, capabilities: parsed.capabilities, warnings: parsed.warnings });
 
         if let Some(exp) = claims.get("exp").and_then(numeric_date) {
             let valid_until = exp.saturating_add(self.config.leeway.as_secs());

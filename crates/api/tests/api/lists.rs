@@ -158,13 +158,17 @@ async fn a_database_failure_is_503_with_a_json_body() {
 #[tokio::test]
 async fn unknown_paths_and_methods_answer_json() {
     let app = test_app().await;
-    for path in ["/", "/api", "/api/v1/projects/", "/api/v1/projects/1", "/%FF%FE", "/api/v1/users/../users"] {
+    for path in ["/", "/api", "/api/v1/projects/", "/api/v1/users/1", "/%FF%FE", "/api/v1/users/../users"] {
         let response = app.get(path, None).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(response.body["error"], "not_found");
     }
     let request = Request::builder().method(Method::DELETE).uri("/api/v1/projects").body(Body::empty()).unwrap();
     let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.body["error"], "method_not_allowed");
+    // A project's path exists (for DELETE): GET on it is 405, not 404.
+    let response = app.get("/api/v1/projects/1", None).await;
     assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.body["error"], "method_not_allowed");
 }
@@ -218,6 +222,7 @@ async fn cors_is_off_by_default_and_exposes_the_pagination_headers_when_on() {
     assert_eq!(response.header("access-control-allow-origin"), Some("http://spa.example"));
     let exposed = response.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
     assert!(exposed.contains("link") && exposed.contains("x-total-count"), "{exposed}");
+    assert!(exposed.contains("location"), "{exposed}");
 
     let preflight = Request::builder()
         .method(Method::OPTIONS)
@@ -230,6 +235,24 @@ async fn cors_is_off_by_default_and_exposes_the_pagination_headers_when_on() {
     let response = send(&router, preflight).await;
     assert!(response.status.is_success());
     assert_eq!(response.header("access-control-allow-origin"), Some("http://spa.example"));
+
+    // The write routes' preflight: their methods and a JSON body.
+    for method in ["POST", "PUT", "DELETE"] {
+        let preflight = Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/v1/users/1/roles")
+            .header(header::ORIGIN, "http://spa.example")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, method)
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization,content-type")
+            .body(Body::empty())
+            .unwrap();
+        let response = send(&router, preflight).await;
+        assert!(response.status.is_success(), "{method}");
+        let methods = response.header("access-control-allow-methods").unwrap();
+        assert!(methods.contains(method), "{method}: {methods}");
+        let headers = response.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
+        assert!(headers.contains("content-type") && headers.contains("authorization"), "{headers}");
+    }
 
     let other_origin =
         Request::get("/healthz").header(header::ORIGIN, "http://evil.example").body(Body::empty()).unwrap();

@@ -8,7 +8,7 @@ use api::auth::{Issuer, KeySet, KeyStore, Verifier, VerifierConfig};
 use api::{AppState, app};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -111,6 +111,19 @@ pub fn claims(permissions: &[&str]) -> Value {
     })
 }
 
+/// Like [`claims`], for the subject `sub`.
+pub fn claims_as(sub: &str, permissions: &[&str]) -> Value {
+    let mut claims = claims(permissions);
+    claims["sub"] = json!(sub);
+    claims
+}
+
+/// The seeded project-manager role's permissions.
+pub const PROJECT_MANAGER: &[&str] = &["read:project-list", "create:project"];
+/// The seeded admin role's permissions.
+pub const ADMIN: &[&str] =
+    &["read:project-list", "read:user-list", "create:project", "delete:project", "update:user-roles"];
+
 /// Every permission the two lists need.
 pub fn all_claims() -> Value {
     claims(&["read:project-list", "read:user-list"])
@@ -176,6 +189,36 @@ impl TestResponse {
         );
     }
 
+    /// Asserts a `403 insufficient_scope` naming `scope`, in the challenge and the body.
+    #[track_caller]
+    pub fn assert_insufficient_scope(&self, scope: &str) {
+        assert_eq!(self.status, StatusCode::FORBIDDEN, "{:?}", self.body);
+        assert_eq!(self.body["error"], "insufficient_scope", "{:?}", self.body);
+        assert!(self.body["error_description"].as_str().unwrap().contains(scope), "{:?}", self.body);
+        assert_eq!(
+            self.header("www-authenticate"),
+            Some(format!(r#"Bearer realm="api", error="insufficient_scope", scope="{scope}""#).as_str())
+        );
+    }
+
+    /// Asserts a `422 invalid_request` about `field` whose description contains `reason`.
+    #[track_caller]
+    pub fn assert_invalid(&self, field: &str, reason: &str) {
+        assert_eq!(self.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", self.body);
+        assert_eq!(self.body["error"], "invalid_request", "{:?}", self.body);
+        assert_eq!(self.body["field"], field, "{:?}", self.body);
+        let description = self.body["error_description"].as_str().unwrap();
+        assert!(description.contains(reason), "expected {reason:?} in {description:?}");
+    }
+
+    /// Asserts a 4xx (never a 5xx) with a JSON error body of code `error`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, error: &str) {
+        assert_eq!(self.status, status, "{:?}", String::from_utf8_lossy(&self.raw));
+        assert_eq!(self.body["error"], error, "{:?}", self.body);
+        assert!(self.body["error_description"].is_string(), "{:?}", self.body);
+    }
+
     #[track_caller]
     pub fn assert_ok_array(&self) -> &Vec<Value> {
         assert_eq!(self.status, StatusCode::OK, "{:?}", self.body);
@@ -212,8 +255,13 @@ pub async fn test_app_with(configure: impl FnOnce(&mut VerifierConfig)) -> TestA
 }
 
 pub async fn app_with_verifier(verifier: Verifier) -> TestApp {
+    app_with_state(verifier, |state| state).await
+}
+
+/// Like [`app_with_verifier`], with the app state adjusted.
+pub async fn app_with_state(verifier: Verifier, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
     let (dir, store) = fresh_store().await;
-    let router = app(AppState::new(store.clone(), Arc::new(verifier)));
+    let router = app(configure(AppState::new(store.clone(), Arc::new(verifier))));
     TestApp { router, store, db_path: dir.path().join("app.db"), _dir: dir }
 }
 
@@ -224,6 +272,34 @@ impl TestApp {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A request with a JSON body (`Content-Type: application/json`).
+    pub async fn json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.with_body(method, path, token, Some("application/json"), body.to_string()).await
+    }
+
+    /// A request with any body, and a content type if given.
+    pub async fn with_body(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        self.send(request.body(body.into()).unwrap()).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.with_body(Method::DELETE, path, token, None, Body::empty()).await
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
