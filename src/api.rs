@@ -84,7 +84,7 @@ pub async fn get_page<T: DeserializeOwned>(
     per_page: u32,
 ) -> Result<ListPage<T>, ApiError> {
     let url = format!("{}{path}?page={page}&per_page={}", config.api_base, per_page.min(MAX_PER_PAGE));
-    let response = send(auth, "GET", &url).await?;
+    let response = send(auth, "GET", &url, None).await?;
     let items: Vec<T> = serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let total = response.header("X-Total-Count").and_then(|t| t.trim().parse().ok()).unwrap_or(items.len() as u64);
     Ok(ListPage { items, total })
@@ -94,7 +94,7 @@ pub async fn get_page<T: DeserializeOwned>(
 /// the access token, read with the shared parser, and the raw body.
 pub async fn get_capabilities(auth: Auth, config: &AppConfig) -> Result<(ParsedCapabilities, String), ApiError> {
     let url = format!("{}/me/capabilities", config.api_base);
-    let response = send(auth, "GET", &url).await?;
+    let response = send(auth, "GET", &url, None).await?;
     let body: serde_json::Value =
         serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let parsed = Capabilities::from_claims(&body, &ClaimPath::Claim("permissions".into()));
@@ -104,20 +104,18 @@ pub async fn get_capabilities(auth: Auth, config: &AppConfig) -> Result<(ParsedC
 /// Sends a request with the bearer token and returns a 2xx response. A 401
 /// gets one refresh and one retry (the token may have expired in flight);
 /// a second 401 leaves the session to the refresh logic's verdict.
-async fn send(auth: Auth, method: &str, url: &str) -> Result<browser::HttpResponse, ApiError> {
+async fn send(auth: Auth, method: &str, url: &str, json: Option<&str>) -> Result<browser::HttpResponse, ApiError> {
     let mut refreshed = false;
     loop {
         let token = auth.access_token().ok_or(ApiError::NotSignedIn)?;
         let authorization = format!("Bearer {token}");
-        let response = browser::fetch(HttpRequest {
-            method,
-            url,
-            headers: vec![("Authorization", &authorization), ("Accept", "application/json")],
-            body: None,
-            no_cache: true,
-        })
-        .await
-        .map_err(ApiError::Network)?;
+        let mut headers = vec![("Authorization", authorization.as_str()), ("Accept", "application/json")];
+        if json.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        let response = browser::fetch(HttpRequest { method, url, headers, body: json, no_cache: true })
+            .await
+            .map_err(ApiError::Network)?;
         let description = || error_description(&response.body);
         match response.status {
             200..=299 => return Ok(response),
@@ -127,6 +125,54 @@ async fn send(auth: Auth, method: &str, url: &str) -> Result<browser::HttpRespon
             status => return Err(ApiError::Status(status, description())),
         }
     }
+}
+
+/// The roles that exist, and whether they can be edited through the API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RoleCatalog {
+    pub editable: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub roles: Vec<RoleInfo>,
+}
+
+/// One role.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RoleInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// `GET {api_base}/roles` (the API checks `read:user-list`).
+pub async fn get_roles(auth: Auth, config: &AppConfig) -> Result<RoleCatalog, ApiError> {
+    let response = send(auth, "GET", &format!("{}/roles", config.api_base), None).await?;
+    serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))
+}
+
+/// A project to create.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewProject {
+    pub name: String,
+    pub description: String,
+}
+
+/// `POST {api_base}/projects` (the API checks `create:project`).
+pub async fn create_project(auth: Auth, config: &AppConfig, project: &NewProject) -> Result<Project, ApiError> {
+    let body = serde_json::to_string(project).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let response = send(auth, "POST", &format!("{}/projects", config.api_base), Some(&body)).await?;
+    serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))
+}
+
+/// `DELETE {api_base}/projects/{id}` (the API checks `delete:project`).
+pub async fn delete_project(auth: Auth, config: &AppConfig, id: i64) -> Result<(), ApiError> {
+    send(auth, "DELETE", &format!("{}/projects/{id}", config.api_base), None).await.map(|_| ())
+}
+
+/// `PUT {api_base}/users/{id}/roles` (the API checks `update:user-roles`).
+pub async fn set_user_roles(auth: Auth, config: &AppConfig, id: i64, roles: &[String]) -> Result<User, ApiError> {
+    let body = serde_json::json!({ "roles": roles }).to_string();
+    let response = send(auth, "PUT", &format!("{}/users/{id}/roles", config.api_base), Some(&body)).await?;
+    serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))
 }
 
 /// The `error_description` (or `error`) of a JSON error body.

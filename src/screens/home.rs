@@ -46,7 +46,8 @@ pub fn HomeScreen() -> impl IntoView {
         }
         CapabilityState::Ready(caps) => {
             let name = auth.state.with(|s| s.session().map(|s| s.id_token.display_name().to_owned()));
-            let roles = auth.state.with(|s| s.session().map(|s| roles_of(&s.id_token.claims, &config)).unwrap_or_default());
+            let roles =
+                auth.state.with(|s| s.session().map(|s| roles_of(&s.id_token.claims, &config)).unwrap_or_default());
             let permissions: Vec<Permission> = caps.iter().cloned().collect();
             let screens = [
                 (routes::PROJECTS, "Project List", routes::PROJECTS_NEEDS),
