@@ -147,7 +147,7 @@ fn UserRow(
             <td>{user.email.clone()}</td>
             <td>
                 <Can perm=Permission::UpdateUserRoles fallback=read_only>
-                    {toggles.clone()}
+                    {toggles}
                 </Can>
             </td>
         </tr>
