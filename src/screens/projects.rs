@@ -8,7 +8,7 @@ use permissions::Permission;
 use crate::api::{self, NewProject, Project};
 use crate::auth::use_auth;
 use crate::components::can::Can;
-use crate::components::pager::{PER_PAGE, Pager, use_page};
+use crate::components::pager::{PagedList, Pager, StatusLine, use_paged_list};
 use crate::config::AppConfig;
 use crate::routes;
 
@@ -17,18 +17,8 @@ use crate::routes;
 pub fn ProjectsScreen() -> impl IntoView {
     let auth = use_auth();
     let config = expect_context::<AppConfig>();
-    let page = use_page();
-    // Bumped after a write, to fetch the page again.
-    let version = RwSignal::new(0u32);
+    let PagedList { items: projects, page, total, version } = use_paged_list::<Project>("/projects");
     let status = RwSignal::new(None::<Result<String, String>>);
-    let list_config = config.clone();
-    let projects = LocalResource::new(move || {
-        let config = list_config.clone();
-        let page = page.get();
-        version.track();
-        async move { api::get_page::<Project>(auth, &config, "/projects", page, PER_PAGE).await }
-    });
-    let total = Signal::derive(move || projects.get().and_then(|r| r.ok()).map_or(0, |p| p.total));
     let creating = RwSignal::new(false);
     let delete_config = config.clone();
     let on_delete = Callback::new(move |project: Project| {
@@ -66,12 +56,7 @@ pub fn ProjectsScreen() -> impl IntoView {
             <Show when=move || creating.get()>
                 <NewProjectForm config=config.clone() on_created=on_created />
             </Show>
-            <p class="status-line" role="status" aria-live="polite">
-                {move || status.get().map(|s| match s {
-                    Ok(message) => view! { <span>{message}</span> }.into_any(),
-                    Err(message) => view! { <span class="alert">{message}</span> }.into_any(),
-                })}
-            </p>
+            <StatusLine status=status />
             {move || match projects.get() {
                 None => view! { <Skeleton /> }.into_any(),
                 Some(Err(err)) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),

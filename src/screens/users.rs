@@ -9,7 +9,7 @@ use permissions::Permission;
 use crate::api::{self, RoleCatalog, User};
 use crate::auth::use_auth;
 use crate::components::can::Can;
-use crate::components::pager::{PER_PAGE, Pager, use_page};
+use crate::components::pager::{PagedList, Pager, StatusLine, use_paged_list};
 use crate::config::AppConfig;
 use crate::routes;
 use crate::screens::projects::Skeleton;
@@ -19,22 +19,13 @@ use crate::screens::projects::Skeleton;
 pub fn UsersScreen() -> impl IntoView {
     let auth = use_auth();
     let config = expect_context::<AppConfig>();
-    let page = use_page();
-    let version = RwSignal::new(0u32);
+    let PagedList { items: users, page, total, version } = use_paged_list::<User>("/users");
     let status = RwSignal::new(None::<Result<String, String>>);
-    let list_config = config.clone();
-    let users = LocalResource::new(move || {
-        let config = list_config.clone();
-        let page = page.get();
-        version.track();
-        async move { api::get_page::<User>(auth, &config, "/users", page, PER_PAGE).await }
-    });
     let roles_config = config.clone();
     let catalog = LocalResource::new(move || {
         let config = roles_config.clone();
         async move { api::get_roles(auth, &config).await.ok() }
     });
-    let total = Signal::derive(move || users.get().and_then(|r| r.ok()).map_or(0, |p| p.total));
     let change_config = config.clone();
     let on_change = Callback::new(move |(user, roles): (User, Vec<String>)| {
         let config = change_config.clone();
@@ -53,12 +44,7 @@ pub fn UsersScreen() -> impl IntoView {
     view! {
         <section class="panel" data-testid="page-users">
             <h1>"Users"</h1>
-            <p class="status-line" role="status" aria-live="polite">
-                {move || status.get().map(|s| match s {
-                    Ok(message) => view! { <span>{message}</span> }.into_any(),
-                    Err(message) => view! { <span class="alert">{message}</span> }.into_any(),
-                })}
-            </p>
+            <StatusLine status=status />
             {move || catalog.get().flatten().filter(|c| !c.editable).map(|c| view! {
                 <p class="muted" data-testid="roles-external">
                     {c.reason.unwrap_or_else(|| "Roles are managed by the identity provider.".into())}

@@ -42,9 +42,9 @@ pub fn random_token(n: usize) -> Result<String, LoginError> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes(n)?))
 }
 
-/// SHA-256 through `crypto.subtle.digest`. `crypto.subtle` exists only in a
-/// secure context (https, or localhost); elsewhere this says so plainly.
-pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, LoginError> {
+/// `crypto.subtle`, which exists only in a secure context (https, or
+/// localhost); elsewhere this says so plainly instead of failing obscurely.
+pub fn subtle_crypto() -> Result<web_sys::SubtleCrypto, LoginError> {
     let window = window()?;
     let not_secure = || {
         LoginError::Browser(
@@ -60,7 +60,12 @@ pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, LoginError> {
     if subtle.is_undefined() {
         return Err(not_secure());
     }
-    let subtle: web_sys::SubtleCrypto = subtle.unchecked_into();
+    Ok(subtle.unchecked_into())
+}
+
+/// SHA-256 through `crypto.subtle.digest`.
+pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, LoginError> {
+    let subtle = subtle_crypto()?;
     let promise = subtle
         .digest_with_str_and_u8_array("SHA-256", data)
         .map_err(|e| LoginError::Browser(format!("SHA-256 failed: {}", describe(e))))?;

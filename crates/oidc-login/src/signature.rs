@@ -38,21 +38,7 @@ fn describe(err: JsValue) -> String {
 
 /// `crypto.subtle`, which exists only in a secure context.
 fn subtle() -> Result<web_sys::SubtleCrypto, LoginError> {
-    let window = browser::window()?;
-    let not_secure = || {
-        LoginError::Browser(
-            "WebCrypto (crypto.subtle) is unavailable because this page is not a secure context; serve it over https or from localhost".into(),
-        )
-    };
-    if !window.is_secure_context() {
-        return Err(not_secure());
-    }
-    let crypto = window.crypto().map_err(|_| not_secure())?;
-    let subtle = js_sys::Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(|_| not_secure())?;
-    if subtle.is_undefined() {
-        return Err(not_secure());
-    }
-    Ok(subtle.unchecked_into())
+    browser::subtle_crypto()
 }
 
 /// A plain JavaScript object with these properties.
