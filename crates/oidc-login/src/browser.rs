@@ -26,6 +26,17 @@ pub fn now_seconds() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
 
+/// Waits `seconds` (a `setTimeout`), without blocking the page.
+pub async fn sleep_seconds(seconds: i64) {
+    let millis = (seconds.clamp(0, 3600) * 1000) as i32;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// `n` bytes from `crypto.getRandomValues`.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, LoginError> {
     let crypto =

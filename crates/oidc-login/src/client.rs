@@ -180,7 +180,7 @@ impl OidcClient {
             .ok_or_else(|| LoginError::TokenExchange("the response carries no ID token".into()))?;
         let id_token = self.validate_id_token(id_token_raw, Some(&attempt.nonce)).await?;
         let session = self.session_from(&tokens, id_token);
-        self.keep_refresh_token(&tokens, &session)?;
+        self.keep_refresh_token(&tokens, &session.id_token.subject)?;
         browser::storage_set(StorageArea::Local, SESSION_HINT_KEY, "1")?;
         Ok(session)
     }
@@ -213,12 +213,15 @@ impl OidcClient {
         }
     }
 
-    fn keep_refresh_token(&self, tokens: &TokenResponse, session: &Session) -> Result<(), LoginError> {
+    /// Stores the refresh token of `tokens`, issued for `subject`. Called as
+    /// soon as a refresh answers, before its ID token is checked: the
+    /// provider has already rotated the old token, so keeping the old one
+    /// would make the next refresh a replay (and revoke the family).
+    fn keep_refresh_token(&self, tokens: &TokenResponse, subject: &str) -> Result<(), LoginError> {
         let key = storage_key(&self.settings.client_id);
         match &tokens.refresh_token {
             Some(refresh_token) => {
-                let stored =
-                    StoredRefresh { refresh_token: refresh_token.clone(), subject: session.id_token.subject.clone() };
+                let stored = StoredRefresh { refresh_token: refresh_token.clone(), subject: subject.to_owned() };
                 let text = serde_json::to_string(&stored).map_err(|e| LoginError::Browser(e.to_string()))?;
                 browser::storage_set(StorageArea::Local, &key, &text)
             }
@@ -244,6 +247,7 @@ impl OidcClient {
             let Some(stored) = client.stored_refresh() else { return Ok(None) };
             match client.refresh_grant(&stored.refresh_token).await {
                 Ok(tokens) => {
+                    client.keep_refresh_token(&tokens, &stored.subject)?;
                     let raw = tokens
                         .id_token
                         .as_deref()
@@ -253,9 +257,7 @@ impl OidcClient {
                         client.forget_refresh_token();
                         return Ok(None);
                     }
-                    let session = client.session_from(&tokens, id_token);
-                    client.keep_refresh_token(&tokens, &session)?;
-                    Ok(Some(session))
+                    Ok(Some(client.session_from(&tokens, id_token)))
                 }
                 Err(RefreshFailure::Refused(_)) => {
                     client.forget_refresh_token();
@@ -289,6 +291,7 @@ impl OidcClient {
                 }
                 Err(RefreshFailure::Other(err)) => return Err(err),
             };
+            client.keep_refresh_token(&tokens, &stored.subject)?;
             let id_token = match tokens.id_token.as_deref() {
                 Some(raw) => {
                     let refreshed = client.validate_id_token(raw, None).await?;
@@ -297,9 +300,7 @@ impl OidcClient {
                 }
                 None => current.id_token.clone(),
             };
-            let session = client.session_from(&tokens, id_token);
-            client.keep_refresh_token(&tokens, &session)?;
-            Ok(session)
+            Ok(client.session_from(&tokens, id_token))
         })
         .await
     }

@@ -26,7 +26,7 @@ pub const MAX_RSA_BITS: usize = 16384;
 /// After a fetch of the key set, another fetch waits at least this long: an
 /// unknown `kid` may mean the provider rotated its keys, but it must not make
 /// every token trigger a request.
-pub const REFETCH_INTERVAL_SECONDS: i64 = 60;
+pub const REFETCH_INTERVAL_SECONDS: i64 = 15;
 
 /// The algorithms an ID token may be signed with: exactly
 /// [`crate::id_token::ALLOWED_ALGORITHMS`]. Never `none`, never HMAC.

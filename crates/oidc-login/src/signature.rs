@@ -202,8 +202,34 @@ impl ProviderKeys {
     /// (fetching the key set when needed) and checks the signature with
     /// WebCrypto. Call this before the claim checks of
     /// [`crate::id_token::validate`].
+    ///
+    /// A token from our own token endpoint that names a key we have not seen
+    /// is a key rotation, not an attack: if the key set was fetched too
+    /// recently to fetch it again, this waits out the rest of the window
+    /// (at most [`REFETCH_INTERVAL_SECONDS`]) and tries once more, rather
+    /// than end a session that is fine.
     pub async fn verify(&self, raw: &str) -> Result<(), LoginError> {
+        let first = self.verify_with(raw, browser::now_seconds(), fetch_jwks).await;
+        if first.is_ok() {
+            return first;
+        }
+        let Some(wait) = self.rate_limited_for(raw, browser::now_seconds()) else { return first };
+        browser::sleep_seconds(wait).await;
         self.verify_with(raw, browser::now_seconds(), fetch_jwks).await
+    }
+
+    /// How long until the key set may be fetched again, when `raw` names a
+    /// key the loaded set lacks and the rate limit is what stands in the way.
+    fn rate_limited_for(&self, raw: &str, now: i64) -> Option<i64> {
+        let header = JwsHeader::parse(raw).ok()?;
+        let cache = self.lock();
+        let keys = cache.keys.as_ref()?;
+        if !matches!(keys.select(&header.alg, header.kid.as_deref()), KeySelection::UnknownKid) {
+            return None;
+        }
+        let at = cache.last_fetch_at?;
+        let wait = at + REFETCH_INTERVAL_SECONDS - now;
+        (wait > 0).then_some(wait.min(REFETCH_INTERVAL_SECONDS))
     }
 
     /// [`verify`](Self::verify), with the clock (`now`, seconds since the
