@@ -47,6 +47,10 @@ const REFRESH_RETRY: Duration = Duration::from_secs(20);
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub state: RwSignal<AuthState>,
+    /// Whether a guarded route may start a sign-in by itself. Off after a
+    /// sign-out (here or in another tab): the provider session may still be
+    /// alive for a moment, and an automatic sign-in would undo the sign-out.
+    auto_sign_in: RwSignal<bool>,
     client: StoredValue<Option<OidcClient>, LocalStorage>,
     tabs: StoredValue<Option<Rc<TabChannel>>, LocalStorage>,
 }
@@ -54,7 +58,12 @@ pub struct Auth {
 impl Auth {
     /// Makes the auth context for `state`; `client` is `None` when discovery failed.
     pub fn new(state: AuthState, client: Option<OidcClient>) -> Auth {
-        Auth { state: RwSignal::new(state), client: StoredValue::new_local(client), tabs: StoredValue::new_local(None) }
+        Auth {
+            state: RwSignal::new(state),
+            auto_sign_in: RwSignal::new(true),
+            client: StoredValue::new_local(client),
+            tabs: StoredValue::new_local(None),
+        }
     }
 
     /// Starts a sign-in that returns to `return_to`. A failure to even start
@@ -71,19 +80,25 @@ impl Auth {
     /// Starts a sign-in by itself (a guarded route visited signed out),
     /// replacing the current history entry so Back does not return to the
     /// guarded URL and start it again.
-    pub fn sign_in_automatically(self, return_to: String) {
-        let Some(client) = self.client.get_value() else { return };
+    /// Returns whether it started one (it does not after a sign-out).
+    pub fn sign_in_automatically(self, return_to: String) -> bool {
+        if !self.auto_sign_in.get_untracked() {
+            return false;
+        }
+        let Some(client) = self.client.get_value() else { return false };
         self.state.set(AuthState::Pending);
         leptos::task::spawn_local(async move {
             if let Err(err) = client.sign_in_with(&return_to, None, true).await {
                 self.state.set(AuthState::Failed(err));
             }
         });
+        true
     }
 
     /// Signs out here, in the app's other tabs, and at the provider.
     pub fn sign_out(self) {
         let session = self.state.with_untracked(|s| s.session().cloned());
+        self.auto_sign_in.set(false);
         self.state.set(AuthState::SignedOut);
         self.tell_other_tabs(TabMessage::SignedOut);
         let Some(client) = self.client.get_value() else { return };
@@ -193,6 +208,7 @@ impl Auth {
             let client = client.clone();
             channel.listen(move |message| match message {
                 TabMessage::SignedOut => {
+                    self.auto_sign_in.set(false);
                     client.forget_local_session();
                     self.state.set(AuthState::SignedOut);
                 }
@@ -201,6 +217,7 @@ impl Auth {
                         let client = client.clone();
                         leptos::task::spawn_local(async move {
                             if let Ok(Some(session)) = client.restore().await {
+                                self.auto_sign_in.set(true);
                                 self.state.set(AuthState::SignedIn(session));
                             }
                         });

@@ -66,19 +66,20 @@ enum Verdict {
 }
 
 /// Signed out on a guarded route: start the sign-in by itself, coming back
-/// here afterwards. Only from the plain signed-out state — after a failed
-/// sign-in the error banner waits for the user, so this can never loop.
+/// here afterwards. Only from the plain signed-out state and never right
+/// after a sign-out — after a failed sign-in the error banner waits for the
+/// user, so this can never loop.
 #[component]
 fn AutoSignIn() -> impl IntoView {
     let auth = use_auth();
     let location = use_location();
     let signed_out = auth.state.with_untracked(|s| matches!(s, AuthState::SignedOut));
-    if signed_out {
-        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-        auth.sign_in_automatically(here);
-    }
+    let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+    let redirecting = signed_out && auth.sign_in_automatically(here);
     view! {
-        <p class="placeholder" role="status" aria-live="polite">"Redirecting you to sign in…"</p>
+        {redirecting.then(|| view! {
+            <p class="placeholder" role="status" aria-live="polite">"Redirecting you to sign in…"</p>
+        })}
         <SignInPrompt />
     }
 }

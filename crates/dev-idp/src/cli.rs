@@ -54,7 +54,7 @@ pub struct Cli {
     #[arg(long, env = "DEV_IDP_ISSUER")]
     pub issuer: Option<String>,
 
-    /// Lifetime of access and ID tokens, in seconds (60 to 86400).
+    /// Lifetime of access and ID tokens, in seconds (10 to 86400).
     #[arg(long, env = "DEV_IDP_TOKEN_TTL", default_value_t = 3600)]
     pub token_ttl: u64,
 

@@ -26,7 +26,19 @@ pub(crate) struct BackendSpec<'a> {
     pub(crate) idp_port: u16,
     pub(crate) api_port: u16,
     pub(crate) spa_origin: &'a str,
+    /// Extra dev-idp flags (e.g. `--token-ttl 60`), after the ones every harness passes.
+    pub(crate) idp_args: &'a [String],
 }
+
+/// dev-idp's data directory (its signing keys) inside a harness's work directory.
+pub(crate) fn idp_data_dir(work_dir: &Path) -> std::path::PathBuf {
+    work_dir.join("idp")
+}
+
+/// The log filter the servers get unless `RUST_LOG` is set: dev-idp's and the api's own `info` lines plus one
+/// line per HTTP request (tower-http's trace layer logs at `debug`), so a failing test's logs show which
+/// endpoints the browser reached and what they answered.
+const DEFAULT_LOG_FILTER: &str = "info,tower_http=debug";
 
 /// Starts dev-idp, waits for it, then starts the api and waits for it.
 ///
@@ -45,9 +57,11 @@ pub(crate) async fn start(spec: &BackendSpec<'_>) -> Result<Backend> {
         .arg("--database")
         .arg(&database)
         .arg("--data-dir")
-        .arg(spec.work_dir.join("idp"))
+        .arg(idp_data_dir(spec.work_dir))
         .arg("--spa-origin")
-        .arg(spec.spa_origin);
+        .arg(spec.spa_origin)
+        .args(spec.idp_args);
+    default_log_filter(&mut command);
     let mut idp = ChildGuard::spawn("dev-idp", command, &spec.log_dir.join("dev-idp.log"))?;
     wait_healthy(&mut idp, &format!("{issuer}/healthz")).await?;
 
@@ -61,14 +75,24 @@ pub(crate) async fn start(spec: &BackendSpec<'_>) -> Result<Backend> {
         .arg(format!("127.0.0.1:{}", spec.api_port))
         .arg("--database")
         .arg(&database);
+    default_log_filter(&mut command);
     let mut api = ChildGuard::spawn("api", command, &spec.log_dir.join("api.log"))?;
     wait_healthy(&mut api, &format!("http://127.0.0.1:{}/healthz", spec.api_port)).await?;
 
     Ok(Backend { api, idp })
 }
 
+/// Sets [`DEFAULT_LOG_FILTER`] for a server unless the environment chose a filter, and asks for a log without
+/// terminal colour codes (it goes to a file, and into failure messages).
+fn default_log_filter(command: &mut Command) {
+    if std::env::var_os("RUST_LOG").is_none() {
+        command.env("RUST_LOG", DEFAULT_LOG_FILTER);
+    }
+    command.env("NO_COLOR", "1");
+}
+
 /// The path of a server binary, or an error that says how to build it.
-fn binary(bin_dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+pub(crate) fn binary(bin_dir: &Path, name: &str) -> Result<std::path::PathBuf> {
     let path = bin_dir.join(name);
     if !path.is_file() {
         bail!(

@@ -10,10 +10,13 @@ use crate::process::ChildGuard;
 use crate::settings::{ENV_CHROMEDRIVER, ENV_CHROMIUM, Settings};
 use anyhow::{Context, Result, anyhow, bail};
 use fantoccini::elements::Element;
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
@@ -42,6 +45,8 @@ const POLL: Duration = Duration::from_millis(100);
 const ABSENCE_WINDOW: Duration = Duration::from_millis(600);
 /// How much of the page's markup a failure message quotes.
 const SNIPPET_CHARS: usize = 2500;
+/// How many of the latest console messages a failure message quotes.
+const CONSOLE_TAIL: usize = 15;
 
 /// One browser session; dropping it ends chromedriver and Chromium. Prefer [`Browser::close`] at the end of a
 /// test, which ends the session politely first.
@@ -51,6 +56,10 @@ pub struct Browser {
     timeout: Duration,
     artifacts: PathBuf,
     screenshots: AtomicUsize,
+    /// chromedriver's base URL, for the commands fantoccini has no method for (the console log).
+    driver_url: String,
+    /// Every console message read so far (reading takes them out of chromedriver's buffer).
+    console: Mutex<Vec<String>>,
     // Dropped after the client: killing chromedriver's process group takes Chromium with it, after which the
     // profile directory can be removed.
     driver: ChildGuard,
@@ -82,6 +91,8 @@ impl Browser {
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": settings.chromium, "args": args },
+            // Keeps the page's console messages for `Browser::console_messages`.
+            "goog:loggingPrefs": { "browser": "ALL" },
         });
         let Value::Object(capabilities) = capabilities else { unreachable!("json! of an object literal") };
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -97,6 +108,8 @@ impl Browser {
             timeout: settings.timeout,
             artifacts: artifacts.to_path_buf(),
             screenshots: AtomicUsize::new(0),
+            driver_url,
+            console: Mutex::new(Vec::new()),
             driver,
             _profile: profile,
         })
@@ -112,13 +125,20 @@ impl Browser {
         self.timeout = timeout;
     }
 
+    /// How long the wait helpers wait before failing.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The SPA origin this browser is aimed at.
     pub fn origin(&self) -> &str {
         &self.origin
     }
 
-    /// Ends the session (Chromium quits) and stops chromedriver.
+    /// Ends the session (Chromium quits) and stops chromedriver. The page's console messages are left in the
+    /// test's artifacts (`console.log`).
     pub async fn close(mut self) -> Result<()> {
+        let _ = self.console_messages().await;
         if let Some(client) = self.client.take() {
             client.close().await.context("closing the browser session")?;
         }
@@ -229,6 +249,14 @@ impl Browser {
         element.click().await.with_context(|| format!("clicking hook `{testid}`"))
     }
 
+    /// Clicks the first visible element with the hook if there is one now, without waiting; returns whether it
+    /// clicked. For pages that may be leaving (a redirect under way), where [`Browser::click`] would wait.
+    pub async fn click_if_visible(&self, testid: &str) -> Result<bool> {
+        let Some(element) = self.first_visible(&testid_selector(testid)).await? else { return Ok(false) };
+        element.click().await.with_context(|| format!("clicking hook `{testid}`"))?;
+        Ok(true)
+    }
+
     /// Waits for the hook and returns its visible text, trimmed.
     pub async fn text(&self, testid: &str) -> Result<String> {
         let element = self.wait_for(testid).await?;
@@ -279,6 +307,187 @@ impl Browser {
         }
     }
 
+    /// Waits until no element with `data-testid="<testid>"` is left on the page (e.g. `user-name` after another
+    /// tab signed out).
+    pub async fn wait_for_absent(&self, testid: &str) -> Result<()> {
+        let selector = testid_selector(testid);
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let present = self.count_css(&selector).await?;
+            if present == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let message = format!(
+                    "timed out after {}s waiting for hook `{testid}` to go away (the page still has {present})",
+                    self.timeout.as_secs()
+                );
+                return Err(self.failure(&message, &format!("still-{testid}")).await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Like [`Browser::assert_absent`], but watches the page for `window` (a few seconds: for things that would
+    /// show up only after a round trip, such as a failed refresh).
+    pub async fn assert_absent_for(&self, testid: &str, window: Duration) -> Result<()> {
+        let until = Instant::now() + window;
+        loop {
+            let present = self.count(testid).await?;
+            if present > 0 {
+                let text = self.texts(testid).await.unwrap_or_default().join(" | ");
+                let message = format!("hook `{testid}` must be absent, but the page has {present}: {text}");
+                return Err(self.failure(&message, &format!("absent-{testid}")).await);
+            }
+            if Instant::now() >= until {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Polls `check` until it returns `Some`, for at most `timeout`; `what` names the condition in the error.
+    /// An `Err` from `check` ends the wait at once (a condition that can no longer come true).
+    pub async fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl AsyncFnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match check().await {
+                Ok(Some(value)) => return Ok(value),
+                Ok(None) => {}
+                Err(err) => {
+                    let message = format!("while waiting for {what}: {err:#}");
+                    return Err(self.failure(&message, "wait-until").await);
+                }
+            }
+            if Instant::now() >= deadline {
+                let message = format!("timed out after {}s waiting for {what}", timeout.as_secs());
+                return Err(self.failure(&message, "wait-until").await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Runs `script` in the page (WebDriver "execute script": the body of a function, `arguments` are `args`) and
+    /// returns what it returned.
+    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        self.client().execute(script, args).await.with_context(|| format!("running script: {script}"))
+    }
+
+    /// The value stored under `key` in the SPA origin's `localStorage`, if any. The page must be on the SPA's
+    /// origin (storage is per origin).
+    pub async fn local_storage_get(&self, key: &str) -> Result<Option<String>> {
+        let value = self.execute("return window.localStorage.getItem(arguments[0]);", vec![json!(key)]).await?;
+        match value {
+            Value::Null => Ok(None),
+            Value::String(text) => Ok(Some(text)),
+            other => bail!("localStorage.getItem({key:?}) returned {other}"),
+        }
+    }
+
+    /// Reloads the current page, as the browser's reload button does.
+    pub async fn refresh(&self) -> Result<()> {
+        self.client().refresh().await.context("reloading the page")
+    }
+
+    /// Goes one step back in the tab's history, as the browser's Back button does.
+    pub async fn back(&self) -> Result<()> {
+        self.client().back().await.context("going back in history")
+    }
+
+    /// How the current document was loaded: its Navigation Timing entry (`type` is `navigate`, `reload` or
+    /// `back_forward`; `url` is the URL it was loaded from, before any `history.replaceState`).
+    pub async fn navigation_entry(&self) -> Result<NavigationEntry> {
+        let script = "const e = performance.getEntriesByType('navigation')[0]; \
+                      return e ? { type: e.type, url: e.name } : null;";
+        let value = self.execute(script, Vec::new()).await?;
+        let field = |name: &str| value[name].as_str().map(str::to_owned);
+        match (field("type"), field("url")) {
+            (Some(kind), Some(url)) => Ok(NavigationEntry { kind, url }),
+            _ => bail!("the page has no navigation timing entry ({value})"),
+        }
+    }
+
+    /// `history.length`: how many entries the tab's session history has.
+    pub async fn history_length(&self) -> Result<u64> {
+        let value = self.execute("return window.history.length;", Vec::new()).await?;
+        value.as_u64().with_context(|| format!("history.length is {value}"))
+    }
+
+    /// The tab the session is driving now.
+    pub async fn current_tab(&self) -> Result<Tab> {
+        Ok(Tab(self.client().window().await.context("reading the current window handle")?))
+    }
+
+    /// Opens a new tab in this browser (same profile: it shares `localStorage`, cookies and `BroadcastChannel`s
+    /// with the others) and switches to it; it starts on `about:blank`.
+    pub async fn open_tab(&self) -> Result<Tab> {
+        let created = self.client().new_window(true).await.context("opening a new tab")?;
+        let tab = Tab(created.handle);
+        self.switch_to(&tab).await?;
+        Ok(tab)
+    }
+
+    /// Makes `tab` the one the helpers drive.
+    pub async fn switch_to(&self, tab: &Tab) -> Result<()> {
+        self.client().switch_to_window(tab.0.clone()).await.context("switching tabs")
+    }
+
+    /// The page's console messages since the session started (level, source and text, one a line); they are
+    /// also appended to the test's `console.log`.
+    pub async fn console_messages(&self) -> Result<Vec<String>> {
+        let session = self
+            .client()
+            .session_id()
+            .await
+            .context("reading the WebDriver session id")?
+            .context("the WebDriver session has no id")?;
+        // chromedriver's log endpoint (no W3C command exists); it hands each entry out once.
+        let url = format!("{}/session/{session}/se/log", self.driver_url);
+        let answer: Value = reqwest::Client::new()
+            .post(&url)
+            .json(&json!({ "type": "browser" }))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .with_context(|| format!("POST {url}"))?
+            .json()
+            .await
+            .with_context(|| format!("reading the answer of POST {url}"))?;
+        let fresh: Vec<String> = answer["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|entry| {
+                        let level = entry["level"].as_str().unwrap_or("?");
+                        let source = entry["source"].as_str().unwrap_or("?");
+                        let text = entry["message"].as_str().unwrap_or_default();
+                        format!("[{level}] {source}: {text}")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !fresh.is_empty() {
+            let path = self.artifacts.join("console.log");
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            for line in &fresh {
+                writeln!(file, "{line}").with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        let mut all = self.console.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.extend(fresh);
+        Ok(all.clone())
+    }
+
     /// Saves a PNG screenshot of the window to `path`.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         let png = self.client().screenshot().await.context("taking a screenshot")?;
@@ -327,9 +536,30 @@ impl Browser {
             Ok(()) => shot.display().to_string(),
             Err(err) => format!("(none: {err:#})"),
         };
-        anyhow!("{message}\n  page: {url}\n  screenshot: {shot_note}\n  markup: {snippet}")
+        let console = match self.console_messages().await {
+            Ok(lines) if lines.is_empty() => String::from("(empty)"),
+            Ok(lines) => {
+                let tail = &lines[lines.len().saturating_sub(CONSOLE_TAIL)..];
+                format!("\n    {}", tail.join("\n    "))
+            }
+            Err(err) => format!("(unavailable: {err:#})"),
+        };
+        anyhow!("{message}\n  page: {url}\n  screenshot: {shot_note}\n  console: {console}\n  markup: {snippet}")
     }
 }
+
+/// How a document was loaded; see [`Browser::navigation_entry`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NavigationEntry {
+    /// `navigate`, `reload` or `back_forward`.
+    pub kind: String,
+    /// The URL the document was loaded from.
+    pub url: String,
+}
+
+/// A tab of a [`Browser`]; see [`Browser::open_tab`] and [`Browser::switch_to`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tab(WindowHandle);
 
 /// The CSS selector for a `data-testid` hook.
 pub fn testid_selector(testid: &str) -> String {

@@ -7,10 +7,16 @@ use crate::ports::free_ports;
 use crate::settings::{ENV_DIST_DIR, Settings, current_test_name};
 use crate::spa_server::{SpaConfig, SpaServer};
 use crate::{AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tempfile::TempDir;
+
+/// How long the harness's own HTTP requests to dev-idp may take.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `dev-idp rotate-key` may take: it generates an RSA key, which a debug build does slowly.
+const ROTATE_KEY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Options for [`Harness`]; start from [`Harness::builder`].
 #[derive(Debug, Default)]
@@ -19,6 +25,7 @@ pub struct HarnessBuilder {
     without_backend: bool,
     dist_dir: Option<PathBuf>,
     proxy_to: Option<String>,
+    idp_args: Vec<String>,
 }
 
 impl HarnessBuilder {
@@ -44,6 +51,18 @@ impl HarnessBuilder {
     /// Proxies `/api/*` to this base URL (`http://host:port`) instead of the harness's api.
     pub fn proxy_to(mut self, base_url: impl Into<String>) -> Self {
         self.proxy_to = Some(base_url.into());
+        self
+    }
+
+    /// Has dev-idp issue access and ID tokens that live `ttl` (whole seconds; `--token-ttl`), so that tests
+    /// can watch the SPA renew its session. dev-idp refuses lifetimes outside the range its `--help` gives.
+    pub fn token_ttl(self, ttl: Duration) -> Self {
+        self.idp_arg("--token-ttl").idp_arg(ttl.as_secs().to_string())
+    }
+
+    /// Passes one more argument to dev-idp, after the ones every harness passes.
+    pub fn idp_arg(mut self, arg: impl Into<String>) -> Self {
+        self.idp_args.push(arg.into());
         self
     }
 
@@ -81,6 +100,7 @@ impl HarnessBuilder {
                 idp_port,
                 api_port,
                 spa_origin: &spa_origin,
+                idp_args: &self.idp_args,
             };
             Some(backend::start(&spec).await?)
         };
@@ -93,7 +113,23 @@ impl HarnessBuilder {
         let default_config = default_config(idp_port);
         let config = resolve(self.config, &default_config);
         let spa = SpaServer::start(listener, &dist_dir, config, upstream)?;
-        Ok(Harness { settings, artifacts, spa_origin, idp_port, api_port, default_config, spa, backend, _work: work })
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(HTTP_TIMEOUT)
+            .build()
+            .context("building the harness's HTTP client")?;
+        Ok(Harness {
+            settings,
+            artifacts,
+            spa_origin,
+            idp_port,
+            api_port,
+            default_config,
+            http,
+            spa,
+            backend,
+            _work: work,
+        })
     }
 }
 
@@ -105,6 +141,7 @@ pub struct Harness {
     idp_port: u16,
     api_port: u16,
     default_config: Value,
+    http: reqwest::Client,
     // Dropped in declaration order: stop serving, stop the servers, then remove their files.
     spa: SpaServer,
     backend: Option<Backend>,
@@ -192,6 +229,174 @@ impl Harness {
     /// The SPA server's socket address.
     pub fn spa_addr(&self) -> std::net::SocketAddr {
         self.spa.addr()
+    }
+
+    /// dev-idp's data directory, where its signing keys live (see `dev-idp --help`).
+    pub fn idp_data_dir(&self) -> PathBuf {
+        backend::idp_data_dir(self._work.path())
+    }
+
+    /// dev-idp's log file.
+    pub fn idp_log_path(&self) -> PathBuf {
+        self.artifacts.join("dev-idp.log")
+    }
+
+    /// How many `method` requests for `path` (any query) dev-idp has received so far, counted in its log: at the
+    /// harness's log filter its HTTP trace layer logs one "started processing request" line per request. With
+    /// `RUST_LOG` set otherwise this may count nothing, so a caller should first see a request it knows of.
+    pub fn idp_requests(&self, method: &str, path: &str) -> Result<usize> {
+        let log = self.idp_log_path();
+        let text = std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
+        let wanted = format!("method={method} uri={path}");
+        let count = text
+            .lines()
+            .map(strip_ansi)
+            .filter(|line| line.contains("started processing request"))
+            .filter(|line| {
+                line.find(&wanted).is_some_and(|at| {
+                    matches!(line[at + wanted.len()..].chars().next(), Some('?') | Some(' ') | Some('}'))
+                })
+            })
+            .count();
+        Ok(count)
+    }
+
+    /// Runs `dev-idp rotate-key --data-dir <this harness's data dir>` to completion and returns what it printed.
+    /// The running provider notices the new key by itself; see [`Harness::wait_for_new_signing_key`].
+    pub async fn rotate_key(&self) -> Result<String> {
+        let dev_idp = backend::binary(&self.settings.bin_dir, "dev-idp")?;
+        let data_dir = self.idp_data_dir();
+        let mut command = tokio::process::Command::new(&dev_idp);
+        command.arg("rotate-key").arg("--data-dir").arg(&data_dir).stdin(std::process::Stdio::null());
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "info");
+        }
+        // Dropping the future on timeout kills the child instead of leaving it behind.
+        command.kill_on_drop(true);
+        let shown = format!("{} rotate-key --data-dir {}", dev_idp.display(), data_dir.display());
+        let output = tokio::time::timeout(ROTATE_KEY_TIMEOUT, command.output())
+            .await
+            .with_context(|| format!("`{shown}` did not finish within {}s", ROTATE_KEY_TIMEOUT.as_secs()))?
+            .with_context(|| format!("running `{shown}`"))?;
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let log = self.artifacts.join("rotate-key.log");
+        std::fs::write(&log, format!("$ {shown}\n{text}")).with_context(|| format!("writing {}", log.display()))?;
+        ensure!(output.status.success(), "`{shown}` failed ({}):\n{text}", output.status);
+        Ok(text)
+    }
+
+    /// The `kid` dev-idp signs with right now, as its `/healthz` reports it.
+    pub async fn active_kid(&self) -> Result<String> {
+        let health = self.idp_get_json("/healthz").await?;
+        health["kid"].as_str().map(str::to_owned).with_context(|| format!("/healthz names no kid: {health}"))
+    }
+
+    /// The `kid`s dev-idp's JWKS publishes, in its order (the signing key first).
+    pub async fn jwks_kids(&self) -> Result<Vec<String>> {
+        let jwks = self.idp_get_json("/.well-known/jwks.json").await?;
+        let keys = jwks["keys"].as_array().with_context(|| format!("the JWKS has no keys array: {jwks}"))?;
+        Ok(keys.iter().filter_map(|key| key["kid"].as_str().map(str::to_owned)).collect())
+    }
+
+    /// Waits until dev-idp signs with another key than `old_kid` (after [`Harness::rotate_key`]), and returns
+    /// the new `kid`. Asking is what makes a running provider look for a rotated key.
+    pub async fn wait_for_new_signing_key(&self, old_kid: &str, timeout: Duration) -> Result<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let kid = self.active_kid().await?;
+            if kid != old_kid {
+                return Ok(kid);
+            }
+            if std::time::Instant::now() >= deadline {
+                bail!(
+                    "dev-idp still signs with {old_kid} {}s after the rotation\n{}",
+                    timeout.as_secs(),
+                    self.log_tails()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// dev-idp's discovery document.
+    pub async fn provider_metadata(&self) -> Result<Value> {
+        self.idp_get_json("/.well-known/openid-configuration").await
+    }
+
+    /// POSTs `form` to dev-idp's token endpoint (from its discovery document) as the SPA's public client would,
+    /// and returns the answer whatever its status.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenAnswer> {
+        let metadata = self.provider_metadata().await?;
+        let endpoint = metadata["token_endpoint"]
+            .as_str()
+            .with_context(|| format!("the discovery document names no token_endpoint: {metadata}"))?;
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let response = self
+            .http
+            .post(endpoint)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("POST {endpoint}"))?;
+        let status = response.status();
+        let text = response.text().await.with_context(|| format!("reading the answer of POST {endpoint}"))?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(TokenAnswer { status, body })
+    }
+
+    /// A `refresh_token` grant for the SPA's client with `refresh_token`.
+    pub async fn refresh_grant(&self, refresh_token: &str) -> Result<TokenAnswer> {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+        ])
+        .await
+    }
+
+    /// GETs `path` on dev-idp and parses the JSON answer, which must be 2xx.
+    async fn idp_get_json(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.issuer());
+        let response = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+        let status = response.status();
+        let text = response.text().await.with_context(|| format!("reading the answer of GET {url}"))?;
+        ensure!(status.is_success(), "GET {url} answered {status}: {text}");
+        serde_json::from_str(&text).with_context(|| format!("GET {url} answered something other than JSON: {text}"))
+    }
+}
+
+/// `line` without terminal colour codes (`ESC [ ... m`), which the servers' logs carry.
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip to the end of the escape sequence (a letter).
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What dev-idp's token endpoint answered: the status and the body (JSON, or the text as a JSON string).
+#[derive(Debug, Clone)]
+pub struct TokenAnswer {
+    pub status: reqwest::StatusCode,
+    pub body: Value,
+}
+
+impl TokenAnswer {
+    /// The OAuth `error` code of an error answer, if there is one.
+    pub fn error(&self) -> Option<&str> {
+        self.body["error"].as_str()
     }
 }
 

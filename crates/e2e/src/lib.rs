@@ -14,15 +14,18 @@
 
 pub mod browser;
 pub mod harness;
+pub mod oauth;
 pub mod ports;
 pub mod process;
+pub mod screenshots;
 pub mod settings;
 pub mod spa_server;
 
 mod backend;
 
-pub use browser::Browser;
-pub use harness::{Harness, HarnessBuilder};
+pub use browser::{Browser, NavigationEntry, Tab};
+pub use harness::{Harness, HarnessBuilder, TokenAnswer};
+pub use oauth::{ApiAnswer, TokenSet};
 pub use settings::Settings;
 pub use spa_server::SpaConfig;
 
