@@ -16,7 +16,7 @@ use crate::screens::config_error::ConfigErrorScreen;
 #[derive(Clone)]
 enum Boot {
     Config(ConfigError),
-    Ready(AppConfig, auth::Auth),
+    Ready(Box<AppConfig>, auth::Auth),
     Redirecting,
 }
 
@@ -26,7 +26,7 @@ async fn boot() -> Boot {
         Err(err) => return Boot::Config(err),
     };
     match auth::start(config.client.clone()).await {
-        Startup::Ready(auth) => Boot::Ready(config, auth),
+        Startup::Ready(auth) => Boot::Ready(Box::new(config), auth),
         Startup::Redirecting => Boot::Redirecting,
     }
 }
@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
     move || match started.get() {
         None | Some(Boot::Redirecting) => view! { <Splash /> }.into_any(),
         Some(Boot::Config(err)) => view! { <ConfigErrorScreen error=err /> }.into_any(),
-        Some(Boot::Ready(config, auth)) => view! { <Shell config auth /> }.into_any(),
+        Some(Boot::Ready(config, auth)) => view! { <Shell config=*config auth /> }.into_any(),
     }
 }
 
