@@ -523,7 +523,9 @@ async fn rotate_in(tx: &mut Tx, rotation: &Rotation<'_>) -> Result<RotationOutco
 mod tests {
     use super::*;
 
-    async fn fresh() -> (tempfile::TempDir, Store) {
+    /// A new, migrated and seeded database in a temporary directory (shared
+    /// by every test module of this crate).
+    pub(crate) async fn fresh() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("app.db")).await.unwrap();
         (dir, store)

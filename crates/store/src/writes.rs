@@ -181,12 +181,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::PageRequest;
-
-    async fn fresh() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("app.db")).await.unwrap();
-        (dir, store)
-    }
+    use crate::tests::fresh;
 
     async fn user_id(store: &Store, username: &str) -> i64 {
         store.user_by_username(username).await.unwrap().unwrap().id
