@@ -25,7 +25,7 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 /// The subject identifier of a user: stable for as long as the database,
 /// prefixed like Auth0's `connection|id` so it is obviously not an Auth0 one.
 pub fn subject(user: &User) -> String {
-    format!("dev-idp|{}", user.id)
+    format!("{}{}", permissions::names::DEV_IDP_SUBJECT_PREFIX, user.id)
 }
 
 /// The granted subset of a requested `scope`, in a canonical order.

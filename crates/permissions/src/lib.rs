@@ -42,6 +42,9 @@ pub mod names {
     pub const API_AUDIENCE: &str = "https://api.permission-spa.example";
     /// The SPA's public OAuth client id (no secret).
     pub const CLIENT_ID: &str = "permission-spa";
+    /// The prefix of the development provider's subject identifiers
+    /// (`dev-idp|42` is the store's user 42); the API maps it back.
+    pub const DEV_IDP_SUBJECT_PREFIX: &str = "dev-idp|";
     /// The access-token claim the API reads by default (Auth0 RBAC).
     pub const ACCESS_TOKEN_PERMISSIONS_CLAIM: &str = "permissions";
 }
