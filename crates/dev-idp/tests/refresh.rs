@@ -337,19 +337,7 @@ async fn bad_revocation_requests_get_rfc6749_errors() {
 #[tokio::test]
 async fn the_revocation_endpoint_admits_the_spa_origin_only() {
     let idp = Idp::new().await;
-    let preflight = |origin: &str| {
-        Request::options("/oauth/revoke")
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type")
-            .body(Body::empty())
-            .unwrap()
-    };
-    let reply = idp.send(preflight(SPA_ORIGIN)).await;
-    assert!(reply.status.is_success(), "{}", reply.status);
-    assert_eq!(reply.header("access-control-allow-origin"), Some(SPA_ORIGIN));
-    let reply = idp.send(preflight("https://evil.example")).await;
-    assert!(reply.header("access-control-allow-origin").is_none());
+    idp.assert_preflight_admits_only_the_spa("/oauth/revoke").await;
 }
 
 #[tokio::test]

@@ -182,6 +182,24 @@ impl Idp {
         assert_eq!(reply.status, StatusCode::OK, "token exchange: {}", reply.text);
         reply.json()
     }
+
+    /// Asserts that a CORS preflight for `POST path` admits the SPA's
+    /// origin and nobody else's.
+    pub async fn assert_preflight_admits_only_the_spa(&self, path: &str) {
+        let preflight = |origin: &str| {
+            Request::options(path)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let reply = self.send(preflight(SPA_ORIGIN)).await;
+        assert!(reply.status.is_success(), "{path}: {}", reply.status);
+        assert_eq!(reply.header("access-control-allow-origin"), Some(SPA_ORIGIN), "{path}");
+        let reply = self.send(preflight("https://evil.example")).await;
+        assert!(reply.header("access-control-allow-origin").is_none(), "{path}");
+    }
 }
 
 /// A response, read whole.
