@@ -5,6 +5,10 @@
 //! page instead of sleeping: the SPA renders asynchronously and sign-in goes through redirects. When a wait
 //! fails, the error names the hook and carries the page's URL, a piece of its markup and a screenshot path.
 
+mod devtools;
+
+pub use devtools::StoredItem;
+
 use crate::ports::free_port;
 use crate::process::ChildGuard;
 use crate::settings::{ENV_CHROMEDRIVER, ENV_CHROMIUM, Settings};
@@ -51,7 +55,7 @@ const CONSOLE_TAIL: usize = 15;
 /// One browser session; dropping it ends chromedriver and Chromium. Prefer [`Browser::close`] at the end of a
 /// test, which ends the session politely first.
 pub struct Browser {
-    client: Option<Client>,
+    client: Client,
     origin: String,
     timeout: Duration,
     artifacts: PathBuf,
@@ -103,7 +107,7 @@ impl Browser {
         client.set_window_size(WINDOW_SIZE.0, WINDOW_SIZE.1).await.context("setting the window size")?;
 
         Ok(Browser {
-            client: Some(client),
+            client,
             origin: origin.trim_end_matches('/').to_string(),
             timeout: settings.timeout,
             artifacts: artifacts.to_path_buf(),
@@ -117,7 +121,7 @@ impl Browser {
 
     /// The underlying WebDriver client, for anything the helpers do not cover.
     pub fn client(&self) -> &Client {
-        self.client.as_ref().expect("the client is only taken by close(), which consumes the Browser")
+        &self.client
     }
 
     /// Changes how long the wait helpers wait before failing (default: the settings' timeout).
@@ -139,9 +143,8 @@ impl Browser {
     /// test's artifacts (`console.log`).
     pub async fn close(mut self) -> Result<()> {
         let _ = self.console_messages().await;
-        if let Some(client) = self.client.take() {
-            client.close().await.context("closing the browser session")?;
-        }
+        // A client is a handle on the session; closing through a clone ends that session.
+        self.client.clone().close().await.context("closing the browser session")?;
         self.driver.kill();
         Ok(())
     }
@@ -224,10 +227,111 @@ impl Browser {
         Ok(elements.with_context(|| format!("looking for {selector}"))?.len())
     }
 
+    /// Waits until the hook `shown` is visible, then fails if any hook of `absent` is in the document at that same
+    /// moment (one script reads both, so they describe one state of the page).
+    ///
+    /// This is how to assert absence: an element missing from a page that has not rendered yet proves nothing,
+    /// so the caller names the positive marker of the render that would hold the missing elements — the screen's
+    /// root hook (`page-users`), `user-name` once signed in, `auth-error`, ... Hidden elements count as present.
+    pub async fn assert_shown_without(&self, shown: &str, absent: &[&str]) -> Result<()> {
+        let look = self.wait_for_shown(shown, absent).await?;
+        self.ensure_none_found(shown, &look).await
+    }
+
+    /// [`Browser::assert_shown_without`], then keeps looking for `window`: `shown` must stay on the page and none
+    /// of `absent` may turn up — for what would arrive only after a round trip (an `auth-error` after a refused
+    /// refresh). A document change during the window (reload, navigation) is a failure too.
+    pub async fn assert_shown_without_for(&self, shown: &str, absent: &[&str], window: Duration) -> Result<()> {
+        let look = self.wait_for_shown(shown, absent).await?;
+        self.ensure_none_found(shown, &look).await?;
+        let until = Instant::now() + window;
+        while Instant::now() < until {
+            tokio::time::sleep(POLL).await;
+            let look = match self.look(shown, absent).await {
+                Ok(look) => look,
+                Err(err) => {
+                    let message = format!("while watching `{shown}` for {}s: {err:#}", window.as_secs());
+                    return Err(self.failure(&message, &format!("watch-{shown}")).await);
+                }
+            };
+            if !look.shown {
+                let message = format!("hook `{shown}` left the page while it was watched for {}s", window.as_secs());
+                return Err(self.failure(&message, &format!("gone-{shown}")).await);
+            }
+            self.ensure_none_found(shown, &look).await?;
+        }
+        Ok(())
+    }
+
+    /// Polls [`Browser::look`] until `shown` is visible.
+    async fn wait_for_shown(&self, shown: &str, absent: &[&str]) -> Result<Look> {
+        let deadline = Instant::now() + self.timeout;
+        let mut last_error = None;
+        loop {
+            match self.look(shown, absent).await {
+                Ok(look) if look.shown => return Ok(look),
+                Ok(_) => {}
+                // Between documents scripts fail; the next poll sees the new page.
+                Err(err) => last_error = Some(err),
+            }
+            if Instant::now() >= deadline {
+                let mut message = format!(
+                    "timed out after {}s waiting for hook `{shown}` (the marker after which {absent:?} must be absent)",
+                    self.timeout.as_secs()
+                );
+                if let Some(err) = last_error {
+                    message.push_str(&format!("; last error: {err:#}"));
+                }
+                return Err(self.failure(&message, shown).await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// One look at the document: whether `shown` is visible, and the text of every `absent` hook present.
+    async fn look(&self, shown: &str, absent: &[&str]) -> Result<Look> {
+        let script = "const [shown, absent] = arguments; \
+            const all = (id) => Array.from(document.querySelectorAll(`[data-testid=\"${id}\"]`)); \
+            const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'; \
+            return { shown: all(shown).some(visible), \
+                     found: absent.map((id) => [id, all(id).map((el) => el.textContent.trim())]) \
+                                  .filter(([, texts]) => texts.length > 0) };";
+        let value = self.client().execute(script, vec![json!(shown), json!(absent)]).await?;
+        let found = value["found"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|entry| {
+                        let id = entry[0].as_str().unwrap_or_default().to_string();
+                        let texts = entry[1]
+                            .as_array()
+                            .map(|texts| texts.iter().map(|t| t.as_str().unwrap_or_default().to_string()).collect())
+                            .unwrap_or_default();
+                        (id, texts)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Look { shown: value["shown"] == json!(true), found })
+    }
+
+    /// Fails, naming what was found, if `look` found any of the hooks that must be absent.
+    async fn ensure_none_found(&self, shown: &str, look: &Look) -> Result<()> {
+        if look.found.is_empty() {
+            return Ok(());
+        }
+        let found: Vec<String> =
+            look.found.iter().map(|(id, texts)| format!("{} × `{id}` ({})", texts.len(), texts.join(" | "))).collect();
+        let message = format!("with hook `{shown}` on the page, it also has {}", found.join(", "));
+        Err(self.failure(&message, &format!("not-without-{shown}")).await)
+    }
+
     /// Fails if an element with `data-testid="<testid>"` is on the page or turns up within a short window.
     ///
-    /// Absence proves nothing about a page that is still rendering: wait for a positive marker first (e.g. the
-    /// screen's root hook), then assert what must be missing.
+    /// Absence proves nothing about a page that is still rendering, so this can pass before the render that
+    /// would show the element: use [`Browser::assert_shown_without`], which names the render's marker. Kept for
+    /// callers not yet moved.
     pub async fn assert_absent(&self, testid: &str) -> Result<()> {
         let until = Instant::now() + ABSENCE_WINDOW;
         loop {
@@ -255,6 +359,13 @@ impl Browser {
         let Some(element) = self.first_visible(&testid_selector(testid)).await? else { return Ok(false) };
         element.click().await.with_context(|| format!("clicking hook `{testid}`"))?;
         Ok(true)
+    }
+
+    /// Waits for a visible element matching the CSS `selector` and clicks it; `what` names it in errors. For an
+    /// element known by where it is, e.g. the `login-button` inside `auth-error`.
+    pub async fn click_css(&self, selector: &str, what: &str) -> Result<()> {
+        let element = self.wait_for_css(selector, what).await?;
+        element.click().await.with_context(|| format!("clicking {what} ({selector})"))
     }
 
     /// Waits for the hook and returns its visible text, trimmed.
@@ -329,7 +440,8 @@ impl Browser {
     }
 
     /// Like [`Browser::assert_absent`], but watches the page for `window` (a few seconds: for things that would
-    /// show up only after a round trip, such as a failed refresh).
+    /// show up only after a round trip, such as a failed refresh). Prefer [`Browser::assert_shown_without_for`],
+    /// which first waits for a marker that the page has rendered.
     pub async fn assert_absent_for(&self, testid: &str, window: Duration) -> Result<()> {
         let until = Instant::now() + window;
         loop {
@@ -555,6 +667,14 @@ pub struct NavigationEntry {
     pub kind: String,
     /// The URL the document was loaded from.
     pub url: String,
+}
+
+/// What [`Browser::look`] saw.
+struct Look {
+    /// Whether the marker hook is visible.
+    shown: bool,
+    /// Each hook that must be absent but is present, with the texts of its elements.
+    found: Vec<(String, Vec<String>)>,
 }
 
 /// A tab of a [`Browser`]; see [`Browser::open_tab`] and [`Browser::switch_to`].

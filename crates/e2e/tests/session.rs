@@ -5,125 +5,12 @@
 //! memory. These tests read that storage entry to see renewals happen, and present its token to dev-idp
 //! themselves to see that sign-out revoked it.
 
+mod session_support;
+
 use anyhow::{Context, Result, bail, ensure};
-use e2e::{Browser, Harness};
-use serde_json::{Value, json};
+use e2e::Harness;
+use session_support::*;
 use std::time::Duration;
-
-/// Where the SPA keeps the refresh token: JSON `{"refresh_token": "...", "subject": "..."}`.
-const REFRESH_KEY: &str = "oidc-login.refresh.permission-spa";
-/// The flag that makes a start-up without a refresh token try a silent (`prompt=none`) sign-in.
-const SESSION_HINT_KEY: &str = "oidc-login.signed-in";
-
-/// The access/ID-token lifetime of the tests that wait for renewals: the shortest dev-idp accepts (its
-/// `--token-ttl` range starts at 60 s). The SPA renews 15 s before expiry, so one renewal takes 45 s; with a
-/// 20 s lifetime it would take 15 s and these tests would run in a third of the time.
-const SHORT_TOKEN_TTL: Duration = Duration::from_secs(16);
-
-/// How long to keep watching for something that must not appear, where it would come only after a round trip
-/// (an `auth-error` after a refused refresh).
-const QUIET_WINDOW: Duration = Duration::from_secs(3);
-
-/// How long after receiving tokens that live `ttl` the SPA renews them: `min(60 s, ttl / 4)` before expiry.
-fn renewal_period(ttl: Duration) -> Duration {
-    ttl - (ttl / 4).min(Duration::from_secs(60))
-}
-
-/// An upper bound for `renewals` renewals of [`SHORT_TOKEN_TTL`] tokens to happen: one period each, one more
-/// for the one under way, and slack for a busy machine. Only a bound: nothing here measures time.
-fn renewals_timeout(renewals: u32) -> Duration {
-    renewal_period(SHORT_TOKEN_TTL) * (renewals + 1) + Duration::from_secs(30)
-}
-
-/// The refresh token the SPA has stored, if any.
-async fn stored_refresh_token(browser: &Browser) -> Result<Option<String>> {
-    let Some(text) = browser.local_storage_get(REFRESH_KEY).await? else { return Ok(None) };
-    let value: Value =
-        serde_json::from_str(&text).with_context(|| format!("localStorage {REFRESH_KEY} is not JSON: {text:?}"))?;
-    let token = value["refresh_token"]
-        .as_str()
-        .with_context(|| format!("localStorage {REFRESH_KEY} has no refresh_token: {text}"))?;
-    Ok(Some(token.to_owned()))
-}
-
-/// The stored refresh token, which a signed-in SPA must have.
-async fn require_refresh_token(browser: &Browser) -> Result<String> {
-    stored_refresh_token(browser).await?.with_context(|| {
-        format!(
-            "signed in, but localStorage has no {REFRESH_KEY}: the token response carried no refresh token \
-             (does dev-idp issue one for the offline_access scope?)"
-        )
-    })
-}
-
-/// Waits until the stored refresh token has changed `changes` times since `from` (each renewal rotates it), and
-/// returns the latest. Fails at once when the SPA shows `auth-error` or forgets the token (a refused refresh).
-async fn wait_for_rotations(browser: &Browser, from: &str, changes: usize, timeout: Duration) -> Result<String> {
-    let mut seen = vec![from.to_owned()];
-    let what = format!("the stored refresh token to change {changes} time(s)");
-    browser
-        .wait_until(&what, timeout, async || {
-            if browser.count("auth-error").await? > 0 {
-                let text = browser.texts("auth-error").await?.join(" | ");
-                bail!("the SPA shows auth-error after {} change(s): {text}", seen.len() - 1);
-            }
-            let Some(token) = stored_refresh_token(browser).await? else {
-                bail!("{REFRESH_KEY} left localStorage after {} change(s): a refresh was refused", seen.len() - 1);
-            };
-            if seen.last() != Some(&token) {
-                ensure!(!seen.contains(&token), "the stored refresh token went back to an earlier one");
-                seen.push(token.clone());
-            }
-            Ok((seen.len() > changes).then_some(token))
-        })
-        .await
-}
-
-/// How many authorization requests dev-idp has had so far; at least the one of the sign-in that preceded, which
-/// shows that its log can be counted in.
-fn sign_in_requests(harness: &Harness) -> Result<usize> {
-    let count = harness.idp_requests("GET", "/authorize")? + harness.idp_requests("POST", "/authorize")?;
-    ensure!(
-        count > 0,
-        "dev-idp's log ({}) shows no /authorize request although the test signed in: its request lines cannot \
-         be counted (is RUST_LOG set?)",
-        harness.idp_log_path().display()
-    );
-    Ok(count)
-}
-
-/// Fails if dev-idp received an authorization request since [`sign_in_requests`] returned `before`.
-fn ensure_no_new_sign_in(harness: &Harness, before: usize, during: &str) -> Result<()> {
-    let now = harness.idp_requests("GET", "/authorize")? + harness.idp_requests("POST", "/authorize")?;
-    ensure!(
-        now == before,
-        "{during} sent the browser to dev-idp's authorization endpoint ({} new request(s)): the SPA started a \
-         sign-in\n{}",
-        now - before,
-        harness.log_tails()
-    );
-    Ok(())
-}
-
-/// Marks the document on screen (a page global), so that [`is_marked`] can tell later whether it is still the
-/// same document or was replaced by a reload or a navigation.
-async fn mark_document(browser: &Browser) -> Result<()> {
-    browser.execute("window.__e2eDocumentMark = true;", Vec::new()).await.map(drop)
-}
-
-/// Whether the document on screen is one [`mark_document`] marked.
-async fn is_marked(browser: &Browser) -> Result<bool> {
-    Ok(browser.execute("return window.__e2eDocumentMark === true;", Vec::new()).await? == json!(true))
-}
-
-/// Follows the nav link to the Project List and waits for its rows: the screen fetches them with the access
-/// token the tab holds in memory, without a page load that would restore a fresh session.
-async fn see_projects_in_app(browser: &Browser) -> Result<()> {
-    browser.click("nav-projects").await?;
-    browser.wait_for("page-projects").await?;
-    browser.wait_for("project-row").await?;
-    browser.wait_for_path("/projects").await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_restores_the_session_without_the_provider() -> Result<()> {
@@ -157,8 +44,7 @@ async fn a_reload_restores_the_session_without_the_provider() -> Result<()> {
     ensure!(url_after == url, "the reload ended at {url_after}, not {url}");
     ensure!(browser.text("user-name").await? == "Jhon Smith", "user-name after the reload");
     // The restored access token works at the api.
-    browser.wait_for("project-row").await?;
-    browser.assert_absent_for("auth-error", QUIET_WINDOW).await?;
+    browser.assert_shown_without_for("project-row", &["auth-error"], QUIET_WINDOW).await?;
     // And the provider, for its part, was not asked for an authorization.
     ensure_no_new_sign_in(&harness, authorizations, "the reload")?;
     // The restore used the refresh token, which rotates on every use.
@@ -211,8 +97,7 @@ async fn signing_out_revokes_the_refresh_token() -> Result<()> {
         return Err(err.context("after logout-button on /projects the browser did not come back to / from dev-idp"));
     }
     ensure_no_new_sign_in(&harness, authorizations, "signing out on /projects")?;
-    browser.wait_for("login-button").await?;
-    browser.assert_absent("user-name").await?;
+    browser.assert_shown_without("login-button", &["user-name", "logout-button"]).await?;
     ensure!(
         browser.local_storage_get(REFRESH_KEY).await?.is_none(),
         "after sign-out localStorage still holds {REFRESH_KEY}"
@@ -224,8 +109,7 @@ async fn signing_out_revokes_the_refresh_token() -> Result<()> {
 
     // Nothing is left to restore a session from, nor a reason to try a silent sign-in.
     browser.refresh().await?;
-    browser.wait_for("login-button").await?;
-    browser.assert_absent_for("user-name", QUIET_WINDOW).await?;
+    browser.assert_shown_without_for("login-button", &["user-name"], QUIET_WINDOW).await?;
     ensure!(browser.path().await? == "/", "a reload after sign-out left the SPA's origin or path");
     ensure_no_new_sign_in(&harness, authorizations, "signing out and reloading")?;
     browser.close().await
@@ -251,7 +135,7 @@ async fn two_tabs_share_the_session_through_renewals_and_sign_out() -> Result<()
         entry.kind,
         entry.url
     );
-    browser.assert_absent("auth-error").await?;
+    browser.assert_shown_without("user-name", &["auth-error"]).await.context("tab B")?;
 
     // Each tab renews on its own timer, one at a time under the Web Lock, writing each rotated token back to the
     // storage both share. Three rotations means both tabs went through renewals without tripping over each
@@ -261,10 +145,15 @@ async fn two_tabs_share_the_session_through_renewals_and_sign_out() -> Result<()
 
     for (name, tab) in [("A", &tab_a), ("B", &tab_b)] {
         browser.switch_to(tab).await?;
-        browser.wait_for("user-name").await.with_context(|| format!("tab {name} after the renewals"))?;
-        browser.assert_absent("auth-error").await.with_context(|| format!("tab {name} after the renewals"))?;
+        browser
+            .assert_shown_without("user-name", &["auth-error"])
+            .await
+            .with_context(|| format!("tab {name} after the renewals"))?;
         see_projects_in_app(&browser).await.with_context(|| format!("tab {name} after the renewals"))?;
-        browser.assert_absent_for("auth-error", QUIET_WINDOW).await.with_context(|| format!("tab {name}"))?;
+        browser
+            .assert_shown_without_for("project-row", &["auth-error"], QUIET_WINDOW)
+            .await
+            .with_context(|| format!("tab {name}"))?;
     }
 
     // Sign out in A while both tabs show the home screen (signing out on a guarded screen is the sign-out
@@ -283,8 +172,7 @@ async fn two_tabs_share_the_session_through_renewals_and_sign_out() -> Result<()
         })
         .await?;
     browser.wait_for_path("/").await?;
-    browser.wait_for("login-button").await?;
-    browser.assert_absent("user-name").await?;
+    browser.assert_shown_without("login-button", &["user-name"]).await?;
 
     browser.switch_to(&tab_b).await?;
     browser.wait_for_absent("user-name").await.context("tab B after tab A signed out")?;
@@ -312,8 +200,7 @@ async fn going_back_after_sign_in_does_no_harm() -> Result<()> {
         let context = || format!("after Back #{step}");
         browser.back().await.with_context(context)?;
         browser.wait_for_origin().await.with_context(context)?;
-        browser.wait_for("user-name").await.with_context(context)?;
-        browser.assert_absent_for("auth-error", QUIET_WINDOW).await.with_context(context)?;
+        browser.assert_shown_without_for("user-name", &["auth-error"], QUIET_WINDOW).await.with_context(context)?;
         let name = browser.text("user-name").await.with_context(context)?;
         ensure!(name == "Jhon Smith", "{}: user-name shows {name:?}", context());
         let url = browser.url().await?;
@@ -325,43 +212,39 @@ async fn going_back_after_sign_in_does_no_harm() -> Result<()> {
         );
     }
     see_projects_in_app(&browser).await?;
-    browser.assert_absent("auth-error").await?;
+    browser.assert_shown_without("project-row", &["auth-error"]).await?;
     browser.close().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_in_from_a_guarded_screen_returns_to_it() -> Result<()> {
+async fn a_guarded_screen_visited_signed_out_starts_the_sign_in_by_itself_and_returns() -> Result<()> {
     let harness = Harness::start().await?;
     let browser = harness.browser().await?;
     browser.goto("/users").await?;
-    // Signed out, the guard of /users offers `login-button` and may also start the sign-in by itself; either
-    // way the next stop is the provider's sign-in page. The button is pressed once if the page stays long
-    // enough to take the click.
-    let mut clicked = false;
+    // Nothing here clicks: the guard of /users alone must send the browser to the provider's sign-in page. On
+    // the way, the SPA must not show a signed-out visitor the users.
     browser
-        .wait_until("the provider's sign-in page, after opening /users signed out", browser.timeout(), async || {
+        .wait_until("the provider's sign-in page, reached from /users with no click", browser.timeout(), async || {
             // Between documents WebDriver commands fail: that is "not yet".
             let Ok(url) = browser.url().await else { return Ok(None) };
-            if !url.as_str().starts_with(&format!("{}/", browser.origin())) {
-                return Ok((browser.count("signin-jhon").await.unwrap_or(0) > 0).then_some(()));
+            if url.as_str().starts_with(&format!("{}/", browser.origin())) {
+                if browser.count("user-row").await.unwrap_or(0) > 0 {
+                    bail!("/users shows user rows to a signed-out visitor");
+                }
+                return Ok(None);
             }
-            if !clicked && browser.count("user-row").await.unwrap_or(0) > 0 {
-                bail!("/users shows user rows to a signed-out visitor");
-            }
-            if !clicked {
-                clicked = browser.click_if_visible("login-button").await.unwrap_or(false);
-            }
-            Ok(None)
+            Ok((browser.count("signin-jhon").await.unwrap_or(0) > 0).then_some(()))
         })
         .await?;
+    let requests = authorization_requests(&harness)?;
+    ensure!(requests.len() == 1, "the guard sent {} authorization requests: {requests:?}", requests.len());
+
     browser.click("signin-jhon").await?;
     browser.wait_for_origin().await?;
-    browser.wait_for("user-name").await?;
     browser.wait_for_path("/users").await?;
-    browser.wait_for("page-users").await?;
     browser.wait_for("user-row").await?;
-    browser.assert_absent("forbidden").await?;
-    browser.assert_absent("auth-error").await?;
+    browser.assert_shown_without("page-users", &["forbidden", "auth-error"]).await?;
+    ensure!(browser.text("user-name").await? == "Jhon Smith", "user-name back on /users");
     let url = browser.url().await?;
     ensure!(url.query().is_none(), "back on /users the address bar still carries the callback's query: {url}");
     browser.close().await
@@ -402,12 +285,14 @@ async fn a_signing_key_rotation_mid_session_goes_unnoticed() -> Result<()> {
     browser.wait_for("page-users").await.context("after a renewal with the new key")?;
     browser.wait_for("user-row").await.context("after a renewal with the new key")?;
     see_projects_in_app(&browser).await.context("after a renewal with the new key")?;
-    browser.assert_absent_for("auth-error", QUIET_WINDOW).await?;
+    browser.assert_shown_without_for("project-row", &["auth-error"], QUIET_WINDOW).await?;
 
     // A reload restores a session from the refresh token: new-key tokens from the start of the page's life.
     browser.refresh().await?;
-    browser.wait_for("project-row").await.context("after a reload following the rotation")?;
-    browser.assert_absent_for("auth-error", QUIET_WINDOW).await?;
+    browser
+        .assert_shown_without_for("project-row", &["auth-error"], QUIET_WINDOW)
+        .await
+        .context("after a reload following the rotation")?;
 
     // The retired key stays published while tokens it signed may still be alive.
     let kids = harness.jwks_kids().await?;
