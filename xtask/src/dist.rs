@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub fn run(skip_install: bool) -> Result<()> {
+pub(crate) fn run(skip_install: bool) -> Result<()> {
     if !skip_install {
         tools::ensure(Needs::SPA_BUILD)?;
     }
@@ -20,7 +20,7 @@ pub fn run(skip_install: bool) -> Result<()> {
 }
 
 /// `trunk build --release --dist <dist>`, also the e2e layer's SPA build.
-pub fn release_build_command(dist: &Path) -> std::process::Command {
+pub(crate) fn release_build_command(dist: &Path) -> std::process::Command {
     let mut trunk = tools::trunk();
     trunk.args(["build", "--release", "--dist"]).arg(dist);
     trunk

@@ -2,21 +2,31 @@
 //! server answers a GET with a success status. A hand-rolled HTTP/1.1 request keeps xtask free of an HTTP stack.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 /// Whether `port` on 127.0.0.1 can be bound right now.
-pub fn port_is_free(port: u16) -> bool {
+pub(crate) fn port_is_free(port: u16) -> bool {
     TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
+/// Whether `port` on [::1] can be bound right now.
+pub(crate) fn port_is_free_on_ipv6(port: u16) -> bool {
+    TcpListener::bind((Ipv6Addr::LOCALHOST, port)).is_ok()
+}
+
+/// Whether this machine has an IPv6 loopback address to serve on (containers often have none).
+pub(crate) fn ipv6_loopback_available() -> bool {
+    TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
 /// Whether `GET path` on 127.0.0.1:`port` answers with a 2xx status.
-pub fn http_ok(port: u16, path: &str) -> bool {
+pub(crate) fn http_ok(port: u16, path: &str) -> bool {
     http_status(port, path).is_some_and(|status| (200..300).contains(&status))
 }
 
 /// The status code of `GET path` on 127.0.0.1:`port`, if anything answered.
-pub fn http_status(port: u16, path: &str) -> Option<u16> {
+pub(crate) fn http_status(port: u16, path: &str) -> Option<u16> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;

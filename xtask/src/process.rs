@@ -16,19 +16,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// A command for `program` that finds the project's tools first on its PATH.
-pub fn command(program: impl AsRef<OsStr>) -> Command {
+pub(crate) fn command(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
     command.env("PATH", tools::search_path());
     command
 }
 
 /// A command for the cargo that runs xtask (so the same toolchain builds everything).
-pub fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     command(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Renders a command line for logs.
-pub fn display(command: &Command) -> String {
+pub(crate) fn display(command: &Command) -> String {
     let mut words = vec![command.get_program().to_string_lossy().into_owned()];
     words.extend(command.get_args().map(|arg| {
         let arg = arg.to_string_lossy();
@@ -38,7 +38,7 @@ pub fn display(command: &Command) -> String {
 }
 
 /// Runs `command` with inherited output and fails unless it exits successfully.
-pub fn run_checked(command: &mut Command) -> Result<()> {
+pub(crate) fn run_checked(command: &mut Command) -> Result<()> {
     let line = display(command);
     println!("$ {line}");
     let status = command.status().with_context(|| format!("could not start `{line}`"))?;
@@ -50,7 +50,7 @@ pub fn run_checked(command: &mut Command) -> Result<()> {
 
 /// Runs `command` and returns its stdout; `None` if the program does not exist. Fails, quoting stderr, if the
 /// program exits unsuccessfully.
-pub fn capture(command: &mut Command) -> Result<Option<String>> {
+pub(crate) fn capture(command: &mut Command) -> Result<Option<String>> {
     let line = display(command);
     let output = match command.stdin(Stdio::null()).output() {
         Ok(output) => output,
@@ -64,12 +64,12 @@ pub fn capture(command: &mut Command) -> Result<Option<String>> {
 }
 
 /// Runs `command` and returns its trimmed stdout, or `None` if it is missing or fails: for version checks.
-pub fn probe(command: &mut Command) -> Option<String> {
+pub(crate) fn probe(command: &mut Command) -> Option<String> {
     capture(command).ok().flatten().map(|out| out.trim().to_string())
 }
 
 /// Renders an exit status for humans.
-pub fn describe(status: ExitStatus) -> String {
+pub(crate) fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit code {code}"),
@@ -79,14 +79,14 @@ pub fn describe(status: ExitStatus) -> String {
 }
 
 /// What happened while waiting for something under supervision.
-pub enum Waited {
+pub(crate) enum Waited {
     Ready,
     /// The user pressed Ctrl-C (or xtask got SIGTERM/SIGHUP).
     Interrupted,
 }
 
 /// Long-running children that live and die together.
-pub struct Supervisor {
+pub(crate) struct Supervisor {
     children: Vec<Supervised>,
     interrupted: Arc<AtomicBool>,
 }
@@ -98,7 +98,7 @@ struct Supervised {
 
 impl Supervisor {
     /// Takes over Ctrl-C, SIGTERM and SIGHUP, which from now on ask the supervisor to stop.
-    pub fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         let interrupted = Arc::new(AtomicBool::new(false));
         let flag = interrupted.clone();
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
@@ -106,7 +106,7 @@ impl Supervisor {
     }
 
     /// Starts `command` as `name` in its own process group, prefixing its output lines with `[name]`.
-    pub fn spawn(&mut self, name: &str, mut command: Command) -> Result<()> {
+    pub(crate) fn spawn(&mut self, name: &str, mut command: Command) -> Result<()> {
         let line = display(&command);
         println!("$ {line}");
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
@@ -136,7 +136,7 @@ impl Supervisor {
     }
 
     /// Fails if any child has exited: the stack is useless without any one of them.
-    pub fn check(&mut self) -> Result<()> {
+    pub(crate) fn check(&mut self) -> Result<()> {
         for supervised in &mut self.children {
             if let Some(status) = supervised.child.try_wait().context("checking on a child process")? {
                 // Said now, before the others' shutdown output; main repeats it as the final error.
@@ -149,13 +149,13 @@ impl Supervisor {
     }
 
     /// Whether a stop was requested.
-    pub fn interrupted(&self) -> bool {
+    pub(crate) fn interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
 
     /// Polls `ready` until it holds, the user interrupts, a child dies, or `timeout` passes; says every
     /// `progress_every` that it is still waiting for `what`.
-    pub fn wait_for(
+    pub(crate) fn wait_for(
         &mut self,
         what: &str,
         timeout: Duration,
@@ -187,7 +187,7 @@ impl Supervisor {
     }
 
     /// Blocks until the user interrupts (`Ok`) or a child exits (`Err`).
-    pub fn run_until_interrupted(&mut self) -> Result<()> {
+    pub(crate) fn run_until_interrupted(&mut self) -> Result<()> {
         while !self.interrupted() {
             self.check()?;
             std::thread::sleep(Duration::from_millis(200));
@@ -196,7 +196,7 @@ impl Supervisor {
     }
 
     /// Stops every child, newest first: SIGTERM to its process group, then SIGKILL after a grace period.
-    pub fn shutdown(&mut self) {
+    pub(crate) fn shutdown(&mut self) {
         while let Some(mut supervised) = self.children.pop() {
             let pgid = supervised.child.id() as libc::pid_t;
             if supervised.child.try_wait().ok().flatten().is_none() {

@@ -4,6 +4,10 @@
 //! (browser tests of the wasm packages in headless Chromium through wasm-bindgen-test-runner) and `e2e` (the
 //! release SPA, dev-idp and api driven through Chromium by the `e2e` crate). A summary with each step's duration
 //! closes the run; it goes to stderr so that cargo test's own result lines stay the last lines on stdout.
+//!
+//! The e2e layer sets `E2E_REQUIRED=1`, so an e2e test whose prerequisites are missing fails instead of skipping
+//! itself as it does under a plain `cargo test`. `cargo xtask screenshots` is the e2e layer narrowed to the
+//! screenshot tests, writing into `docs/screenshots` instead of the test artifacts.
 
 use crate::dist;
 use crate::process::{cargo, display};
@@ -12,6 +16,15 @@ use crate::workspace::{self, Metadata};
 use anyhow::{Context, Result, bail};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Tells the e2e tests that their prerequisites are there, so a missing one is a failure, not a skip.
+const E2E_REQUIRED_ENV: &str = "E2E_REQUIRED";
+/// Where the e2e screenshot helper writes the README's screenshots (crates/e2e/src/screenshots.rs).
+const SCREENSHOTS_DIR_ENV: &str = "E2E_SCREENSHOTS_DIR";
+/// The e2e test binary and test-name filter of the README's screenshots (`screenshots_for_<user>`).
+const SCREENSHOT_TESTS: (&str, &str) = ("permissions", "screenshots_for_");
+/// Where `cargo xtask screenshots` puts them, relative to the workspace root.
+const DOCS_SCREENSHOTS: &str = "docs/screenshots";
 
 /// Packages the native layer leaves out: the SPA's tests need a browser, and e2e has its own layer.
 const NATIVE_EXCLUDES: &[&str] = &[workspace::SPA_PACKAGE, "e2e"];
@@ -44,10 +57,10 @@ impl Layer {
 
     fn needs(self) -> Needs {
         match self {
-            Layer::Lint => Needs { wasm_target: true, ..Needs::NONE },
-            Layer::Native => Needs::NONE,
-            Layer::Wasm => Needs { wasm_target: true, wasm_bindgen: true, browser: true, ..Needs::NONE },
-            Layer::E2e => Needs::SPA_BUILD.and(Needs { browser: true, ..Needs::NONE }),
+            Layer::Lint => Needs { rust_components: true, wasm_target: true, ..Needs::NATIVE },
+            Layer::Native => Needs::NATIVE,
+            Layer::Wasm => Needs { wasm_target: true, wasm_bindgen: true, browser: true, ..Needs::NATIVE },
+            Layer::E2e => Needs { browser: true, ..Needs::SPA_BUILD },
         }
     }
 }
@@ -58,7 +71,7 @@ struct Step {
     command: Command,
 }
 
-pub fn run(layer_names: &[&str], skip_install: bool, test_args: &[String]) -> Result<()> {
+pub(crate) fn run(layer_names: &[String], skip_install: bool, test_args: &[String]) -> Result<()> {
     let mut layers = Vec::new();
     for name in layer_names {
         let layer = Layer::parse(name)?;
@@ -73,7 +86,7 @@ pub fn run(layer_names: &[&str], skip_install: bool, test_args: &[String]) -> Re
     layers.sort_by_key(|layer| Layer::ALL.iter().position(|l| l == layer));
 
     if !skip_install {
-        tools::ensure(layers.iter().fold(Needs::NONE, |needs, layer| needs.and(layer.needs())))?;
+        tools::ensure(layers.iter().fold(Needs::NATIVE, |needs, layer| needs.and(layer.needs())))?;
     }
     let metadata = Metadata::load()?;
     let mut steps = Vec::new();
@@ -81,6 +94,24 @@ pub fn run(layer_names: &[&str], skip_install: bool, test_args: &[String]) -> Re
         steps.extend(steps_for(*layer, &metadata, test_args));
     }
     execute(steps)
+}
+
+/// `cargo xtask screenshots`: the e2e layer's builds, then only the screenshot tests, writing into
+/// `docs/screenshots`.
+pub(crate) fn screenshots(skip_install: bool) -> Result<()> {
+    if !skip_install {
+        tools::ensure(Layer::E2e.needs())?;
+    }
+    let metadata = Metadata::load()?;
+    let (binary, filter) = SCREENSHOT_TESTS;
+    let mut steps = e2e_steps(&metadata, Some(binary), &[filter.to_string()]);
+    let target = workspace::root().join(DOCS_SCREENSHOTS);
+    if let Some(step) = steps.last_mut() {
+        step.command.env(SCREENSHOTS_DIR_ENV, &target);
+    }
+    execute(steps)?;
+    println!("\nscreenshots written to {}", target.display());
+    Ok(())
 }
 
 /// The commands of one layer.
@@ -152,28 +183,37 @@ fn steps_for(layer: Layer, metadata: &Metadata, test_args: &[String]) -> Vec<Ste
             }
             vec![Step { name: "wasm tests", command: with_test_args(test, Vec::new()) }]
         }
-        Layer::E2e => {
-            // Its own output directory, so a test run never overwrites a developer's dist/.
-            let dist = metadata.target_dir.join("e2e-dist");
-            let spa = dist::release_build_command(&dist);
-            let mut servers = cargo_in_root();
-            servers.args(["build", "-p", "api", "-p", "dev-idp"]);
-            let (chromium, chromedriver) = tools::browser_paths();
-            let mut test = cargo_in_root();
-            test.args(["test", "-p", "e2e"])
-                .env("E2E_DIST_DIR", &dist)
-                .env("E2E_BIN_DIR", metadata.target_dir.join("debug"))
-                .env("E2E_CHROMIUM", &chromium)
-                .env("CHROMEDRIVER", &chromedriver);
-            // One at a time: each test starts its own servers and browser, and the machine has few cores.
-            let test = with_test_args(test, vec!["--test-threads=1".to_string()]);
-            vec![
-                Step { name: "SPA release build", command: spa },
-                Step { name: "server build", command: servers },
-                Step { name: "e2e tests", command: test },
-            ]
-        }
+        Layer::E2e => e2e_steps(metadata, None, test_args),
     }
+}
+
+/// The e2e layer: the release SPA and the servers it drives, then the e2e tests (those of `test_binary` only, if
+/// given), one at a time, with `test_args` for the test binaries.
+fn e2e_steps(metadata: &Metadata, test_binary: Option<&str>, test_args: &[String]) -> Vec<Step> {
+    let root = workspace::root();
+    // Its own output directory, so a test run never overwrites a developer's dist/.
+    let dist = metadata.target_dir.join("e2e-dist");
+    let spa = dist::release_build_command(&dist);
+    let mut servers = cargo();
+    servers.current_dir(&root).args(["build", "-p", "api", "-p", "dev-idp"]);
+    let (chromium, chromedriver) = tools::browser_paths();
+    let mut test = cargo();
+    test.current_dir(&root).args(["test", "-p", "e2e"]);
+    if let Some(binary) = test_binary {
+        test.args(["--test", binary]);
+    }
+    test.env("E2E_DIST_DIR", &dist)
+        .env("E2E_BIN_DIR", metadata.target_dir.join("debug"))
+        .env("E2E_CHROMIUM", &chromium)
+        .env("CHROMEDRIVER", &chromedriver)
+        .env(E2E_REQUIRED_ENV, "1");
+    // One at a time: each test starts its own servers and browser, and the machine has few cores.
+    test.args(["--", "--test-threads=1"]).args(test_args);
+    vec![
+        Step { name: "SPA release build", command: spa },
+        Step { name: "server build", command: servers },
+        Step { name: "e2e tests", command: test },
+    ]
 }
 
 /// Runs the steps in order until one fails, then prints the summary.

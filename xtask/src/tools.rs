@@ -1,52 +1,81 @@
-//! Installing and checking the tools outside cargo's reach: trunk, the wasm-bindgen CLI, the wasm32 target,
-//! wasm-opt (npm's binaryen, run by Node) and Chromium with chromedriver.
+//! Installing and checking the tools outside cargo's reach: a C compiler, the rustfmt and clippy components,
+//! trunk, the wasm-bindgen CLI, the wasm32 target, wasm-opt (npm's binaryen, run by Node) and Chromium with
+//! chromedriver.
 //!
 //! Every check is cheap and every install is skipped when the right version is present, so commands can call
-//! [`ensure`] on every run. Versions are pinned where the build depends on them: trunk 0.21 (0.22 needs a newer
-//! rustc), the wasm-bindgen CLI equal to the crate in Cargo.lock, and wasm-opt 132 as Trunk.toml requests.
-//! npm tools go to a per-user cache directory so fresh clones reuse them.
+//! [`ensure`] on every run; it prints one line per tool (`ok` or `install`, with why) and closes with what it
+//! installed. Versions are pinned where the build depends on them: trunk 0.21 (0.22 needs a newer rustc), the
+//! wasm-bindgen CLI equal to the crate in Cargo.lock, and wasm-opt 132 as Trunk.toml requests. The Rust
+//! toolchain itself is pinned by rust-toolchain.toml (rustup installs that on first use, but not the components
+//! of a toolchain that is already there, hence the component check). System packages come from apt, as root or
+//! through passwordless sudo. npm tools go to a per-user cache directory so fresh clones reuse them.
 
 use crate::process::{cargo, command, probe, run_checked};
 use crate::workspace;
 use anyhow::{Context, Result, bail};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The trunk release that builds with the project's Rust.
-pub const TRUNK_VERSION: &str = "0.21.14";
+pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 /// The npm binaryen release whose wasm-opt trunk uses (Trunk.toml pins `wasm_opt = "version_132"`).
-pub const BINARYEN_NPM_VERSION: &str = "132.0.0";
+pub(crate) const BINARYEN_NPM_VERSION: &str = "132.0.0";
 /// The version wasm-opt reports, as trunk reads it.
-pub const WASM_OPT_VERSION: &str = "132";
+pub(crate) const WASM_OPT_VERSION: &str = "132";
 /// The Rust target the SPA compiles to.
-pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Where Debian's chromium and chromium-driver packages put their binaries.
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The rustup components the lint layer runs.
+const RUST_COMPONENTS: [(&str, &str); 2] = [("rustfmt", "fmt"), ("clippy", "clippy")];
 
 /// Which tools a command needs.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Needs {
+pub(crate) struct Needs {
+    /// A C compiler (`cc`, or `$CC`): SQLite inside sqlx and the crypto crates compile C, and so does
+    /// `cargo install` of trunk.
+    pub(crate) c_compiler: bool,
+    /// The rustfmt and clippy components.
+    pub(crate) rust_components: bool,
     /// `rustup target add wasm32-unknown-unknown`.
-    pub wasm_target: bool,
+    pub(crate) wasm_target: bool,
     /// The wasm-bindgen CLI (trunk's bindings generator and the wasm test runner).
-    pub wasm_bindgen: bool,
+    pub(crate) wasm_bindgen: bool,
     /// trunk, and wasm-opt with Node to run it.
-    pub trunk: bool,
+    pub(crate) trunk: bool,
     /// Chromium and chromedriver.
-    pub browser: bool,
+    pub(crate) browser: bool,
 }
 
 impl Needs {
-    pub const NONE: Needs = Needs { wasm_target: false, wasm_bindgen: false, trunk: false, browser: false };
-    pub const ALL: Needs = Needs { wasm_target: true, wasm_bindgen: true, trunk: true, browser: true };
+    /// Building and running the native crates.
+    pub(crate) const NATIVE: Needs = Needs {
+        c_compiler: true,
+        rust_components: false,
+        wasm_target: false,
+        wasm_bindgen: false,
+        trunk: false,
+        browser: false,
+    };
+    pub(crate) const ALL: Needs = Needs {
+        c_compiler: true,
+        rust_components: true,
+        wasm_target: true,
+        wasm_bindgen: true,
+        trunk: true,
+        browser: true,
+    };
     /// What building the SPA with trunk takes.
-    pub const SPA_BUILD: Needs = Needs { wasm_target: true, wasm_bindgen: true, trunk: true, browser: false };
+    pub(crate) const SPA_BUILD: Needs = Needs { wasm_target: true, wasm_bindgen: true, trunk: true, ..Needs::NATIVE };
 
     /// Everything either set needs.
-    pub fn and(self, other: Needs) -> Needs {
+    pub(crate) fn and(self, other: Needs) -> Needs {
         Needs {
+            c_compiler: self.c_compiler || other.c_compiler,
+            rust_components: self.rust_components || other.rust_components,
             wasm_target: self.wasm_target || other.wasm_target,
             wasm_bindgen: self.wasm_bindgen || other.wasm_bindgen,
             trunk: self.trunk || other.trunk,
@@ -55,9 +84,18 @@ impl Needs {
     }
 }
 
+/// What this run of xtask installed, for the closing line of [`ensure`].
+static INSTALLED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 /// Checks, and installs where missing, every tool in `needs`.
-pub fn ensure(needs: Needs) -> Result<()> {
+pub(crate) fn ensure(needs: Needs) -> Result<()> {
     println!("checking tools ...");
+    if needs.c_compiler {
+        ensure_c_compiler()?;
+    }
+    if needs.rust_components {
+        ensure_rust_components()?;
+    }
     if needs.wasm_target {
         ensure_wasm_target()?;
     }
@@ -72,12 +110,17 @@ pub fn ensure(needs: Needs) -> Result<()> {
     if needs.browser {
         ensure_chromium()?;
     }
-    println!("tools ready\n");
+    let installed = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if installed.is_empty() {
+        println!("tools ready: everything was in place\n");
+    } else {
+        println!("tools ready: installed {}\n", installed.join(", "));
+    }
     Ok(())
 }
 
 /// Where npm-installed tools live: `$PERMISSION_SPA_TOOLS_DIR`, else the user's cache directory.
-pub fn tools_dir() -> PathBuf {
+pub(crate) fn tools_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PERMISSION_SPA_TOOLS_DIR") {
         return PathBuf::from(dir);
     }
@@ -105,7 +148,7 @@ fn cargo_bin_dir() -> Option<PathBuf> {
 
 /// PATH for every child: the npm tools first (so trunk takes this wasm-opt over a system one), then cargo's
 /// install directory (so freshly installed tools are found), then the inherited PATH.
-pub fn search_path() -> OsString {
+pub(crate) fn search_path() -> OsString {
     let mut dirs = vec![npm_bin_dir()];
     dirs.extend(cargo_bin_dir());
     dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
@@ -117,9 +160,63 @@ fn present(what: &str, detail: &str) {
     println!("  ok       {what}: {detail}");
 }
 
-/// Prints a line for a tool about to be installed.
+/// Prints a line for a tool about to be installed, and remembers it for the summary.
 fn installing(what: &str, why: &str) {
     println!("  install  {what}: {why}");
+    INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(what.to_string());
+}
+
+/// The C compiler cc-rs (and so every `-sys` crate here) uses: `$CC`, else `cc`.
+fn c_compiler() -> OsString {
+    std::env::var_os("CC").filter(|cc| !cc.is_empty()).unwrap_or_else(|| "cc".into())
+}
+
+fn ensure_c_compiler() -> Result<()> {
+    let cc = c_compiler();
+    let shown = cc.to_string_lossy().into_owned();
+    if let Some(version) = probe(command(&cc).arg("--version")) {
+        present("C compiler", &format!("{shown}: {}", version.lines().next().unwrap_or_default()));
+        return Ok(());
+    }
+    if std::env::var_os("CC").is_some_and(|cc| !cc.is_empty()) {
+        bail!("CC names {shown}, which does not run; fix CC or unset it to use `cc`");
+    }
+    installing("C compiler", "`cc` not found (SQLite and the crypto crates compile C); apt build-essential");
+    apt_install(&["build-essential"])?;
+    if probe(command("cc").arg("--version")).is_none() {
+        bail!("`cc` still does not run after installing build-essential");
+    }
+    Ok(())
+}
+
+/// Whether `cargo <subcommand> --version` runs in the workspace (with the toolchain rust-toolchain.toml picks).
+fn cargo_subcommand_runs(subcommand: &str) -> bool {
+    probe(cargo().args([subcommand, "--version"]).current_dir(workspace::root())).is_some()
+}
+
+fn ensure_rust_components() -> Result<()> {
+    let missing: Vec<&str> = RUST_COMPONENTS
+        .iter()
+        .filter(|(_, sub)| !cargo_subcommand_runs(sub))
+        .map(|(component, _)| *component)
+        .collect();
+    if missing.is_empty() {
+        present("rust components", "rustfmt, clippy");
+        return Ok(());
+    }
+    if probe(command("rustup").arg("--version")).is_none() {
+        bail!(
+            "the Rust components {} are missing and rustup was not found to add them; install them with your \
+             toolchain's installer",
+            missing.join(", ")
+        );
+    }
+    installing("rust components", &format!("{} missing", missing.join(", ")));
+    run_checked(command("rustup").args(["component", "add"]).args(&missing).current_dir(workspace::root()))?;
+    if let Some((component, _)) = RUST_COMPONENTS.iter().find(|(_, sub)| !cargo_subcommand_runs(sub)) {
+        bail!("`rustup component add {component}` succeeded but `cargo` still does not find it");
+    }
+    Ok(())
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -233,7 +330,7 @@ fn ensure_wasm_opt() -> Result<()> {
 }
 
 /// The Chromium and chromedriver binaries: the environment's choice (as the e2e harness reads it), else Debian's.
-pub fn browser_paths() -> (PathBuf, PathBuf) {
+pub(crate) fn browser_paths() -> (PathBuf, PathBuf) {
     let chromium = std::env::var_os("E2E_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| CHROMIUM.into());
     let chromedriver = std::env::var_os("CHROMEDRIVER").map(PathBuf::from).unwrap_or_else(|| CHROMEDRIVER.into());
     (chromium, chromedriver)
@@ -293,7 +390,7 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 
 /// A `trunk` command in the workspace root, with the project's tools on PATH and trunk's update check off
 /// (it would reach for the network on every run).
-pub fn trunk() -> std::process::Command {
+pub(crate) fn trunk() -> std::process::Command {
     let mut trunk = command("trunk");
     trunk.env("TRUNK_SKIP_VERSION_CHECK", "true").current_dir(workspace::root());
     trunk

@@ -7,23 +7,23 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The workspace root (the parent of this crate's directory).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
 /// The package name of the SPA at the workspace root.
-pub const SPA_PACKAGE: &str = "permission-spa";
+pub(crate) const SPA_PACKAGE: &str = "permission-spa";
 
 /// What `cargo metadata` says about the workspace's own packages.
-pub struct Metadata {
-    pub target_dir: PathBuf,
+pub(crate) struct Metadata {
+    pub(crate) target_dir: PathBuf,
     packages: Vec<Value>,
 }
 
 impl Metadata {
     /// Runs `cargo metadata --no-deps` on the workspace.
-    pub fn load() -> Result<Self> {
+    pub(crate) fn load() -> Result<Self> {
         let mut command = cargo();
         command.args(["metadata", "--no-deps", "--format-version", "1"]).current_dir(root());
         let json = capture(&mut command)?.context("cargo was not found")?;
@@ -36,12 +36,12 @@ impl Metadata {
     /// Packages with browser code: the SPA, and every member that depends on wasm-bindgen, web-sys or js-sys.
     ///
     /// These are linted for `wasm32-unknown-unknown` as well.
-    pub fn wasm_packages(&self) -> Vec<String> {
+    pub(crate) fn wasm_packages(&self) -> Vec<String> {
         self.select(|package| depends_on(package, &["wasm-bindgen", "web-sys", "js-sys"], |kind| kind.is_none()))
     }
 
     /// Packages whose tests run in the browser: the SPA, and every wasm package with wasm-bindgen-test.
-    pub fn wasm_test_packages(&self) -> Vec<String> {
+    pub(crate) fn wasm_test_packages(&self) -> Vec<String> {
         let wasm = self.wasm_packages();
         self.select(|package| {
             let name = package["name"].as_str().unwrap_or_default();
@@ -70,7 +70,7 @@ fn depends_on(package: &Value, names: &[&str], kind: impl Fn(Option<&str>) -> bo
 }
 
 /// The version of the `wasm-bindgen` crate in Cargo.lock, which the wasm-bindgen CLI must equal.
-pub fn locked_wasm_bindgen_version() -> Result<String> {
+pub(crate) fn locked_wasm_bindgen_version() -> Result<String> {
     let lock_path = root().join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path).with_context(|| format!("reading {}", lock_path.display()))?;
     let mut versions = Vec::new();

@@ -1,0 +1,270 @@
+//! The command line of `cargo xtask`, parsed once into a typed [`Command`].
+//!
+//! Hand-rolled rather than clap: xtask is rebuilt whenever it runs, and the grammar is small. Options may be
+//! written `--name value` or `--name=value`; an option a command does not take is an error, never ignored.
+
+use crate::dev::DevOptions;
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+
+/// The help text, also shown after every usage error.
+pub(crate) const USAGE: &str = "\
+Usage: cargo xtask <command> [options]
+
+Commands:
+  install              install or check every tool the project needs (a C compiler, the rustfmt and clippy
+                       components, the wasm32 target, wasm-bindgen-cli, trunk, wasm-opt from npm binaryen,
+                       Chromium and chromedriver); says what it found and what it installed
+  dev                  run dev-idp, api and `trunk serve` together (SPA: http://127.0.0.1:8080, also
+                       http://localhost:8080); Ctrl-C stops all of them
+  backend              the same as `dev` without trunk, for running `trunk serve` yourself
+  dist                 build the release SPA into dist/ and report its wasm and JS sizes (raw, gzip, brotli)
+  test [LAYER...] [FILTER...]
+                       run test layers in order, stopping at the first failure; LAYER is one of lint, native,
+                       wasm, e2e (default: all four). Words after the layers are test-name filters for those
+                       layers' test binaries, e.g. `cargo xtask test e2e roles`; arguments after `--` go to the
+                       test binaries as they are, e.g. `cargo xtask test native -- --nocapture`
+  screenshots          retake the README's screenshots into docs/screenshots (e2e tests write them under
+                       target/e2e-artifacts/screenshots otherwise)
+  help                 show this text
+
+Options:
+  --skip-install       (dev, backend, dist, test, screenshots) do not check or install tools first
+  --spa-port PORT      (dev, backend) the SPA's port (default 8080)
+  --api-port PORT      (dev, backend) the api's port (default 3000)
+  --idp-port PORT      (dev, backend) dev-idp's port (default 8081)
+  --data-dir DIR       (dev, backend) where the database and the provider's keys live (default .dev)
+  --dist DIR           (dev) where trunk serve writes the SPA (default dist)
+  --release            (dev) serve the release build of the SPA (the one `cargo xtask test e2e` builds)
+";
+
+/// A parsed command line.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    Install,
+    Dev { options: DevOptions, skip_install: bool },
+    Backend { options: DevOptions, skip_install: bool },
+    Dist { skip_install: bool },
+    Test { layers: Vec<String>, skip_install: bool, test_args: Vec<String> },
+    Screenshots { skip_install: bool },
+    Help,
+}
+
+/// The test layers `cargo xtask test` knows, in the order it runs them.
+pub(crate) const LAYERS: [&str; 4] = ["lint", "native", "wasm", "e2e"];
+
+/// Parses the arguments after `cargo xtask`.
+pub(crate) fn parse(args: &[String]) -> Result<Command> {
+    let Some((command, rest)) = args.split_first() else { return Ok(Command::Help) };
+    let (words, passthrough) = match rest.iter().position(|arg| arg == "--") {
+        Some(split) => (&rest[..split], rest[split + 1..].to_vec()),
+        None => (rest, Vec::new()),
+    };
+    let parsed = Words::split(words).with_context(|| format!("\n\n{USAGE}"))?;
+    let usage = |message: String| -> anyhow::Error { anyhow::anyhow!("{message}\n\n{USAGE}") };
+    if !passthrough.is_empty() && command != "test" {
+        return Err(usage(format!("`{command}` takes no arguments after `--`")));
+    }
+
+    let allowed: &[&str] = match command.as_str() {
+        "install" | "help" | "--help" | "-h" => &[],
+        "dev" => &["skip-install", "spa-port", "api-port", "idp-port", "data-dir", "dist", "release"],
+        "backend" => &["skip-install", "spa-port", "api-port", "idp-port", "data-dir"],
+        "dist" | "test" | "screenshots" => &["skip-install"],
+        other => return Err(usage(format!("unknown command {other:?}"))),
+    };
+    if let Some((name, _)) = parsed.options.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
+        return Err(usage(format!("`{command}` does not take --{name}")));
+    }
+    if command != "test"
+        && let Some(extra) = parsed.positional.first()
+    {
+        return Err(usage(format!("`{command}` takes no argument, got {extra:?}")));
+    }
+    let skip_install = parsed.flag("skip-install");
+
+    Ok(match command.as_str() {
+        "install" => Command::Install,
+        "help" | "--help" | "-h" => Command::Help,
+        "dist" => Command::Dist { skip_install },
+        "screenshots" => Command::Screenshots { skip_install },
+        "dev" | "backend" => {
+            let mut options = DevOptions::default();
+            if let Some(port) = parsed.port("spa-port")? {
+                options.spa_port = port;
+            }
+            if let Some(port) = parsed.port("api-port")? {
+                options.api_port = port;
+            }
+            if let Some(port) = parsed.port("idp-port")? {
+                options.idp_port = port;
+            }
+            if let Some(dir) = parsed.value("data-dir") {
+                options.data_dir = PathBuf::from(dir);
+            }
+            options.dist = parsed.value("dist").map(PathBuf::from);
+            options.release = parsed.flag("release");
+            options.check().map_err(|err| usage(format!("{err:#}")))?;
+            if command == "dev" {
+                Command::Dev { options, skip_install }
+            } else {
+                Command::Backend { options, skip_install }
+            }
+        }
+        _ => {
+            // Layers first; the first word that is not a layer starts the filters, which need a layer before them
+            // so that a misspelt layer is reported instead of silently becoming a filter for every layer.
+            let split = parsed.positional.iter().position(|word| !LAYERS.contains(&word.as_str()));
+            let (layers, filters) = parsed.positional.split_at(split.unwrap_or(parsed.positional.len()));
+            if layers.is_empty()
+                && let Some(first) = filters.first()
+            {
+                return Err(usage(format!(
+                    "unknown test layer {first:?}; the layers are {}. A test-name filter follows a layer, e.g. \
+                     `cargo xtask test e2e {first}`",
+                    LAYERS.join(", ")
+                )));
+            }
+            let mut test_args = filters.to_vec();
+            test_args.extend(passthrough);
+            Command::Test { layers: layers.to_vec(), skip_install, test_args }
+        }
+    })
+}
+
+/// The words before `--`: options (with their value, if any) and positional arguments.
+struct Words {
+    options: Vec<(String, Option<String>)>,
+    positional: Vec<String>,
+}
+
+/// Options that take a value.
+const VALUED: [&str; 5] = ["spa-port", "api-port", "idp-port", "data-dir", "dist"];
+
+impl Words {
+    fn split(words: &[String]) -> Result<Words> {
+        let mut options = Vec::new();
+        let mut positional = Vec::new();
+        let mut words = words.iter();
+        while let Some(word) = words.next() {
+            let Some(option) = word.strip_prefix("--") else {
+                positional.push(word.clone());
+                continue;
+            };
+            let (name, inline) = match option.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_string())),
+                None => (option, None),
+            };
+            let value = match (VALUED.contains(&name), inline) {
+                (true, Some(value)) => Some(value),
+                (true, None) => Some(words.next().with_context(|| format!("--{name} needs a value"))?.clone()),
+                (false, Some(_)) => bail!("--{name} takes no value"),
+                (false, None) => None,
+            };
+            if options.iter().any(|(seen, _): &(String, Option<String>)| seen == name) {
+                bail!("--{name} is given twice");
+            }
+            options.push((name.to_string(), value));
+        }
+        Ok(Words { options, positional })
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.options.iter().any(|(seen, _)| seen == name)
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        self.options.iter().find(|(seen, _)| seen == name).and_then(|(_, value)| value.as_deref())
+    }
+
+    fn port(&self, name: &str) -> Result<Option<u16>> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port > 0 => Ok(Some(port)),
+                _ => bail!("--{name} must be a port number from 1 to 65535, got {text:?}"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_line(line: &str) -> Result<Command> {
+        parse(&line.split_whitespace().map(String::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn dev_keeps_its_defaults_without_options() {
+        let command = parse_line("dev").unwrap();
+        assert_eq!(command, Command::Dev { options: DevOptions::default(), skip_install: false });
+        let DevOptions { spa_port, api_port, idp_port, ref data_dir, ref dist, release } = DevOptions::default();
+        assert_eq!((spa_port, api_port, idp_port), (8080, 3000, 8081));
+        assert_eq!(data_dir, &PathBuf::from(".dev"));
+        assert_eq!((dist, release), (&None, false));
+    }
+
+    #[test]
+    fn dev_takes_ports_a_data_dir_a_dist_and_release() {
+        let command = parse_line(
+            "dev --skip-install --spa-port 9000 --api-port=9001 --idp-port 9002 --data-dir /tmp/d --dist x --release",
+        )
+        .unwrap();
+        let options = DevOptions {
+            spa_port: 9000,
+            api_port: 9001,
+            idp_port: 9002,
+            data_dir: PathBuf::from("/tmp/d"),
+            dist: Some(PathBuf::from("x")),
+            release: true,
+        };
+        assert_eq!(command, Command::Dev { options, skip_install: true });
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for line in [
+            "dev --spa-port",
+            "dev --spa-port 0",
+            "dev --spa-port http",
+            "dev --spa-port 9000 --api-port 9000",
+            "dev --release=yes",
+            "dev --skip-install --skip-install",
+            "backend --release",
+            "dist --spa-port 1",
+            "install extra",
+            "dev -- nothing",
+            "frobnicate",
+        ] {
+            assert!(parse_line(line).is_err(), "{line:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn test_takes_layers_then_filters_then_raw_arguments() {
+        let command = parse_line("test e2e --skip-install roles dev_loop -- --nocapture").unwrap();
+        let expected = Command::Test {
+            layers: vec!["e2e".into()],
+            skip_install: true,
+            test_args: vec!["roles".into(), "dev_loop".into(), "--nocapture".into()],
+        };
+        assert_eq!(command, expected);
+        assert_eq!(
+            parse_line("test").unwrap(),
+            Command::Test { layers: vec![], skip_install: false, test_args: vec![] }
+        );
+    }
+
+    #[test]
+    fn a_filter_without_a_layer_is_taken_for_a_misspelt_layer() {
+        let err = parse_line("test nativ").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown test layer \"nativ\""), "{err:#}");
+    }
+
+    #[test]
+    fn no_argument_is_help() {
+        assert_eq!(parse(&[]).unwrap(), Command::Help);
+    }
+}
