@@ -1,10 +1,10 @@
 //! Starting the real servers: the development OpenID Provider and the api, each as a child process with the
 //! flags from the e2e contract, sharing one SQLite database in the test's temporary directory.
 
-use crate::AUDIENCE;
 use crate::process::ChildGuard;
 use anyhow::{Context, Result, bail};
-use std::path::Path;
+use permissions::names::API_AUDIENCE;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -18,20 +18,36 @@ pub(crate) struct Backend {
     pub(crate) idp: ChildGuard,
 }
 
-/// Where and how the servers run.
-pub(crate) struct BackendSpec<'a> {
-    pub(crate) bin_dir: &'a Path,
-    pub(crate) work_dir: &'a Path,
-    pub(crate) log_dir: &'a Path,
+/// Where and how the servers run; kept by the harness, so that it can start them later or start the api again.
+#[derive(Debug, Clone)]
+pub(crate) struct BackendSpec {
+    pub(crate) bin_dir: PathBuf,
+    pub(crate) work_dir: PathBuf,
+    pub(crate) log_dir: PathBuf,
     pub(crate) idp_port: u16,
     pub(crate) api_port: u16,
-    pub(crate) spa_origin: &'a str,
+    /// Every origin the SPA is served at, each registered with dev-idp (`--spa-origin`, repeated).
+    pub(crate) spa_origins: Vec<String>,
     /// Extra dev-idp flags (e.g. `--token-ttl 60`), after the ones every harness passes.
-    pub(crate) idp_args: &'a [String],
+    pub(crate) idp_args: Vec<String>,
+    /// Extra api flags (e.g. `--roles-managed-by provider`), after the ones every harness passes.
+    pub(crate) api_args: Vec<String>,
+}
+
+impl BackendSpec {
+    /// The provider's issuer URL.
+    pub(crate) fn issuer(&self) -> String {
+        format!("http://127.0.0.1:{}", self.idp_port)
+    }
+
+    /// The shared database file.
+    fn database(&self) -> PathBuf {
+        self.work_dir.join("app.db")
+    }
 }
 
 /// dev-idp's data directory (its signing keys) inside a harness's work directory.
-pub(crate) fn idp_data_dir(work_dir: &Path) -> std::path::PathBuf {
+pub(crate) fn idp_data_dir(work_dir: &Path) -> PathBuf {
     work_dir.join("idp")
 }
 
@@ -44,42 +60,52 @@ const DEFAULT_LOG_FILTER: &str = "info,tower_http=debug";
 ///
 /// The provider comes first: it creates and seeds the shared database, and the api may look up the provider's
 /// metadata as it starts.
-pub(crate) async fn start(spec: &BackendSpec<'_>) -> Result<Backend> {
-    let dev_idp = binary(spec.bin_dir, "dev-idp")?;
-    let api = binary(spec.bin_dir, "api")?;
-    let database = spec.work_dir.join("app.db");
-    let issuer = format!("http://127.0.0.1:{}", spec.idp_port);
+pub(crate) async fn start(spec: &BackendSpec) -> Result<Backend> {
+    let idp = start_idp(spec).await?;
+    let api = start_api(spec, API_AUDIENCE, "api.log").await?;
+    Ok(Backend { api, idp })
+}
 
+/// Starts dev-idp on the spec's port and waits until it answers `/healthz`.
+async fn start_idp(spec: &BackendSpec) -> Result<ChildGuard> {
+    let dev_idp = binary(&spec.bin_dir, "dev-idp")?;
     let mut command = Command::new(&dev_idp);
     command
         .arg("--listen")
         .arg(format!("127.0.0.1:{}", spec.idp_port))
         .arg("--database")
-        .arg(&database)
+        .arg(spec.database())
         .arg("--data-dir")
-        .arg(idp_data_dir(spec.work_dir))
-        .arg("--spa-origin")
-        .arg(spec.spa_origin)
-        .args(spec.idp_args);
+        .arg(idp_data_dir(&spec.work_dir));
+    for origin in &spec.spa_origins {
+        command.arg("--spa-origin").arg(origin);
+    }
+    command.args(&spec.idp_args);
     default_log_filter(&mut command);
     let mut idp = ChildGuard::spawn("dev-idp", command, &spec.log_dir.join("dev-idp.log"))?;
-    wait_healthy(&mut idp, &format!("{issuer}/healthz")).await?;
+    wait_healthy(&mut idp, &format!("{}{}", spec.issuer(), contract::api::HEALTH)).await?;
+    Ok(idp)
+}
 
+/// Starts the api on the spec's port, accepting tokens for `audience`, with the spec's extra flags, logging to
+/// `log_name` in the log directory, and waits until it answers `/healthz`.
+pub(crate) async fn start_api(spec: &BackendSpec, audience: &str, log_name: &str) -> Result<ChildGuard> {
+    let api = binary(&spec.bin_dir, "api")?;
     let mut command = Command::new(&api);
     command
         .arg("--issuer")
-        .arg(&issuer)
+        .arg(spec.issuer())
         .arg("--audience")
-        .arg(AUDIENCE)
+        .arg(audience)
         .arg("--listen")
         .arg(format!("127.0.0.1:{}", spec.api_port))
         .arg("--database")
-        .arg(&database);
+        .arg(spec.database())
+        .args(&spec.api_args);
     default_log_filter(&mut command);
-    let mut api = ChildGuard::spawn("api", command, &spec.log_dir.join("api.log"))?;
-    wait_healthy(&mut api, &format!("http://127.0.0.1:{}/healthz", spec.api_port)).await?;
-
-    Ok(Backend { api, idp })
+    let mut api = ChildGuard::spawn("api", command, &spec.log_dir.join(log_name))?;
+    wait_healthy(&mut api, &format!("http://127.0.0.1:{}{}", spec.api_port, contract::api::HEALTH)).await?;
+    Ok(api)
 }
 
 /// Sets [`DEFAULT_LOG_FILTER`] for a server unless the environment chose a filter, and asks for a log without
@@ -92,7 +118,7 @@ fn default_log_filter(command: &mut Command) {
 }
 
 /// The path of a server binary, or an error that says how to build it.
-pub(crate) fn binary(bin_dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+pub(crate) fn binary(bin_dir: &Path, name: &str) -> Result<PathBuf> {
     let path = bin_dir.join(name);
     if !path.is_file() {
         bail!(

@@ -3,11 +3,11 @@
 
 use crate::backend::{self, Backend, BackendSpec};
 use crate::browser::Browser;
-use crate::ports::free_ports;
+use crate::ports::{ReservedPort, free_ports};
 use crate::settings::{ENV_DIST_DIR, Settings, current_test_name};
 use crate::spa_server::{SpaConfig, SpaServer};
-use crate::{AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM};
 use anyhow::{Context, Result, bail, ensure};
+use permissions::names::{API_AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,14 +18,38 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `dev-idp rotate-key` may take: it generates an RSA key, which a debug build does slowly.
 const ROTATE_KEY_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// When the harness starts dev-idp and the api.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum BackendStart {
+    /// Before [`HarnessBuilder::start`] returns.
+    #[default]
+    Now,
+    /// When the test calls [`Harness::start_backend`]; until then their ports are held but refuse connections.
+    Later,
+    /// Never: nothing listens on the provider's port.
+    Never,
+}
+
+/// Which origins of the SPA server dev-idp registers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Origins {
+    /// `http://127.0.0.1:<port>` alone.
+    #[default]
+    Loopback,
+    /// `http://127.0.0.1:<port>` and `http://localhost:<port>`, as `cargo xtask dev` registers them.
+    LoopbackAndLocalhost,
+}
+
 /// Options for [`Harness`]; start from [`Harness::builder`].
 #[derive(Debug, Default)]
 pub struct HarnessBuilder {
     config: SpaConfig,
-    without_backend: bool,
+    backend: BackendStart,
+    origins: Origins,
     dist_dir: Option<PathBuf>,
     proxy_to: Option<String>,
     idp_args: Vec<String>,
+    api_args: Vec<String>,
 }
 
 impl HarnessBuilder {
@@ -38,7 +62,22 @@ impl HarnessBuilder {
     /// Starts neither dev-idp nor the api: for tests that never get past loading the configuration. `/api/*`
     /// then answers 502 unless [`HarnessBuilder::proxy_to`] names another upstream.
     pub fn without_backend(mut self) -> Self {
-        self.without_backend = true;
+        self.backend = BackendStart::Never;
+        self
+    }
+
+    /// Starts dev-idp and the api only when the test calls [`Harness::start_backend`]: the SPA then first meets
+    /// a provider that is down. Their ports are reserved from the start (bound, not listening: connections are
+    /// refused), so the configuration the SPA loads already names the provider it will find later.
+    pub fn backend_later(mut self) -> Self {
+        self.backend = BackendStart::Later;
+        self
+    }
+
+    /// Has dev-idp register the SPA's `http://localhost:<port>` origin beside `http://127.0.0.1:<port>`, as
+    /// `cargo xtask dev` does; see [`Harness::localhost_origin`].
+    pub fn localhost_origin(mut self) -> Self {
+        self.origins = Origins::LoopbackAndLocalhost;
         self
     }
 
@@ -66,6 +105,13 @@ impl HarnessBuilder {
         self
     }
 
+    /// Passes one more argument to the api (e.g. `--roles-managed-by`, `provider`), after the ones every harness
+    /// passes (`--issuer`, `--audience`, `--listen`, `--database`).
+    pub fn api_arg(mut self, arg: impl Into<String>) -> Self {
+        self.api_args.push(arg.into());
+        self
+    }
+
     /// Starts everything and waits until it is ready.
     pub async fn start(self) -> Result<Harness> {
         let settings = Settings::from_env();
@@ -88,29 +134,43 @@ impl HarnessBuilder {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the SPA server")?;
         let spa_port = listener.local_addr().context("reading the SPA server's port")?.port();
         let spa_origin = format!("http://127.0.0.1:{spa_port}");
-        let [idp_port, api_port] = free_ports::<2>()?;
-
-        let backend = if self.without_backend {
-            None
-        } else {
-            let spec = BackendSpec {
-                bin_dir: &settings.bin_dir,
-                work_dir: work.path(),
-                log_dir: &artifacts,
-                idp_port,
-                api_port,
-                spa_origin: &spa_origin,
-                idp_args: &self.idp_args,
-            };
-            Some(backend::start(&spec).await?)
+        let localhost_origin = format!("http://localhost:{spa_port}");
+        let mut spa_origins = vec![spa_origin.clone()];
+        if self.origins == Origins::LoopbackAndLocalhost {
+            spa_origins.push(localhost_origin.clone());
+        }
+        let (idp_port, api_port, reserved) = match self.backend {
+            BackendStart::Now => {
+                let [idp_port, api_port] = free_ports::<2>()?;
+                (idp_port, api_port, Vec::new())
+            }
+            BackendStart::Later | BackendStart::Never => {
+                let reserved = vec![ReservedPort::new()?, ReservedPort::new()?];
+                (reserved[0].port(), reserved[1].port(), reserved)
+            }
         };
-        let upstream = match (self.proxy_to, &backend) {
+        let spec = BackendSpec {
+            bin_dir: settings.bin_dir.clone(),
+            work_dir: work.path().to_path_buf(),
+            log_dir: artifacts.clone(),
+            idp_port,
+            api_port,
+            spa_origins,
+            idp_args: self.idp_args,
+            api_args: self.api_args,
+        };
+
+        let backend = match self.backend {
+            BackendStart::Now => Some(backend::start(&spec).await?),
+            BackendStart::Later | BackendStart::Never => None,
+        };
+        let upstream = match (self.proxy_to, self.backend) {
             (Some(url), _) => Some(url.trim_end_matches('/').to_string()),
-            (None, Some(_)) => Some(format!("http://127.0.0.1:{api_port}")),
-            (None, None) => None,
+            (None, BackendStart::Now | BackendStart::Later) => Some(format!("http://127.0.0.1:{api_port}")),
+            (None, BackendStart::Never) => None,
         };
 
-        let default_config = default_config(idp_port);
+        let default_config = default_config(&spec.issuer());
         let config = resolve(self.config, &default_config);
         let spa = SpaServer::start(listener, &dist_dir, config, upstream)?;
         let http = reqwest::Client::builder()
@@ -122,12 +182,14 @@ impl HarnessBuilder {
             settings,
             artifacts,
             spa_origin,
-            idp_port,
-            api_port,
+            localhost_origin,
             default_config,
             http,
+            api_starts: 1,
             spa,
             backend,
+            reserved,
+            spec,
             _work: work,
         })
     }
@@ -138,13 +200,17 @@ pub struct Harness {
     settings: Settings,
     artifacts: PathBuf,
     spa_origin: String,
-    idp_port: u16,
-    api_port: u16,
+    localhost_origin: String,
     default_config: Value,
     http: reqwest::Client,
+    /// How many times the api has been started, which numbers its log files.
+    api_starts: usize,
     // Dropped in declaration order: stop serving, stop the servers, then remove their files.
     spa: SpaServer,
     backend: Option<Backend>,
+    /// The servers' ports while they are not started yet ([`HarnessBuilder::backend_later`]).
+    reserved: Vec<ReservedPort>,
+    spec: BackendSpec,
     _work: TempDir,
 }
 
@@ -169,6 +235,12 @@ impl Harness {
         &self.spa_origin
     }
 
+    /// The same SPA server by the name `localhost`, e.g. `http://localhost:41234`: a different origin to the
+    /// browser (its own storage), which dev-idp accepts only with [`HarnessBuilder::localhost_origin`].
+    pub fn localhost_origin(&self) -> &str {
+        &self.localhost_origin
+    }
+
     /// An absolute URL on the SPA's origin for `path` (which starts with `/`).
     pub fn spa_url(&self, path: &str) -> String {
         format!("{}{path}", self.spa_origin)
@@ -176,12 +248,12 @@ impl Harness {
 
     /// The dev provider's issuer URL (nothing listens there in a harness without backend).
     pub fn issuer(&self) -> String {
-        format!("http://127.0.0.1:{}", self.idp_port)
+        self.spec.issuer()
     }
 
     /// The api's own base URL, bypassing the SPA origin's proxy.
     pub fn api_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.api_port)
+        format!("http://127.0.0.1:{}", self.spec.api_port)
     }
 
     /// The configuration the SPA needs to work against this harness's provider.
@@ -218,6 +290,86 @@ impl Harness {
         Browser::open(&self.settings, &self.spa_origin, &self.artifacts).await
     }
 
+    /// Opens a fresh browser session aimed at `origin`, another name of the SPA server (see
+    /// [`Harness::localhost_origin`]).
+    pub async fn browser_at(&self, origin: &str) -> Result<Browser> {
+        Browser::open(&self.settings, origin, &self.artifacts).await
+    }
+
+    /// Starts dev-idp and the api on their reserved ports, for a harness built with
+    /// [`HarnessBuilder::backend_later`], and waits until both answer.
+    pub async fn start_backend(&mut self) -> Result<()> {
+        ensure!(self.backend.is_none(), "the backend is running already");
+        ensure!(!self.reserved.is_empty(), "this harness was built without a backend");
+        // The servers bind the ports themselves; the reservation must go first.
+        for port in self.reserved.drain(..) {
+            port.release();
+        }
+        self.backend = Some(backend::start(&self.spec).await?);
+        Ok(())
+    }
+
+    /// Stops the api and starts it again with the same flags (a deployment, say): it forgets every key it had
+    /// fetched from the provider. Its new log is `api-<n>.log` in the artifacts.
+    pub async fn restart_api(&mut self) -> Result<()> {
+        self.restart_api_for(API_AUDIENCE).await
+    }
+
+    /// Like [`Harness::restart_api`], but the new api accepts only access tokens issued for `audience`.
+    pub async fn restart_api_for(&mut self, audience: &str) -> Result<()> {
+        let backend = self.backend.as_mut().context("the backend is not running")?;
+        backend.api.kill();
+        self.api_starts += 1;
+        let log_name = format!("api-{}.log", self.api_starts);
+        backend.api = backend::start_api(&self.spec, audience, &log_name).await?;
+        Ok(())
+    }
+
+    /// The log of the api running now (or last).
+    pub fn api_log_path(&self) -> PathBuf {
+        match self.api_starts {
+            1 => self.artifacts.join("api.log"),
+            n => self.artifacts.join(format!("api-{n}.log")),
+        }
+    }
+
+    /// The statuses of the api's answers to `method` requests for `path` (any query), in order, as the current
+    /// api's log shows them (see [`Harness::idp_requests`] for the log lines it reads).
+    pub fn api_statuses(&self, method: &str, path: &str) -> Result<Vec<u16>> {
+        let log = self.api_log_path();
+        let text = std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
+        Ok(text
+            .lines()
+            .map(strip_ansi)
+            .filter(|line| line.contains("finished processing request") && names_request(line, method, path))
+            .filter_map(|line| {
+                let at = line.find("status=")? + "status=".len();
+                line[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+            })
+            .collect())
+    }
+
+    /// Withdraws every signing key but the newest from dev-idp's data directory, as an operator would withdraw
+    /// a compromised key: the provider stops publishing it at its next request, and tokens it signed stop
+    /// verifying wherever keys are fetched afresh. Returns how many key files it removed.
+    pub fn withdraw_older_signing_keys(&self) -> Result<usize> {
+        // dev-idp keeps one PEM file per key in `keys/`, named so that they sort oldest first.
+        let dir = self.idp_data_dir().join("keys");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("listing {}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "pem"))
+            .collect();
+        files.sort();
+        ensure!(files.len() > 1, "{} holds {} key file(s); withdrawing needs a newer key", dir.display(), files.len());
+        // The last one sorts newest: it stays.
+        files.pop();
+        for file in &files {
+            std::fs::remove_file(file).with_context(|| format!("removing {}", file.display()))?;
+        }
+        Ok(files.len())
+    }
+
     /// Logs of the started servers, for tests that want to show them.
     pub fn log_tails(&self) -> String {
         match &self.backend {
@@ -233,7 +385,7 @@ impl Harness {
 
     /// dev-idp's data directory, where its signing keys live (see `dev-idp --help`).
     pub fn idp_data_dir(&self) -> PathBuf {
-        backend::idp_data_dir(self._work.path())
+        backend::idp_data_dir(&self.spec.work_dir)
     }
 
     /// dev-idp's log file.
@@ -247,16 +399,10 @@ impl Harness {
     pub fn idp_requests(&self, method: &str, path: &str) -> Result<usize> {
         let log = self.idp_log_path();
         let text = std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
-        let wanted = format!("method={method} uri={path}");
         let count = text
             .lines()
             .map(strip_ansi)
-            .filter(|line| line.contains("started processing request"))
-            .filter(|line| {
-                line.find(&wanted).is_some_and(|at| {
-                    matches!(line[at + wanted.len()..].chars().next(), Some('?') | Some(' ') | Some('}'))
-                })
-            })
+            .filter(|line| line.contains("started processing request") && names_request(line, method, path))
             .count();
         Ok(count)
     }
@@ -367,6 +513,13 @@ impl Harness {
     }
 }
 
+/// Whether a trace-layer log line belongs to a `method` request for `path` (any query).
+fn names_request(line: &str, method: &str, path: &str) -> bool {
+    let wanted = format!("method={method} uri={path}");
+    line.find(&wanted)
+        .is_some_and(|at| matches!(line[at + wanted.len()..].chars().next(), Some('?') | Some(' ') | Some('}')))
+}
+
 /// `line` without terminal colour codes (`ESC [ ... m`), which the servers' logs carry.
 fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
@@ -400,14 +553,14 @@ impl TokenAnswer {
     }
 }
 
-/// The working configuration for a provider on `idp_port`, as the e2e contract describes it.
-fn default_config(idp_port: u16) -> Value {
+/// The working configuration for the provider at `issuer`, as the e2e contract describes it.
+fn default_config(issuer: &str) -> Value {
     json!({
-        "issuer": format!("http://127.0.0.1:{idp_port}"),
+        "issuer": issuer,
         "client_id": CLIENT_ID,
-        "audience": AUDIENCE,
+        "audience": API_AUDIENCE,
         "permissions_claim": PERMISSIONS_CLAIM,
-        "api_base": "/api/v1",
+        "api_base": contract::api::DEFAULT_BASE,
     })
 }
 

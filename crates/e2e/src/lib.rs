@@ -29,11 +29,11 @@ pub use oauth::{ApiAnswer, TokenSet};
 pub use settings::Settings;
 pub use spa_server::SpaConfig;
 
-/// The API audience the dev provider issues access tokens for and the api accepts.
-pub const AUDIENCE: &str = "https://api.permission-spa.example";
+/// The API audience the dev provider issues access tokens for and the api accepts (the shared name).
+pub use permissions::names::API_AUDIENCE as AUDIENCE;
 
-/// The SPA's public client id at the dev provider.
-pub const CLIENT_ID: &str = "permission-spa";
+/// The SPA's public client id at the dev provider (the shared name).
+pub use permissions::names::CLIENT_ID;
 
-/// The ID-token claim that carries the user's permissions.
-pub const PERMISSIONS_CLAIM: &str = "https://permission-spa.example/permissions";
+/// The ID-token claim that carries the user's permissions (the shared name).
+pub use permissions::names::PERMISSIONS_CLAIM;

@@ -8,10 +8,11 @@
 //! `{spa origin}/callback` (checking `state` and `iss`), and redeems it at the token endpoint with the verifier.
 //! Every step that goes wrong says what the provider answered.
 
-use crate::{AUDIENCE, CLIENT_ID, Harness};
+use crate::Harness;
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use permissions::names::{API_AUDIENCE, CLIENT_ID};
 use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -71,7 +72,7 @@ impl Harness {
             .as_str()
             .with_context(|| format!("the discovery document names no authorization_endpoint: {metadata}"))?;
         let issuer = self.issuer();
-        let redirect_uri = self.spa_url("/callback");
+        let redirect_uri = contract::routes::redirect_uri(self.spa_origin());
         let verifier = random_token()?;
         let challenge = s256_challenge(&verifier);
         let state = random_token()?;
@@ -89,7 +90,7 @@ impl Harness {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256")
-            .append_pair("audience", AUDIENCE);
+            .append_pair("audience", API_AUDIENCE);
 
         let mut agent = Agent::new()?;
         let page = agent.send(Method::GET, authorize.clone(), None).await?;

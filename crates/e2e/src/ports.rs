@@ -25,3 +25,31 @@ pub fn free_port() -> Result<u16> {
     let [port] = free_ports::<1>()?;
     Ok(port)
 }
+
+/// A loopback port held for a server that starts later: the socket is bound but not listening, so nobody else
+/// can take the port, and a connection to it is refused at once, as when nothing runs there.
+#[derive(Debug)]
+pub struct ReservedPort {
+    port: u16,
+    _socket: tokio::net::TcpSocket,
+}
+
+impl ReservedPort {
+    /// Binds a free port on 127.0.0.1 without listening on it.
+    pub fn new() -> Result<ReservedPort> {
+        let socket = tokio::net::TcpSocket::new_v4().context("creating a socket to reserve a port")?;
+        socket.bind(([127, 0, 0, 1], 0).into()).context("binding 127.0.0.1:0 to reserve a port")?;
+        let port = socket.local_addr().context("reading the port of a reserved socket")?.port();
+        Ok(ReservedPort { port, _socket: socket })
+    }
+
+    /// The reserved port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Gives the port up (closes the socket), for the server about to bind it.
+    pub fn release(self) -> u16 {
+        self.port
+    }
+}

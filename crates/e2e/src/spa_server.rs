@@ -68,7 +68,7 @@ impl SpaServer {
         let shared = Shared { config: config.clone(), upstream, client };
         let files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
         let app = Router::new()
-            .route("/config.json", get(config_json))
+            .route(contract::routes::CONFIG, get(config_json))
             .route("/api", any(proxy))
             .route("/api/{*rest}", any(proxy))
             .fallback_service(files)
