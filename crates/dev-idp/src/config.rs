@@ -188,7 +188,7 @@ pub struct Config {
     /// How long a refresh token may stay unused.
     pub refresh_idle_ttl: Duration,
     /// For how long after its rotation a refresh token may be presented
-    /// again without revoking its family (see [`crate::refresh`]).
+    /// again without revoking its family (see [`crate::refresh_tokens`]).
     pub refresh_reuse_interval: Duration,
 }
 

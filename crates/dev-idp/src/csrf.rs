@@ -10,21 +10,24 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::random;
 
 /// How long a rendered sign-in form stays usable.
-pub const FORM_TTL_SECS: i64 = 15 * 60;
+pub(crate) const FORM_TTL_SECS: i64 = 15 * 60;
 
-/// The key of the form tokens.
-pub struct CsrfKey([u8; 32]);
+/// The key of the form tokens, as an HMAC ready to be cloned per token.
+pub(crate) struct CsrfKey(Hmac<Sha256>);
 
 impl CsrfKey {
-    /// A fresh random key.
-    pub fn random() -> CsrfKey {
-        CsrfKey(random::secret())
+    /// A fresh random key, as long as SHA-256's block, so the HMAC takes it
+    /// as it is (RFC 2104 §3).
+    pub(crate) fn random() -> CsrfKey {
+        let bytes: [u8; 64] = random::secret();
+        CsrfKey(<Hmac<Sha256> as KeyInit>::new(&bytes.into()))
     }
 }
 
@@ -36,7 +39,7 @@ impl std::fmt::Debug for CsrfKey {
 
 /// Why a form token was refused; the message is shown to the person.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CsrfError {
+pub(crate) enum CsrfError {
     #[error("the sign-in form has no CSRF token")]
     Missing,
     #[error("the browser did not send the sign-in cookie; cookies must be enabled for this provider")]
@@ -50,17 +53,17 @@ pub enum CsrfError {
 }
 
 /// A new value for the binding cookie.
-pub fn new_binding() -> String {
+pub(crate) fn new_binding() -> String {
     random::token(32)
 }
 
 /// Whether a cookie value looks like one [`new_binding`] made.
-pub fn is_valid_binding(value: &str) -> bool {
+pub(crate) fn is_valid_binding(value: &str) -> bool {
     value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn mac(key: &CsrfKey, expires_at: i64, binding: &str, fields: &[Option<&str>]) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0).expect("HMAC takes keys of any length");
+    let mut mac = key.0.clone();
     // JSON keeps the encoding unambiguous: no field can spill into the next.
     let fields = serde_json::to_string(fields).unwrap_or_default();
     mac.update(format!("dev-idp sign-in form v1\n{expires_at}\n{binding}\n{fields}").as_bytes());
@@ -68,14 +71,14 @@ fn mac(key: &CsrfKey, expires_at: i64, binding: &str, fields: &[Option<&str>]) -
 }
 
 /// The token for a form showing `fields`, bound to the cookie `binding`.
-pub fn issue(key: &CsrfKey, binding: &str, fields: &[Option<&str>], now: i64) -> String {
+pub(crate) fn issue(key: &CsrfKey, binding: &str, fields: &[Option<&str>], now: i64) -> String {
     let expires_at = now + FORM_TTL_SECS;
     let tag = mac(key, expires_at, binding, fields).finalize().into_bytes();
     format!("{expires_at}.{}", URL_SAFE_NO_PAD.encode(tag))
 }
 
 /// Checks a submitted token against the submitted fields and the cookie.
-pub fn verify(
+pub(crate) fn verify(
     key: &CsrfKey,
     token: Option<&str>,
     binding: Option<&str>,

@@ -4,7 +4,7 @@
 //! programs, with the RFC 6749 §5.2 JSON body (RFC 7009 §2.2.1 reuses it);
 //! the browser-facing endpoints answer people, with an HTML page. (Errors a
 //! client should hear about at its redirect URI are redirects, built in
-//! [`crate::authorize`].) Internal failures are logged in full and reported
+//! [`crate::endpoints::authorize`].) Internal failures are logged in full and reported
 //! without detail.
 
 use axum::Json;
@@ -13,11 +13,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::html;
+use crate::pages;
 
 /// An error of the token endpoint (RFC 6749 §5.2).
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     #[error("invalid_request: {0}")]
     InvalidRequest(String),
     #[error("invalid_client: {0}")]
@@ -34,7 +34,7 @@ pub enum TokenError {
 
 impl TokenError {
     /// The `error` code of the response body.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             TokenError::InvalidRequest(_) => "invalid_request",
             TokenError::InvalidClient(_) => "invalid_client",
@@ -83,7 +83,7 @@ impl IntoResponse for TokenError {
 }
 
 /// Marks a response as never to be cached (RFC 6749 §5.1).
-pub fn no_store(response: &mut Response) {
+pub(crate) fn no_store(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
@@ -91,7 +91,7 @@ pub fn no_store(response: &mut Response) {
 
 /// An error shown to the person in the browser, as an HTML page.
 #[derive(Debug, thiserror::Error)]
-pub enum PageError {
+pub(crate) enum PageError {
     /// The request cannot be answered at all, e.g. an unknown client or an
     /// unregistered redirect URI: redirecting would be unsafe (RFC 6749 §4.1.2.1).
     #[error("{title}: {message}")]
@@ -104,7 +104,7 @@ pub enum PageError {
 }
 
 impl PageError {
-    pub fn bad_request(title: &'static str, message: impl Into<String>) -> PageError {
+    pub(crate) fn bad_request(title: &'static str, message: impl Into<String>) -> PageError {
         PageError::BadRequest { title, message: message.into() }
     }
 }
@@ -120,15 +120,15 @@ impl IntoResponse for PageError {
         match self {
             PageError::BadRequest { title, message } => {
                 tracing::info!(title, %message, "request refused with an error page");
-                html::error_page(StatusCode::BAD_REQUEST, title, &message)
+                pages::error_page(StatusCode::BAD_REQUEST, title, &message)
             }
             PageError::Forbidden(message) => {
                 tracing::warn!(%message, "sign-in form refused");
-                html::error_page(StatusCode::FORBIDDEN, "Sign-in form expired", &message)
+                pages::error_page(StatusCode::FORBIDDEN, "Sign-in form expired", &message)
             }
             PageError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
-                html::error_page(
+                pages::error_page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
                     "The development provider failed to handle the request; its log has the details.",

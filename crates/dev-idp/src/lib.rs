@@ -2,38 +2,54 @@
 //!
 //! It signs in the demo users of the shared SQLite store (no passwords) and
 //! issues RS256 ID and access tokens shaped like Auth0's, plus rotating
-//! refresh tokens for `offline_access` ([`refresh`]), so the SPA and the API
-//! can be developed and tested end to end without a real tenant. Its signing
-//! keys can be rotated while it runs (`dev-idp rotate-key`, [`keys::rotate`],
-//! [`keyring`]).
+//! refresh tokens for `offline_access` ([`refresh_tokens`]), so the SPA and
+//! the API can be developed and tested end to end without a real tenant. Its
+//! signing keys can be rotated while it runs (`dev-idp rotate-key`,
+//! [`signing_keys::rotate`]).
+//!
+//! # Layout
+//!
+//! - `endpoints/`: one module per HTTP endpoint (authorize, token,
+//!   revocation, end_session, discovery, jwks, health); only they know HTTP
+//!   requests.
+//! - `pages/`: the HTML the provider shows people (sign-in, signed out,
+//!   errors).
+//! - What the endpoints are made of, each with one job: [`config`] and
+//!   `cli` (validated settings), `state` (what handlers share),
+//!   `registered_client`, `authorization_codes`, [`refresh_tokens`],
+//!   `provider_session` and `cookies`, `csrf`, [`pkce`], `scopes`, `claims`
+//!   and `jwt` (what a token says, and its signature), [`signing_keys`]
+//!   (the key directory, and the live view a running provider signs with),
+//!   `params` (strict form parsing), `error`, `random` and [`clock`].
+//!
+//! Dependencies point one way: `lib` → `endpoints` → `pages` and the
+//! building blocks; nothing below `endpoints` knows a route.
 //!
 //! The crate is a library so tests (and other crates' test harnesses) can
 //! build the router with [`app`] or run the whole server with [`serve`];
 //! `main.rs` only parses the command line.
 
-pub mod authorize;
 pub mod cli;
-pub mod client;
 pub mod clock;
-pub mod codes;
 pub mod config;
-pub mod csrf;
-pub mod discovery;
-pub mod end_session;
-pub mod error;
-pub mod html;
-pub mod keyring;
-pub mod keys;
-pub mod params;
 pub mod pkce;
-pub mod random;
-pub mod refresh;
-pub mod revoke;
-pub mod session;
-pub mod signin;
-pub mod state;
-pub mod token;
-pub mod tokens;
+pub mod refresh_tokens;
+pub mod signing_keys;
+
+mod authorization_codes;
+mod claims;
+mod cookies;
+mod csrf;
+mod endpoints;
+mod error;
+mod jwt;
+mod pages;
+mod params;
+mod provider_session;
+mod random;
+mod registered_client;
+mod scopes;
+mod state;
 
 use anyhow::Context;
 use axum::Router;
@@ -43,23 +59,13 @@ use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-pub use config::Config;
-pub use state::{AppState, Settings};
+use crate::endpoints::{authorize, discovery, end_session, health, jwks, revocation, token};
 
-/// The authorization endpoint (GET shows or answers, POST is the sign-in form).
-pub const AUTHORIZE_PATH: &str = "/authorize";
-/// The token endpoint.
-pub const TOKEN_PATH: &str = "/oauth/token";
-/// The revocation endpoint (RFC 7009), at Auth0's path.
-pub const REVOCATION_PATH: &str = "/oauth/revoke";
-/// The JWKS.
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-/// The discovery document.
-pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
-/// The end-session (RP-initiated logout) endpoint, at Auth0's path.
-pub const END_SESSION_PATH: &str = "/v2/logout";
-/// The health check.
-pub const HEALTH_PATH: &str = "/healthz";
+pub use config::Config;
+pub use endpoints::{
+    AUTHORIZE_PATH, DISCOVERY_PATH, END_SESSION_PATH, HEALTH_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH,
+};
+pub use state::{AppState, Settings};
 
 /// The provider's routes.
 pub fn app(state: AppState) -> Router {
@@ -73,15 +79,15 @@ pub fn app(state: AppState) -> Router {
         .allow_headers([CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600));
     let cross_origin = Router::new()
-        .route(DISCOVERY_PATH, get(discovery::openid_configuration))
-        .route(JWKS_PATH, get(discovery::jwks))
+        .route(DISCOVERY_PATH, get(discovery::get))
+        .route(JWKS_PATH, get(jwks::get))
         .route(TOKEN_PATH, post(token::post))
-        .route(REVOCATION_PATH, post(revoke::post))
+        .route(REVOCATION_PATH, post(revocation::post))
         .layer(cors);
     Router::new()
         .route(AUTHORIZE_PATH, get(authorize::get).post(authorize::post))
         .route(END_SESSION_PATH, get(end_session::get))
-        .route(HEALTH_PATH, get(discovery::healthz))
+        .route(HEALTH_PATH, get(health::get))
         .merge(cross_origin)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

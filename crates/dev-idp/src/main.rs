@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 /// `dev-idp rotate-key`: adds a key and prints its kid on stdout.
 fn rotate_key(cli: &Cli) -> ExitCode {
     let now = dev_idp::clock::Clock::system().now();
-    match dev_idp::keys::rotate(&cli.data_dir, now) {
+    match dev_idp::signing_keys::rotate(&cli.data_dir, now) {
         Ok(rotated) => {
             println!("{}", rotated.kid);
             eprintln!(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// The parameters of one request, each name at most once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Params {
+pub(crate) struct Params {
     values: BTreeMap<String, String>,
     repeated: Vec<String>,
 }
@@ -17,7 +17,7 @@ pub struct Params {
 impl Params {
     /// Parses a query string or form body. Empty values count as absent,
     /// as RFC 6749 §3.1 asks.
-    pub fn parse(input: &[u8]) -> Params {
+    pub(crate) fn parse(input: &[u8]) -> Params {
         let mut params = Params::default();
         for (name, value) in url::form_urlencoded::parse(input) {
             if value.is_empty() {
@@ -35,18 +35,18 @@ impl Params {
     }
 
     /// The value of `name`, if it was sent.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
 
     /// Whether `name` was sent more than once.
-    pub fn is_repeated(&self, name: &str) -> bool {
+    pub(crate) fn is_repeated(&self, name: &str) -> bool {
         self.repeated.iter().any(|r| r == name)
     }
 
     /// The first of `names` that was sent more than once, if any.
-    pub fn first_repeated<'a>(&self, names: &[&'a str]) -> Option<&'a str> {
-        names.iter().copied().find(|name| self.is_repeated(name))
+    pub(crate) fn first_repeated<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+        names.into_iter().find(|name| self.is_repeated(name))
     }
 }
 
@@ -62,6 +62,6 @@ mod tests {
         assert_eq!(params.get("b"), None);
         assert_eq!(params.get("c"), Some("x y"));
         assert_eq!(params.get("d"), Some(" "));
-        assert_eq!(params.first_repeated(&["c", "a"]), Some("a"));
+        assert_eq!(params.first_repeated(["c", "a"]), Some("a"));
     }
 }

@@ -1,5 +1,5 @@
-//! The state every handler shares: settings, the store, the keys, the
-//! pending codes and the clock.
+//! The state every handler shares: settings, the registered client, the
+//! store, the signing keys, the pending codes, the CSRF key and the clock.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,26 +8,28 @@ use std::time::Duration;
 use anyhow::Context;
 use store::Store;
 
-use crate::client::Client;
+use crate::authorization_codes::CodeStore;
 use crate::clock::Clock;
-use crate::codes::CodeStore;
 use crate::config::{
     Config, DEFAULT_CODE_TTL, DEFAULT_REFRESH_IDLE_TTL, DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TOKEN_TTL,
     DEFAULT_SESSION_TTL, DEFAULT_TOKEN_TTL, Issuer, SpaOrigin,
 };
 use crate::csrf::CsrfKey;
-use crate::keyring::KeyRing;
-use crate::keys::KeySet;
+use crate::registered_client::Client;
+use crate::signing_keys::{KeySet, LiveKeys};
 
 /// How long after its retirement a key stays in the JWKS, beyond the token
 /// lifetime: room for JWKS caches (ours says `max-age=60`) and for clock
 /// skew between the provider, `rotate-key` and the verifiers.
-pub const KEY_RETENTION_MARGIN: Duration = Duration::from_secs(300);
+pub(crate) const KEY_RETENTION_MARGIN: Duration = Duration::from_secs(300);
 
 /// What the handlers need to know about the deployment.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The issuer identifier, the prefix of every endpoint URL.
     pub issuer: Issuer,
+    /// Where the SPA is served: the registered client's redirect URIs and
+    /// the CORS origins follow from these.
     pub spa_origins: Vec<SpaOrigin>,
     /// Lifetime of access and ID tokens.
     pub token_ttl: Duration,
@@ -39,7 +41,7 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// How long a refresh token may stay unused.
     pub refresh_idle_ttl: Duration,
-    /// See [`crate::refresh`]: zero means every reuse revokes.
+    /// See [`crate::refresh_tokens`]: zero means every reuse revokes.
     pub refresh_reuse_interval: Duration,
 }
 
@@ -76,7 +78,7 @@ struct Inner {
     settings: Settings,
     client: Client,
     store: Store,
-    keys: KeyRing,
+    keys: LiveKeys,
     codes: CodeStore,
     /// Keys the CSRF tokens of sign-in forms. It is per process: a restart
     /// only invalidates forms that were open during it.
@@ -88,11 +90,11 @@ impl AppState {
     /// Assembles the state from parts that are already open, with keys
     /// that never change.
     pub fn new(settings: Settings, store: Store, keys: KeySet) -> AppState {
-        AppState::with_key_ring(settings, store, KeyRing::fixed(keys))
+        AppState::with_live_keys(settings, store, LiveKeys::fixed(keys))
     }
 
     /// Assembles the state from parts that are already open.
-    pub fn with_key_ring(settings: Settings, store: Store, keys: KeyRing) -> AppState {
+    fn with_live_keys(settings: Settings, store: Store, keys: LiveKeys) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 client: Client::for_origins(&settings.spa_origins),
@@ -108,13 +110,13 @@ impl AppState {
 
     /// Opens the database and loads (or on first start generates) the
     /// signing key, as the binary does; the keys then follow rotations made
-    /// in the data directory (see [`crate::keyring`]).
+    /// in the data directory (see [`crate::signing_keys`]).
     pub async fn open(config: &Config, issuer: Issuer) -> anyhow::Result<AppState> {
         let store = open_store(&config.database).await?;
         let data_dir = config.data_dir.clone();
         // Generating an RSA key takes a noticeable moment; keep it off the
         // async workers.
-        let keys = tokio::task::spawn_blocking(move || KeyRing::open(data_dir))
+        let keys = tokio::task::spawn_blocking(move || LiveKeys::open(data_dir))
             .await
             .context("the key loading task failed")?
             .with_context(|| format!("cannot load the signing key from {}", config.data_dir.display()))?;
@@ -123,21 +125,25 @@ impl AppState {
         settings.refresh_token_ttl = config.refresh_token_ttl;
         settings.refresh_idle_ttl = config.refresh_idle_ttl;
         settings.refresh_reuse_interval = config.refresh_reuse_interval;
-        Ok(AppState::with_key_ring(settings, store, keys))
+        Ok(AppState::with_live_keys(settings, store, keys))
     }
 
+    /// The deployment's settings.
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
     }
 
+    /// The issuer identifier.
     pub fn issuer(&self) -> &Issuer {
         &self.inner.settings.issuer
     }
 
-    pub fn client(&self) -> &Client {
+    /// The one registered client.
+    pub(crate) fn client(&self) -> &Client {
         &self.inner.client
     }
 
+    /// The shared database.
     pub fn store(&self) -> &Store {
         &self.inner.store
     }
@@ -147,7 +153,8 @@ impl AppState {
         self.inner.keys.current()
     }
 
-    pub fn codes(&self) -> &CodeStore {
+    /// The pending authorization codes.
+    pub(crate) fn codes(&self) -> &CodeStore {
         &self.inner.codes
     }
 
@@ -166,13 +173,13 @@ impl AppState {
     }
 
     /// Whether cookies must be `Secure` (the provider is served over https).
-    pub fn secure_cookies(&self) -> bool {
+    pub(crate) fn secure_cookies(&self) -> bool {
         self.inner.settings.issuer.is_https()
     }
 }
 
 /// Opens the shared database, creating its directory if needed.
-pub async fn open_store(path: &Path) -> anyhow::Result<Store> {
+async fn open_store(path: &Path) -> anyhow::Result<Store> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(parent)
             .await

@@ -1,6 +1,9 @@
 //! End-to-end behaviour of the provider through its router: the sign-in
 //! flow, every refusal the brief lists, SSO and logout, and key persistence.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use axum::body::Body;

@@ -2,6 +2,9 @@
 //! rotation, reuse detection and its interval, lifetimes, revocation (RFC
 //! 7009), and the refusals.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use axum::body::Body;
@@ -238,7 +241,7 @@ async fn a_refresh_token_of_another_client_is_refused() {
     let foreign = "another-clients-refresh-token-0123456789abcdef";
     let now = idp.state.now();
     let record = RefreshToken {
-        token_hash: dev_idp::refresh::hash(foreign),
+        token_hash: dev_idp::refresh_tokens::hash(foreign),
         family_id: "foreign-family".into(),
         user_id: jhon.id,
         client_id: "another-client".into(),
@@ -347,7 +350,7 @@ async fn the_store_keeps_only_a_hash_of_each_token() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", idp.database().display())).await.unwrap();
     let hashes: Vec<String> =
         sqlx::query_scalar("SELECT token_hash FROM refresh_tokens").fetch_all(&pool).await.unwrap();
-    assert_eq!(hashes, [dev_idp::refresh::hash(&token)]);
+    assert_eq!(hashes, [dev_idp::refresh_tokens::hash(&token)]);
     // Nothing in the row spells the token.
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT token_hash, family_id, scope FROM refresh_tokens").fetch_all(&pool).await.unwrap();

@@ -2,6 +2,9 @@
 //! is picked up without a restart, new tokens carry its kid, and tokens
 //! signed before still verify against the JWKS until they expire.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use axum::http::StatusCode;
@@ -78,7 +81,7 @@ async fn a_running_provider_picks_up_a_rotated_key_and_keeps_the_old_one_publish
 async fn rotate_key_on_an_empty_directory_makes_the_first_key() {
     let dir = tempfile::tempdir().unwrap();
     let kid = rotate_key(dir.path()).await.trim().to_owned();
-    let keys = dev_idp::keys::KeySet::load(dir.path()).expect("a key");
+    let keys = dev_idp::signing_keys::KeySet::load(dir.path()).expect("a key");
     assert_eq!(keys.active().kid(), kid);
     assert_eq!(keys.len(), 1);
 }

@@ -13,7 +13,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{Request, Response, StatusCode};
 use dev_idp::config::{Config, Issuer, SpaOrigin};
-use dev_idp::keys::{KeySet, generate_key};
+use dev_idp::signing_keys::{KeySet, generate_key};
 use dev_idp::{AppState, Settings, app, pkce};
 use permissions::names::{API_AUDIENCE, CLIENT_ID};
 use rsa::RsaPrivateKey;
@@ -22,37 +22,37 @@ use store::Store;
 use tower::ServiceExt;
 use url::Url;
 
-pub const ISSUER: &str = "http://127.0.0.1:18081";
-pub const SPA_ORIGIN: &str = "http://127.0.0.1:18080";
-pub const REDIRECT_URI: &str = "http://127.0.0.1:18080/callback";
-pub const POST_LOGOUT_URI: &str = "http://127.0.0.1:18080/";
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
-pub const STATE: &str = "state-123";
-pub const NONCE: &str = "nonce-456";
+pub(crate) const ISSUER: &str = "http://127.0.0.1:18081";
+pub(crate) const SPA_ORIGIN: &str = "http://127.0.0.1:18080";
+pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1:18080/callback";
+pub(crate) const POST_LOGOUT_URI: &str = "http://127.0.0.1:18080/";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
+pub(crate) const STATE: &str = "state-123";
+pub(crate) const NONCE: &str = "nonce-456";
 
 /// One RSA key per test binary: generating keys is the slow part.
-pub fn shared_key() -> &'static RsaPrivateKey {
+pub(crate) fn shared_key() -> &'static RsaPrivateKey {
     static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| generate_key().expect("key generation"))
 }
 
 /// The scope the SPA asks for by default: with a refresh token.
-pub const OFFLINE_SCOPE: &str = "openid profile email offline_access";
+pub(crate) const OFFLINE_SCOPE: &str = "openid profile email offline_access";
 
 /// A provider on a temporary database.
-pub struct Idp {
-    pub state: AppState,
-    pub app: Router,
+pub(crate) struct Idp {
+    pub(crate) state: AppState,
+    pub(crate) app: Router,
     _dir: tempfile::TempDir,
 }
 
 impl Idp {
-    pub async fn new() -> Idp {
+    pub(crate) async fn new() -> Idp {
         Idp::with_settings(|_| {}).await
     }
 
     /// A provider whose settings `adjust` changes (a reuse interval, say).
-    pub async fn with_settings(adjust: impl FnOnce(&mut Settings)) -> Idp {
+    pub(crate) async fn with_settings(adjust: impl FnOnce(&mut Settings)) -> Idp {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("app.db")).await.expect("store");
         let keys = KeySet::single(shared_key()).expect("key set");
@@ -65,7 +65,7 @@ impl Idp {
 
     /// A provider opened as the binary opens it, on a data directory (so it
     /// follows key rotations there), whose first key is [`shared_key`].
-    pub async fn on_data_dir() -> Idp {
+    pub(crate) async fn on_data_dir() -> Idp {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = Config {
             listen: "127.0.0.1:18081".parse().expect("address"),
@@ -79,34 +79,34 @@ impl Idp {
             refresh_reuse_interval: std::time::Duration::ZERO,
         };
         // Seed the first key rather than wait for one to be generated.
-        dev_idp::keys::rotate_to(&config.data_dir, shared_key(), 1).expect("first key");
+        dev_idp::signing_keys::rotate_to(&config.data_dir, shared_key(), 1).expect("first key");
         let state = AppState::open(&config, Issuer::parse(ISSUER).expect("issuer")).await.expect("state");
         Idp { app: app(state.clone()), state, _dir: dir }
     }
 
     /// The provider's data directory (for [`Idp::on_data_dir`]).
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self._dir.path().join("idp")
     }
 
     /// The provider's database file.
-    pub fn database(&self) -> PathBuf {
+    pub(crate) fn database(&self) -> PathBuf {
         self._dir.path().join("app.db")
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Reply {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.app.clone().oneshot(request).await.expect("the router is infallible");
         Reply::read(response).await
     }
 
-    pub async fn get(&self, uri: &str, browser: &mut Browser) -> Reply {
+    pub(crate) async fn get(&self, uri: &str, browser: &mut Browser) -> Reply {
         let request = browser.attach(Request::get(uri)).body(Body::empty()).expect("request");
         let reply = self.send(request).await;
         browser.remember(&reply);
         reply
     }
 
-    pub async fn post_form(&self, uri: &str, pairs: &[(&str, &str)], browser: &mut Browser) -> Reply {
+    pub(crate) async fn post_form(&self, uri: &str, pairs: &[(&str, &str)], browser: &mut Browser) -> Reply {
         let request = browser
             .attach(Request::post(uri).header(CONTENT_TYPE, "application/x-www-form-urlencoded"))
             .body(Body::from(encode(pairs)))
@@ -117,7 +117,7 @@ impl Idp {
     }
 
     /// A token request (no cookies: the SPA calls it with fetch).
-    pub async fn token(&self, pairs: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn token(&self, pairs: &[(&str, &str)]) -> Reply {
         let request = Request::post("/oauth/token")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("origin", SPA_ORIGIN)
@@ -127,7 +127,7 @@ impl Idp {
     }
 
     /// Exchanges `code` with the default verifier and redirect URI.
-    pub async fn exchange(&self, code: &str) -> Reply {
+    pub(crate) async fn exchange(&self, code: &str) -> Reply {
         self.token(&[
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -139,12 +139,12 @@ impl Idp {
     }
 
     /// A refresh-token grant for the SPA.
-    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> Reply {
         self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)]).await
     }
 
     /// A POST to the revocation endpoint, as the SPA sends it.
-    pub async fn revoke(&self, pairs: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn revoke(&self, pairs: &[(&str, &str)]) -> Reply {
         let request = Request::post("/oauth/revoke")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("origin", SPA_ORIGIN)
@@ -155,7 +155,7 @@ impl Idp {
 
     /// The whole flow for `username` with `offline_access`: returns the
     /// token response body, which carries a refresh token.
-    pub async fn offline_tokens_for(&self, username: &str, browser: &mut Browser) -> Value {
+    pub(crate) async fn offline_tokens_for(&self, username: &str, browser: &mut Browser) -> Value {
         let request = AuthRequest::default().with("scope", OFFLINE_SCOPE);
         let code = self.sign_in(&request, username, browser).await.code();
         let reply = self.exchange(&code).await;
@@ -165,7 +165,7 @@ impl Idp {
 
     /// GET /authorize, then sign in as `username` on the page; returns the
     /// redirect of the sign-in POST.
-    pub async fn sign_in(&self, request: &AuthRequest, username: &str, browser: &mut Browser) -> Reply {
+    pub(crate) async fn sign_in(&self, request: &AuthRequest, username: &str, browser: &mut Browser) -> Reply {
         let page = self.get(&request.url(), browser).await;
         assert_eq!(page.status, StatusCode::OK, "the sign-in page: {}", page.text);
         let mut form = hidden_fields(&page.text);
@@ -175,7 +175,7 @@ impl Idp {
     }
 
     /// The whole flow for `username`: returns the token response body.
-    pub async fn tokens_for(&self, username: &str, browser: &mut Browser) -> Value {
+    pub(crate) async fn tokens_for(&self, username: &str, browser: &mut Browser) -> Value {
         let redirect = self.sign_in(&AuthRequest::default(), username, browser).await;
         let code = redirect.code();
         let reply = self.exchange(&code).await;
@@ -185,7 +185,7 @@ impl Idp {
 
     /// Asserts that a CORS preflight for `POST path` admits the SPA's
     /// origin and nobody else's.
-    pub async fn assert_preflight_admits_only_the_spa(&self, path: &str) {
+    pub(crate) async fn assert_preflight_admits_only_the_spa(&self, path: &str) {
         let preflight = |origin: &str| {
             Request::options(path)
                 .header("origin", origin)
@@ -203,10 +203,10 @@ impl Idp {
 }
 
 /// A response, read whole.
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: axum::http::HeaderMap,
-    pub text: String,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) text: String,
 }
 
 impl Reply {
@@ -216,34 +216,34 @@ impl Reply {
         Reply { status: parts.status, headers: parts.headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 
     /// The redirect target, asserting this is a redirect.
-    pub fn location(&self) -> Url {
+    pub(crate) fn location(&self) -> Url {
         assert!(self.status.is_redirection(), "expected a redirect, got {}: {}", self.status, self.text);
         Url::parse(self.header(LOCATION.as_str()).expect("Location")).expect("absolute Location")
     }
 
     /// The query of the redirect target.
-    pub fn redirect_params(&self) -> HashMap<String, String> {
+    pub(crate) fn redirect_params(&self) -> HashMap<String, String> {
         self.location().query_pairs().into_owned().collect()
     }
 
     /// The `code` of a successful authorization redirect.
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         let params = self.redirect_params();
         params.get("code").cloned().unwrap_or_else(|| panic!("no code in the redirect: {params:?}"))
     }
 
     /// Asserts an authorization error redirect to the registered redirect
     /// URI with `error`, the echoed state and the issuer.
-    pub fn assert_authorization_error(&self, error: &str) {
+    pub(crate) fn assert_authorization_error(&self, error: &str) {
         let location = self.location();
         assert_eq!(format!("{}{}", location.origin().ascii_serialization(), location.path()), REDIRECT_URI);
         let params = self.redirect_params();
@@ -255,7 +255,7 @@ impl Reply {
     }
 
     /// Asserts an RFC 6749 §5.2 token error.
-    pub fn assert_token_error(&self, status: StatusCode, error: &str) {
+    pub(crate) fn assert_token_error(&self, status: StatusCode, error: &str) {
         assert_eq!(self.status, status, "{}", self.text);
         let body = self.json();
         assert_eq!(body["error"], error, "{body}");
@@ -267,8 +267,8 @@ impl Reply {
 
 /// A cookie jar for one browser.
 #[derive(Default, Debug)]
-pub struct Browser {
-    pub cookies: HashMap<String, String>,
+pub(crate) struct Browser {
+    pub(crate) cookies: HashMap<String, String>,
 }
 
 impl Browser {
@@ -296,8 +296,8 @@ impl Browser {
 
 /// An authorization request, valid by default; tests tweak its parameters.
 #[derive(Clone, Debug)]
-pub struct AuthRequest {
-    pub params: Vec<(String, String)>,
+pub(crate) struct AuthRequest {
+    pub(crate) params: Vec<(String, String)>,
 }
 
 impl Default for AuthRequest {
@@ -320,30 +320,30 @@ impl Default for AuthRequest {
 
 impl AuthRequest {
     /// Sets (or adds) a parameter.
-    pub fn with(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn with(mut self, name: &str, value: &str) -> Self {
         self.params.retain(|(k, _)| k != name);
         self.params.push((name.into(), value.into()));
         self
     }
 
     /// Drops a parameter.
-    pub fn without(mut self, name: &str) -> Self {
+    pub(crate) fn without(mut self, name: &str) -> Self {
         self.params.retain(|(k, _)| k != name);
         self
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let pairs: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         format!("/authorize?{}", encode(&pairs))
     }
 }
 
-pub fn encode(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn encode(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 /// The hidden inputs of a page, as name/value pairs.
-pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let mut fields = Vec::new();
     for chunk in html.split("<input type=\"hidden\" ").skip(1) {
         let name = attribute(chunk, "name").expect("hidden input name");
@@ -368,7 +368,11 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 
 /// Fetches discovery, then the JWKS it names, and verifies `token` (RS256,
 /// issuer, `audience`, expiry) with the key its header names; says why not.
-pub async fn verify_with_jwks(idp: &Idp, token: &str, audience: &str) -> Result<(jsonwebtoken::Header, Value), String> {
+pub(crate) async fn verify_with_jwks(
+    idp: &Idp,
+    token: &str,
+    audience: &str,
+) -> Result<(jsonwebtoken::Header, Value), String> {
     use jsonwebtoken::jwk::JwkSet;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation};
     let discovery = idp.get("/.well-known/openid-configuration", &mut Browser::default()).await.json();
@@ -388,7 +392,7 @@ pub async fn verify_with_jwks(idp: &Idp, token: &str, audience: &str) -> Result<
 }
 
 /// The kids the JWKS publishes now.
-pub async fn published_kids(idp: &Idp) -> Vec<String> {
+pub(crate) async fn published_kids(idp: &Idp) -> Vec<String> {
     let jwks = idp.get("/.well-known/jwks.json", &mut Browser::default()).await.json();
     jwks["keys"].as_array().expect("keys").iter().map(|k| k["kid"].as_str().expect("kid").to_owned()).collect()
 }

@@ -25,16 +25,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::client_request::{public_client, strict_form_params};
 use crate::error::{TokenError, no_store};
-use crate::refresh;
+use crate::refresh_tokens;
 use crate::state::AppState;
-use crate::token::{form_params, public_client};
 
 /// The parameters a revocation request must not repeat.
 const CHECKED_PARAMS: [&str; 3] = ["token", "token_type_hint", "client_id"];
 
 /// `POST /oauth/revoke`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match revoke(&state, &headers, &body).await {
         Ok(()) => {
             let mut response = StatusCode::OK.into_response();
@@ -46,11 +46,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 }
 
 async fn revoke(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), TokenError> {
-    let params = form_params(headers, body)?;
-    if let Some(name) = params.first_repeated(&CHECKED_PARAMS) {
-        return Err(TokenError::InvalidRequest(format!("the parameter {name} was sent more than once")));
-    }
+    let params = strict_form_params(headers, body, &CHECKED_PARAMS)?;
     let client_id = public_client(state, headers, &params)?;
     let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is missing".into()))?;
-    refresh::revoke(state, token, client_id).await
+    refresh_tokens::revoke(state, token, client_id).await
 }

@@ -17,34 +17,34 @@ const MAX_PENDING_CODES: usize = 10_000;
 
 /// Everything an authorization code stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeGrant {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub code_challenge: String,
-    pub nonce: Option<String>,
-    pub user_id: i64,
+pub(crate) struct CodeGrant {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) code_challenge: String,
+    pub(crate) nonce: Option<String>,
+    pub(crate) user_id: i64,
     /// The granted OIDC scopes, space-separated.
-    pub scope: String,
+    pub(crate) scope: String,
     /// The audience the client asked for, if it named one.
-    pub audience: Option<String>,
-    pub auth_time: i64,
-    pub expires_at: i64,
+    pub(crate) audience: Option<String>,
+    pub(crate) auth_time: i64,
+    pub(crate) expires_at: i64,
 }
 
 /// The store is full of live codes.
 #[derive(Debug, thiserror::Error)]
 #[error("too many authorization codes are pending")]
-pub struct TooManyCodes;
+pub(crate) struct TooManyCodes;
 
 /// The pending codes of this process.
 #[derive(Debug, Default)]
-pub struct CodeStore {
+pub(crate) struct CodeStore {
     codes: Mutex<HashMap<String, CodeGrant>>,
 }
 
 impl CodeStore {
     /// Issues a fresh code for `grant`, sweeping expired ones first.
-    pub fn issue(&self, grant: CodeGrant, now: i64) -> Result<String, TooManyCodes> {
+    pub(crate) fn issue(&self, grant: CodeGrant, now: i64) -> Result<String, TooManyCodes> {
         let code = random::token(32);
         // A panic while holding the lock cannot leave the map inconsistent
         // (every operation is a single insert or remove), so poison is ignored.
@@ -59,7 +59,7 @@ impl CodeStore {
 
     /// Removes and returns the grant of `code`, expired or not: the caller
     /// decides what an expired grant means, and either way it is gone.
-    pub fn take(&self, code: &str) -> Option<CodeGrant> {
+    pub(crate) fn take(&self, code: &str) -> Option<CodeGrant> {
         self.codes.lock().unwrap_or_else(PoisonError::into_inner).remove(code)
     }
 }

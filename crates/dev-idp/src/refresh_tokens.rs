@@ -14,7 +14,7 @@
 //! `refresh_tokens` table), so the database holds nothing that can be
 //! presented. Tokens are independent of the provider session: signing out
 //! at the end-session endpoint leaves them alone, and the SPA revokes its
-//! token itself at sign-out, at the revocation endpoint ([`crate::revoke`]).
+//! token itself at sign-out, at the revocation endpoint (`endpoints::revocation`).
 //!
 //! # Reuse detection
 //!
@@ -50,13 +50,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use store::{RefreshRefusal, RefreshToken, Revocation, Rotation, RotationOutcome};
 
-use crate::codes::CodeGrant;
+use crate::authorization_codes::CodeGrant;
 use crate::error::TokenError;
 use crate::random;
 use crate::state::AppState;
 
 /// Random bytes in a refresh token.
-pub const TOKEN_BYTES: usize = 32;
+pub(crate) const TOKEN_BYTES: usize = 32;
 /// Random bytes in a family id (an identifier, not a credential).
 const FAMILY_ID_BYTES: usize = 16;
 
@@ -75,7 +75,7 @@ fn mint() -> (String, String) {
 }
 
 /// Starts a family for the sign-in behind `grant` and returns its first token.
-pub async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String, TokenError> {
+pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String, TokenError> {
     let now = state.now();
     let settings = state.settings();
     let expires_at = now.saturating_add(secs(settings.refresh_token_ttl));
@@ -102,14 +102,14 @@ pub async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String,
 /// A successful rotation: the new token, and its stored record (which
 /// carries the family's sign-in).
 #[derive(Debug)]
-pub struct Refreshed {
-    pub token: String,
-    pub record: RefreshToken,
+pub(crate) struct Refreshed {
+    pub(crate) token: String,
+    pub(crate) record: RefreshToken,
 }
 
 /// Rotates the token whose hash is `presented_hash`, presented by
 /// `client_id`; every refusal is `invalid_grant` (RFC 6749 §5.2).
-pub async fn rotate(state: &AppState, presented_hash: &str, client_id: &str) -> Result<Refreshed, TokenError> {
+pub(crate) async fn rotate(state: &AppState, presented_hash: &str, client_id: &str) -> Result<Refreshed, TokenError> {
     let settings = state.settings();
     let (token, successor_hash) = mint();
     let rotation = Rotation {
@@ -147,7 +147,7 @@ pub async fn rotate(state: &AppState, presented_hash: &str, client_id: &str) -> 
 /// Revokes the family of `token` for `client_id` (RFC 7009 §2.1). An
 /// unknown token is not an error (RFC 7009 §2.2: the client's goal, that
 /// the token be unusable, is met); a token of another client is refused.
-pub async fn revoke(state: &AppState, token: &str, client_id: &str) -> Result<(), TokenError> {
+pub(crate) async fn revoke(state: &AppState, token: &str, client_id: &str) -> Result<(), TokenError> {
     match state.store().revoke_refresh_token_family(&hash(token), client_id, state.now()).await? {
         Revocation::Unknown => {
             tracing::info!("revocation of an unknown token: nothing to do");

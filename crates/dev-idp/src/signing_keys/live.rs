@@ -18,11 +18,13 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::keys::{Fingerprint, KeyError, KeySet, fingerprint};
+use super::KeyError;
+use super::KeySet;
+use super::key_dir::{Fingerprint, fingerprint};
 
 /// The provider's keys: fixed, or following a data directory.
 #[derive(Debug)]
-pub struct KeyRing {
+pub(crate) struct LiveKeys {
     current: RwLock<Arc<KeySet>>,
     watch: Option<Watch>,
 }
@@ -34,27 +36,27 @@ struct Watch {
     seen: Mutex<Option<Fingerprint>>,
 }
 
-impl KeyRing {
+impl LiveKeys {
     /// Keys that never change (tests inject a pre-generated key this way).
-    pub fn fixed(keys: KeySet) -> KeyRing {
-        KeyRing { current: RwLock::new(Arc::new(keys)), watch: None }
+    pub(crate) fn fixed(keys: KeySet) -> LiveKeys {
+        LiveKeys { current: RwLock::new(Arc::new(keys)), watch: None }
     }
 
     /// The keys under `data_dir`, generating the first one if there is none,
     /// followed for rotations from then on. This reads and parses files (and
     /// may generate a key): call it off the async workers.
-    pub fn open(data_dir: PathBuf) -> Result<KeyRing, KeyError> {
+    pub(crate) fn open(data_dir: PathBuf) -> Result<LiveKeys, KeyError> {
         // Make sure there is a key, then take the fingerprint *before*
         // loading: a rotation in between is then seen at the first look.
         KeySet::load_or_generate(&data_dir)?;
         let seen = fingerprint(&data_dir)?;
         let keys = KeySet::load(&data_dir)?;
         let watch = Watch { data_dir, seen: Mutex::new(Some(seen)) };
-        Ok(KeyRing { current: RwLock::new(Arc::new(keys)), watch: Some(watch) })
+        Ok(LiveKeys { current: RwLock::new(Arc::new(keys)), watch: Some(watch) })
     }
 
     /// The current keys, reloaded first if the key directory changed.
-    pub fn current(&self) -> Arc<KeySet> {
+    pub(crate) fn current(&self) -> Arc<KeySet> {
         if let Some(watch) = &self.watch {
             self.look(watch);
         }
@@ -94,14 +96,14 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::keys::{generate_key, rotate_to};
+    use crate::signing_keys::{generate_key, rotate_to};
 
     #[test]
     fn a_rotation_is_seen_at_the_next_look_and_a_bad_file_keeps_the_keys() {
         let dir = tempfile::tempdir().unwrap();
         let (first, second) = (generate_key().unwrap(), generate_key().unwrap());
         rotate_to(dir.path(), &first, 100).unwrap();
-        let ring = KeyRing::open(dir.path().to_owned()).unwrap();
+        let ring = LiveKeys::open(dir.path().to_owned()).unwrap();
         let before = ring.current();
         assert!(Arc::ptr_eq(&before, &ring.current()), "nothing changed, nothing reloaded");
 

@@ -6,7 +6,7 @@
 //!   a code consumes it, before anything else about the request is judged,
 //!   so a code can never be tried twice.
 //! - `refresh_token` (RFC 6749 §6, OpenID Connect Core §12): rotates the
-//!   refresh token (see [`crate::refresh`]) and returns fresh tokens made
+//!   refresh token (see [`crate::refresh_tokens`]) and returns fresh tokens made
 //!   from the user's current roles and permissions, so role changes show up
 //!   at the next refresh.
 //!
@@ -16,17 +16,19 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use permissions::names::API_AUDIENCE;
 use serde::Serialize;
 use store::User;
 
+use super::client_request::{public_client, strict_form_params};
+use crate::claims::TokenContext;
 use crate::error::{TokenError, no_store};
+use crate::jwt::{self, ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE};
 use crate::params::Params;
+use crate::scopes::{self, OFFLINE_ACCESS, OPENID};
 use crate::state::AppState;
-use crate::tokens::{self, OFFLINE_ACCESS, TokenContext};
-use crate::{pkce, random, refresh};
+use crate::{pkce, random, refresh_tokens};
 
 /// The parameters a token request must not repeat.
 const CHECKED_PARAMS: [&str; 7] =
@@ -34,19 +36,19 @@ const CHECKED_PARAMS: [&str; 7] =
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub id_token: String,
-    pub token_type: &'static str,
-    pub expires_in: u64,
-    pub scope: String,
+pub(crate) struct TokenResponse {
+    access_token: String,
+    id_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: String,
     /// Present when the granted scope includes `offline_access`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    refresh_token: Option<String>,
 }
 
 /// `POST /oauth/token`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match exchange(&state, &headers, &body).await {
         Ok(tokens) => {
             let mut response = Json(tokens).into_response();
@@ -57,44 +59,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     }
 }
 
-/// The parameters of an `application/x-www-form-urlencoded` body; any other
-/// body is an `invalid_request`.
-pub(crate) fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, TokenError> {
-    let form = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-    if !form {
-        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded".into()));
-    }
-    Ok(Params::parse(body))
-}
-
-/// Identifies the calling client: the one registered client is public
-/// (`token_endpoint_auth_methods_supported: none`), so it names itself with
-/// `client_id` and presents no secret.
-pub(crate) fn public_client<'a>(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &'a Params,
-) -> Result<&'a str, TokenError> {
-    // A client presenting a secret is misconfigured, so say so.
-    if params.get("client_secret").is_some() || headers.contains_key(AUTHORIZATION) {
-        return Err(TokenError::InvalidClient("this client is public and must not authenticate with a secret".into()));
-    }
-    let client_id = params.get("client_id").ok_or_else(|| TokenError::InvalidRequest("client_id is missing".into()))?;
-    if client_id != state.client().id() {
-        return Err(TokenError::InvalidClient("unknown client_id".into()));
-    }
-    Ok(client_id)
-}
-
 async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, TokenError> {
-    let params = form_params(headers, body)?;
-    if let Some(name) = params.first_repeated(&CHECKED_PARAMS) {
-        return Err(TokenError::InvalidRequest(format!("the parameter {name} was sent more than once")));
-    }
+    let params = strict_form_params(headers, body, &CHECKED_PARAMS)?;
     let grant_type =
         params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is missing".into()))?;
     if !matches!(grant_type, "authorization_code" | "refresh_token") {
@@ -148,9 +114,9 @@ async fn authorization_code_grant(
         .user_by_id(grant.user_id)
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
-    let scopes: Vec<&str> = grant.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let scopes: Vec<&str> = scopes::split(&grant.scope).collect();
     let refresh_token =
-        if scopes.contains(&OFFLINE_ACCESS) { Some(refresh::start_family(state, &grant).await?) } else { None };
+        if scopes.contains(&OFFLINE_ACCESS) { Some(refresh_tokens::start_family(state, &grant).await?) } else { None };
     let issue = Issue {
         user: &user,
         client_id,
@@ -168,7 +134,7 @@ async fn authorization_code_grant(
 async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Result<TokenResponse, TokenError> {
     let presented =
         params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is missing".into()))?;
-    let presented_hash = refresh::hash(presented);
+    let presented_hash = refresh_tokens::hash(presented);
     // Judge a narrower `scope` before the token is consumed, so a bad
     // request costs the client nothing. A family's scope never changes, so
     // this read cannot go stale before the rotation; everything else about
@@ -179,7 +145,7 @@ async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Re
         )?;
     let scopes = narrowed_scopes(&stored.scope, params.get("scope"))?;
 
-    let refreshed = refresh::rotate(state, &presented_hash, client_id).await?;
+    let refreshed = refresh_tokens::rotate(state, &presented_hash, client_id).await?;
     let record = &refreshed.record;
     let user = state
         .store()
@@ -208,15 +174,15 @@ async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Re
 /// carries an ID token. The new refresh token keeps the family's full
 /// scope either way, as RFC 6749 §6 demands.
 fn narrowed_scopes<'a>(granted: &'a str, requested: Option<&str>) -> Result<Vec<&'a str>, TokenError> {
-    let granted: Vec<&str> = granted.split(' ').filter(|s| !s.is_empty()).collect();
+    let granted: Vec<&str> = scopes::split(granted).collect();
     let Some(requested) = requested else {
         return Ok(granted);
     };
-    let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+    let requested: Vec<&str> = scopes::split(requested).collect();
     if let Some(extra) = requested.iter().find(|scope| !granted.contains(scope)) {
         return Err(TokenError::InvalidScope(format!("the scope {extra} was not granted at sign-in")));
     }
-    if !requested.contains(&"openid") {
+    if !requested.contains(&OPENID) {
         return Err(TokenError::InvalidScope("scope must include openid".into()));
     }
     // The granted order is canonical; keep it.
@@ -265,8 +231,8 @@ async fn issue_tokens(state: &AppState, issue: Issue<'_>) -> Result<TokenRespons
     let keys = state.keys();
     let key = keys.active();
     let sign_error = |e: jsonwebtoken::errors::Error| TokenError::Internal(format!("signing failed: {e}"));
-    let id_token = tokens::sign(key, "JWT", &context.id_token_claims()).map_err(sign_error)?;
-    let access_token = tokens::sign(key, "at+jwt", &context.access_token_claims()).map_err(sign_error)?;
+    let id_token = jwt::sign(key, ID_TOKEN_TYPE, &context.id_token_claims()).map_err(sign_error)?;
+    let access_token = jwt::sign(key, ACCESS_TOKEN_TYPE, &context.access_token_claims()).map_err(sign_error)?;
     Ok(TokenResponse {
         access_token,
         id_token,

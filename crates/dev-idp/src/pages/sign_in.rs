@@ -7,19 +7,19 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::html::{self, escape};
+use super::{document, escape, response};
 
 /// A user as the page offers them.
 #[derive(Debug, Clone)]
-pub struct UserChoice {
-    pub username: String,
-    pub name: String,
-    pub roles: Vec<String>,
+pub(crate) struct UserChoice {
+    pub(crate) username: String,
+    pub(crate) name: String,
+    pub(crate) roles: Vec<String>,
 }
 
 /// The sign-in page. `hidden` are the form's hidden fields; `client_origin`
 /// is where the form's response redirects to (it must be allowed by CSP).
-pub fn page(users: &[UserChoice], hidden: &[(&str, &str)], client_origin: &str) -> Response {
+pub(crate) fn sign_in_page(users: &[UserChoice], hidden: &[(&str, &str)], client_origin: &str) -> Response {
     let mut main = String::from(
         "<h1>Sign in to permission-spa</h1>\
          <p>Choose a demo user. There is no password: this provider exists only for local \
@@ -44,5 +44,5 @@ pub fn page(users: &[UserChoice], hidden: &[(&str, &str)], client_origin: &str) 
         "</ul><button type=\"submit\" class=\"cancel\" name=\"cancel\" value=\"1\" \
          data-testid=\"signin-cancel\">Cancel</button></form>",
     );
-    html::response(StatusCode::OK, html::document("Sign in", &main), &[client_origin])
+    response(StatusCode::OK, document("Sign in", &main), &[client_origin])
 }

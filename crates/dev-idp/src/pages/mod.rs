@@ -1,5 +1,12 @@
-//! The HTML shell shared by every page the provider renders, and the headers
-//! that keep those pages from being framed, sniffed or cached.
+//! The pages the provider shows people: the shared HTML shell and the
+//! headers that keep every page from being framed, sniffed or cached, the
+//! error page, and one module per other page.
+
+mod sign_in;
+mod signed_out;
+
+pub(crate) use sign_in::{UserChoice, sign_in_page};
+pub(crate) use signed_out::signed_out_page;
 
 use std::sync::LazyLock;
 
@@ -34,7 +41,7 @@ static STYLE_SOURCE: LazyLock<String> =
     LazyLock::new(|| format!("'sha256-{}'", STANDARD.encode(Sha256::digest(STYLE.as_bytes()))));
 
 /// Escapes text for HTML element content and double-quoted attributes.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -51,7 +58,7 @@ pub fn escape(text: &str) -> String {
 
 /// A whole document: the development-only banner, then `main_html`
 /// (which the caller has escaped).
-pub fn document(title: &str, main_html: &str) -> String {
+pub(crate) fn document(title: &str, main_html: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -66,7 +73,7 @@ pub fn document(title: &str, main_html: &str) -> String {
 /// submit to besides the provider itself; browsers apply `form-action` to
 /// the redirect that follows a submission too, so the sign-in page must
 /// list the client's origin.
-pub fn response(status: StatusCode, html: String, form_targets: &[&str]) -> Response {
+pub(crate) fn response(status: StatusCode, html: String, form_targets: &[&str]) -> Response {
     let form_action = if form_targets.is_empty() {
         "'none'".to_owned()
     } else {
@@ -96,7 +103,7 @@ pub fn response(status: StatusCode, html: String, form_targets: &[&str]) -> Resp
 }
 
 /// A page explaining an error, with nowhere to submit anything.
-pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let main = format!(
         "<h1>{}</h1><p class=\"error\" data-testid=\"error-message\">{}</p>\
          <p>Return to the application and start again.</p>",

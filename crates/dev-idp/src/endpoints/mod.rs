@@ -1,0 +1,62 @@
+//! The provider's HTTP endpoints, one module each, and their paths.
+//!
+//! Browser navigations ([`authorize`], [`end_session`]) answer people with
+//! pages and redirects; the endpoints the SPA calls with `fetch()`
+//! ([`token`], [`revocation`], [`discovery`], [`jwks`]) answer programs with
+//! JSON and are the only ones open cross-origin (see [`crate::app`]).
+//! [`health`] is for the supervisor that starts the provider.
+
+pub(crate) mod authorize;
+mod client_request;
+pub(crate) mod discovery;
+pub(crate) mod end_session;
+pub(crate) mod health;
+pub(crate) mod jwks;
+pub(crate) mod revocation;
+pub(crate) mod token;
+
+use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::PageError;
+
+/// The authorization endpoint (GET shows or answers, POST is the sign-in form).
+pub const AUTHORIZE_PATH: &str = "/authorize";
+/// The token endpoint.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The revocation endpoint (RFC 7009), at Auth0's path.
+pub const REVOCATION_PATH: &str = "/oauth/revoke";
+/// The JWKS.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// The discovery document.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// The end-session (RP-initiated logout) endpoint, at Auth0's path.
+pub const END_SESSION_PATH: &str = "/v2/logout";
+/// The health check.
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// A redirect to `location` that is never cached and leaks nothing through
+/// `Referer`: the answer of the browser-facing endpoints to a client.
+fn redirect(status: StatusCode, location: &str) -> Response {
+    let Ok(value) = HeaderValue::from_str(location) else {
+        // `Url` serialisation is always a valid header value; should that
+        // ever change, failing loudly beats redirecting somewhere odd.
+        return PageError::Internal(format!("unusable redirect location {location:?}")).into_response();
+    };
+    let mut response = status.into_response();
+    let headers = response.headers_mut();
+    headers.insert(LOCATION, value);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// A short cache lifetime for the public metadata: long enough to spare a
+/// page load, short enough that a restarted provider with a new key is
+/// noticed quickly. (A rotated key is published at once; the retired one
+/// stays published long enough for any cache to have caught up.)
+fn cached_briefly(mut response: Response) -> Response {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    response
+}
