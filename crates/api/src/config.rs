@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::Parser;
+use contract::wire::RolesManagedBy;
 use permissions::ClaimPath;
 use url::Url;
 
@@ -68,8 +69,13 @@ pub struct Cli {
     /// Who owns users' roles: `api` (the store; the development provider
     /// reads them from it) or `provider` (Auth0, Keycloak: role edits are
     /// refused here with 409 and the UI shows the controls disabled).
-    #[arg(long, env = "API_ROLES_MANAGED_BY", value_enum, default_value_t = crate::RolesManagedBy::Api)]
-    pub roles_managed_by: crate::RolesManagedBy,
+    #[arg(
+        long,
+        env = "API_ROLES_MANAGED_BY",
+        default_value = RolesManagedBy::Api.as_str(),
+        value_parser = parse_roles_managed_by
+    )]
+    pub roles_managed_by: RolesManagedBy,
 }
 
 impl Cli {
@@ -80,6 +86,13 @@ impl Cli {
         config.leeway = Duration::from_secs(self.leeway_seconds);
         config
     }
+}
+
+/// Who manages roles, spelled as on the wire (`api`, `provider`): the
+/// contract's serde spelling is the one definition of the names.
+fn parse_roles_managed_by(value: &str) -> Result<RolesManagedBy, String> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned()))
+        .map_err(|_| format!("{value:?} is neither `api` nor `provider`"))
 }
 
 fn non_empty(value: &str) -> Result<String, &'static str> {
@@ -113,6 +126,20 @@ mod tests {
         assert_eq!(cli.permissions_claim, ClaimPath::Claim("permissions".into()));
         assert_eq!(cli.leeway_seconds, 30);
         assert!(cli.cors_origins.is_empty());
+        assert_eq!(cli.roles_managed_by, RolesManagedBy::Api);
+    }
+
+    #[test]
+    fn roles_managed_by_reads_the_wire_spelling() {
+        for managed_by in [RolesManagedBy::Api, RolesManagedBy::Provider] {
+            let flag = format!("--roles-managed-by={}", managed_by.as_str());
+            let cli = Cli::try_parse_from(["api", "--issuer", "http://i", &flag]).unwrap();
+            assert_eq!(cli.roles_managed_by, managed_by);
+        }
+        for bad in ["", "API", "idp", "\"api\""] {
+            let flag = format!("--roles-managed-by={bad}");
+            assert!(Cli::try_parse_from(["api", "--issuer", "http://i", &flag]).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

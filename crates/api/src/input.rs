@@ -1,5 +1,6 @@
 //! Request input of the write routes: ids in the path and JSON bodies,
-//! validated into the store's types.
+//! validated into the wire types of `contract::wire`, with the limits of
+//! `contract::api` (which the SPA's forms respect too).
 //!
 //! Handlers take the path and the body as `Result<_, Rejection>`, so axum's
 //! extractors never answer a request themselves (their answers are plain
@@ -23,8 +24,9 @@ use axum::Json;
 use axum::extract::Path;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
+use contract::api::{MAX_ROLES, PROJECT_DESCRIPTION_MAX_CHARS, PROJECT_NAME_MAX_CHARS, ROLE_NAME_MAX_CHARS};
+use contract::wire::{NewProject, ProjectStatus};
 use serde_json::{Map, Value};
-use store::{NewProject, ProjectStatus};
 
 use crate::error::ApiError;
 
@@ -33,16 +35,14 @@ pub type JsonBody = Result<Json<Value>, JsonRejection>;
 /// The `{id}` of a path as the handlers take it.
 pub type PathId = Result<Path<String>, PathRejection>;
 
-pub const NAME_MAX_CHARS: usize = 80;
-pub const DESCRIPTION_MAX_CHARS: usize = 500;
-/// At most this many entries in a `roles` list (there are a handful of roles).
-pub const MAX_ROLES: usize = 32;
-/// Role names are single words of at most this many characters.
-pub const ROLE_NAME_MAX_CHARS: usize = 64;
-
 const NOT_JSON: &str = "the request body is not well-formed JSON";
 const UNREADABLE: &str = "the request body could not be read";
-const STATUS_VALUES: &str = "`status` must be one of planned, active, on-hold, done";
+
+/// The `422` for a `status` that is no [`ProjectStatus`], naming the ones there are.
+fn bad_status() -> ApiError {
+    let names: Vec<&str> = ProjectStatus::ALL.iter().map(|status| status.as_str()).collect();
+    ApiError::invalid("status", format!("`status` must be one of {}", names.join(", ")))
+}
 
 /// The id in the path, or `404` with `missing` ("no project has this id").
 pub fn path_id(path: PathId, missing: &'static str) -> Result<i64, ApiError> {
@@ -60,12 +60,12 @@ pub fn path_id(path: PathId, missing: &'static str) -> Result<i64, ApiError> {
 /// optional (`planned` when absent or `null`).
 pub fn new_project(body: JsonBody) -> Result<NewProject, ApiError> {
     let mut fields = Fields::new(body, &["name", "description", "status"])?;
-    let name = fields.text("name", 1, NAME_MAX_CHARS, false)?;
-    let description = fields.text("description", 0, DESCRIPTION_MAX_CHARS, true)?;
+    let name = fields.text("name", 1, PROJECT_NAME_MAX_CHARS, false)?;
+    let description = fields.text("description", 0, PROJECT_DESCRIPTION_MAX_CHARS, true)?;
     let status = match fields.take("status") {
         None => ProjectStatus::default(),
-        Some(Value::String(s)) => ProjectStatus::parse(&s).ok_or_else(|| ApiError::invalid("status", STATUS_VALUES))?,
-        Some(_) => return Err(ApiError::invalid("status", STATUS_VALUES)),
+        Some(Value::String(s)) => ProjectStatus::parse(&s).ok_or_else(bad_status)?,
+        Some(_) => return Err(bad_status()),
     };
     Ok(NewProject { name, description, status })
 }
@@ -208,28 +208,34 @@ mod tests {
         let project = new_project(body(json!({"name": "X", "description": "", "status": null}))).unwrap();
         assert_eq!(project.status, ProjectStatus::Planned);
         // Lengths count characters, not bytes.
-        let name = "é".repeat(NAME_MAX_CHARS);
+        let name = "é".repeat(PROJECT_NAME_MAX_CHARS);
         assert_eq!(new_project(body(json!({"name": name, "description": ""}))).unwrap().name, name);
     }
 
     #[test]
     fn bad_project_bodies_name_the_field() {
-        let long_name = "n".repeat(NAME_MAX_CHARS + 1);
-        let long_description = "d".repeat(DESCRIPTION_MAX_CHARS + 1);
+        let long_name = "n".repeat(PROJECT_NAME_MAX_CHARS + 1);
+        let long_description = "d".repeat(PROJECT_DESCRIPTION_MAX_CHARS + 1);
+        let name_limit = format!("at most {PROJECT_NAME_MAX_CHARS} characters");
+        let description_limit = format!("at most {PROJECT_DESCRIPTION_MAX_CHARS} characters");
         for (value, field, reason) in [
             (json!({"description": ""}), "name", "required"),
             (json!({"name": null, "description": ""}), "name", "required"),
             (json!({"name": "", "description": ""}), "name", "empty"),
             (json!({"name": " \t ", "description": ""}), "name", "empty"),
-            (json!({"name": long_name, "description": ""}), "name", "at most 80"),
+            (json!({"name": long_name, "description": ""}), "name", &name_limit),
             (json!({"name": 7, "description": ""}), "name", "string"),
             (json!({"name": ["x"], "description": ""}), "name", "string"),
             (json!({"name": "a\u{0}b", "description": ""}), "name", "control"),
             (json!({"name": "a\nb", "description": ""}), "name", "control"),
             (json!({"name": "x"}), "description", "required"),
-            (json!({"name": "x", "description": long_description}), "description", "at most 500"),
+            (json!({"name": "x", "description": long_description}), "description", &description_limit),
             (json!({"name": "x", "description": "a\u{7}"}), "description", "control"),
-            (json!({"name": "x", "description": "", "status": "archived"}), "status", "one of"),
+            (
+                json!({"name": "x", "description": "", "status": "archived"}),
+                "status",
+                "one of planned, active, on-hold, done",
+            ),
             (json!({"name": "x", "description": "", "status": "Active"}), "status", "one of"),
             (json!({"name": "x", "description": "", "status": 1}), "status", "one of"),
             (json!({"name": "x", "description": "", "owner": 1}), "owner", "unknown member"),

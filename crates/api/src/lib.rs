@@ -36,6 +36,8 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::map_request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
+use contract::api;
+use contract::wire::RolesManagedBy;
 use store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -50,29 +52,22 @@ use crate::pagination::X_TOTAL_COUNT;
 /// hundred bytes; anything larger is refused outright.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// What every request can reach: the database and the token verifier.
+/// What every request can reach: the database, the token verifier, and the
+/// deployment's settings.
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
     verifier: Arc<Verifier>,
     cors_origins: Arc<[HeaderValue]>,
+    /// Who owns users' roles. With the development provider the store does,
+    /// and the API edits them; with an external provider (Auth0, Keycloak)
+    /// roles live there, and `PUT /users/{id}/roles` refuses (`409`) rather
+    /// than edit a copy the provider never reads.
     roles: RolesManagedBy,
 }
 
-/// Who owns users' roles. With the development provider the store does, and
-/// the API edits them; with an external provider (Auth0, Keycloak) roles live
-/// there, and `PUT /users/{id}/roles` refuses (`409`) rather than edit a copy
-/// the provider never reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum RolesManagedBy {
-    /// The store (the development provider reads roles from it).
-    #[default]
-    Api,
-    /// The identity provider; edit roles there (its management API).
-    Provider,
-}
-
 impl AppState {
+    /// A state with no CORS origins, and roles managed by the API.
     pub fn new(store: Store, verifier: Arc<Verifier>) -> AppState {
         AppState { store, verifier, cors_origins: Arc::new([]), roles: RolesManagedBy::Api }
     }
@@ -89,10 +84,12 @@ impl AppState {
         self
     }
 
+    /// The database.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// The token verifier.
     pub fn verifier(&self) -> &Arc<Verifier> {
         &self.verifier
     }
@@ -116,17 +113,19 @@ impl FromRef<AppState> for Arc<Verifier> {
     }
 }
 
-/// The whole HTTP service.
+/// The whole HTTP service: the routes of [`contract::api`] below
+/// [`contract::api::DEFAULT_BASE`], and the health check at the root.
 pub fn app(state: AppState) -> Router {
     let cors = cors_layer(&state.cors_origins);
+    let mounted = routes::mounted;
     let router = Router::new()
-        .route(routes::PROJECTS_PATH, get(routes::list_projects).post(routes::create_project))
-        .route(routes::PROJECT_PATH, delete(routes::delete_project))
-        .route(routes::USERS_PATH, get(routes::list_users))
-        .route(routes::USER_ROLES_PATH, put(routes::set_user_roles))
-        .route(routes::ROLES_PATH, get(routes::list_roles))
-        .route(routes::CAPABILITIES_PATH, get(routes::capabilities))
-        .route(routes::HEALTH_PATH, get(routes::healthz))
+        .route(&mounted(api::PROJECTS), get(routes::list_projects).post(routes::create_project))
+        .route(&mounted(api::PROJECT), delete(routes::delete_project))
+        .route(&mounted(api::USERS), get(routes::list_users))
+        .route(&mounted(api::USER_ROLES), put(routes::set_user_roles))
+        .route(&mounted(api::ROLES), get(routes::list_roles))
+        .route(&mounted(api::CAPABILITIES), get(routes::capabilities))
+        .route(api::HEALTH, get(routes::healthz))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)

@@ -1,13 +1,14 @@
 //! List pagination, the way GitHub's REST API does it.
 //!
 //! Requests choose a slice with `?page=` (1-based, default 1) and
-//! `?per_page=` (default 20, at most 100); anything else in the query is
-//! ignored. A value that is not a plain decimal number, or out of range, is a
-//! `400`, never clamped silently: a client asking for 500 rows per page
-//! should learn that it gets at most 100.
+//! `?per_page=` (default [`DEFAULT_PER_PAGE`], at most [`MAX_PER_PAGE`], both
+//! from `contract::api`); anything else in the query is ignored. A value that
+//! is not a plain decimal number, or out of range, is a `400`, never clamped
+//! silently: a client asking for 500 rows per page should learn that it gets
+//! at most 100.
 //!
 //! Responses carry the page as a bare JSON array, the size of the whole list
-//! in `X-Total-Count`, and an RFC 8288 `Link` header whose targets are
+//! in [`TOTAL_COUNT_HEADER`] (`X-Total-Count`), and an RFC 8288 `Link` header whose targets are
 //! *relative* references (`</api/v1/projects?page=3&per_page=20>; rel="next"`),
 //! resolved by clients against the request URL; that keeps them right behind
 //! any proxy, including the SPA's same-origin one. As on GitHub, `first` and
@@ -15,24 +16,46 @@
 //! last one, and there is no `Link` header when everything fits one page.
 
 use std::fmt::Write;
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::http::header::LINK;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use contract::api::{DEFAULT_PER_PAGE, MAX_PER_PAGE, TOTAL_COUNT_HEADER};
 use serde::Serialize;
 use store::{Page, PageRequest};
 
 use crate::error::ApiError;
 
-pub const DEFAULT_PER_PAGE: u32 = 20;
-pub const MAX_PER_PAGE: u32 = 100;
+/// [`TOTAL_COUNT_HEADER`] in lower case, which is how `HeaderName` wants a
+/// name at compile time (header names are case-insensitive). Built by a
+/// `const fn`, so a name that is not a valid header fails the build rather
+/// than a request.
+const TOTAL_COUNT_LOWER: [u8; TOTAL_COUNT_HEADER.len()] = ascii_lowercase(TOTAL_COUNT_HEADER);
 
-/// The header carrying the size of the whole list.
-pub static X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
+/// The header carrying the size of the whole list ([`TOTAL_COUNT_HEADER`]).
+pub static X_TOTAL_COUNT: HeaderName = HeaderName::from_static(match std::str::from_utf8(&TOTAL_COUNT_LOWER) {
+    Ok(name) => name,
+    Err(_) => panic!("TOTAL_COUNT_HEADER is ASCII"),
+});
+
+/// `text` with ASCII letters in lower case; `N` is its length in bytes.
+const fn ascii_lowercase<const N: usize>(text: &str) -> [u8; N] {
+    let bytes = text.as_bytes();
+    let mut lower = [0; N];
+    let mut index = 0;
+    while index < N {
+        lower[index] = bytes[index].to_ascii_lowercase();
+        index += 1;
+    }
+    lower
+}
 
 const BAD_PAGE: &str = "page must be a whole number of at least 1";
-const BAD_PER_PAGE: &str = "per_page must be a whole number between 1 and 100";
+/// Spells [`MAX_PER_PAGE`], so it is built once from it.
+static BAD_PER_PAGE: LazyLock<String> =
+    LazyLock::new(|| format!("per_page must be a whole number between 1 and {MAX_PER_PAGE}"));
 const BAD_QUERY: &str = "page and per_page may each be given once";
 
 /// The requested slice of a list.
@@ -56,7 +79,7 @@ impl Pagination {
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let (slot, bad) = match &*name {
                 "page" => (&mut page, BAD_PAGE),
-                "per_page" => (&mut per_page, BAD_PER_PAGE),
+                "per_page" => (&mut per_page, BAD_PER_PAGE.as_str()),
                 _ => continue,
             };
             if slot.is_some() {
@@ -70,7 +93,7 @@ impl Pagination {
             return Err(ApiError::BadRequest(BAD_PAGE));
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            return Err(ApiError::BadRequest(BAD_PER_PAGE));
+            return Err(ApiError::BadRequest(BAD_PER_PAGE.as_str()));
         }
         Ok(Pagination { page, per_page })
     }
@@ -144,11 +167,19 @@ mod tests {
 
     #[test]
     fn defaults_and_explicit_values() {
-        assert_eq!(Pagination::from_query(None).unwrap(), Pagination { page: 1, per_page: 20 });
-        assert_eq!(parse("").unwrap(), Pagination { page: 1, per_page: 20 });
+        assert_eq!(Pagination::from_query(None).unwrap(), Pagination { page: 1, per_page: DEFAULT_PER_PAGE });
+        assert_eq!(parse("").unwrap(), Pagination { page: 1, per_page: DEFAULT_PER_PAGE });
         assert_eq!(parse("page=3&per_page=100").unwrap(), Pagination { page: 3, per_page: 100 });
         assert_eq!(parse("per_page=1&sort=x&page=%32").unwrap(), Pagination { page: 2, per_page: 1 });
         assert_eq!(parse("page=4294967295").unwrap().page, u32::MAX);
+    }
+
+    #[test]
+    fn the_limits_are_the_contract_s() {
+        assert_eq!(parse(&format!("per_page={MAX_PER_PAGE}")).unwrap().per_page, MAX_PER_PAGE);
+        let over = parse(&format!("per_page={}", MAX_PER_PAGE + 1)).unwrap_err();
+        assert!(over.ends_with(&format!("between 1 and {MAX_PER_PAGE}")), "{over}");
+        assert!(TOTAL_COUNT_HEADER.eq_ignore_ascii_case(X_TOTAL_COUNT.as_str()));
     }
 
     #[test]
@@ -164,9 +195,9 @@ mod tests {
             ("page=99999999999999999999999", BAD_PAGE),
             ("page=%FF", BAD_PAGE),
             ("page=%201", BAD_PAGE),
-            ("per_page=0", BAD_PER_PAGE),
-            ("per_page=101", BAD_PER_PAGE),
-            ("per_page=1e2", BAD_PER_PAGE),
+            ("per_page=0", BAD_PER_PAGE.as_str()),
+            ("per_page=101", BAD_PER_PAGE.as_str()),
+            ("per_page=1e2", BAD_PER_PAGE.as_str()),
             ("page=1&page=2", BAD_QUERY),
         ] {
             assert_eq!(parse(query), Err(reason), "{query}");

@@ -15,26 +15,22 @@ use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use contract::api;
+use contract::wire::{MeCapabilities, RoleCatalog, RolesManagedBy};
 use permissions::Permission;
-use serde::Serialize;
 use serde_json::json;
 use store::{RoleUpdateError, Store};
 
-use crate::RolesManagedBy;
 use crate::auth::{Authenticated, Verifier};
 use crate::error::ApiError;
 use crate::input::{self, JsonBody, PathId};
 use crate::pagination::Pagination;
 
-pub const PROJECTS_PATH: &str = "/api/v1/projects";
-/// One project; `{id}` is its numeric id.
-pub const PROJECT_PATH: &str = "/api/v1/projects/{id}";
-pub const USERS_PATH: &str = "/api/v1/users";
-/// A user's roles; `{id}` is the user's numeric id.
-pub const USER_ROLES_PATH: &str = "/api/v1/users/{id}/roles";
-pub const CAPABILITIES_PATH: &str = "/api/v1/me/capabilities";
-pub const ROLES_PATH: &str = "/api/v1/roles";
-pub const HEALTH_PATH: &str = "/healthz";
+/// A path of [`contract::api`] where the server mounts it: below
+/// [`api::DEFAULT_BASE`] (`/projects` is served at `/api/v1/projects`).
+pub fn mounted(path: &str) -> String {
+    format!("{}{path}", api::DEFAULT_BASE)
+}
 
 const NO_SUCH_PROJECT: &str = "no project has this id";
 const NO_SUCH_USER: &str = "no user has this id";
@@ -47,7 +43,7 @@ pub async fn list_projects(auth: Authenticated, uri: Uri, State(store): State<St
     auth.require(&Permission::ReadProjectList)?;
     let pagination = Pagination::from_query(uri.query())?;
     let page = store.list_projects(pagination.request()).await?;
-    Ok(pagination.respond(PROJECTS_PATH, page))
+    Ok(pagination.respond(&mounted(api::PROJECTS), page))
 }
 
 /// `GET /api/v1/users`: needs `read:user-list`.
@@ -55,7 +51,7 @@ pub async fn list_users(auth: Authenticated, uri: Uri, State(store): State<Store
     auth.require(&Permission::ReadUserList)?;
     let pagination = Pagination::from_query(uri.query())?;
     let page = store.list_users(pagination.request()).await?;
-    Ok(pagination.respond(USERS_PATH, page))
+    Ok(pagination.respond(&mounted(api::USERS), page))
 }
 
 /// `POST /api/v1/projects`: needs `create:project`. Creates the project
@@ -72,7 +68,7 @@ pub async fn create_project(
     let project = input::new_project(body)?;
     let created = store.create_project(project, auth.store_user_id()).await?;
     // Digits only: always a valid header value.
-    let location = HeaderValue::try_from(format!("{PROJECTS_PATH}/{}", created.id)).map_err(|_| ApiError::Internal)?;
+    let location = HeaderValue::try_from(mounted(&api::project(created.id))).map_err(|_| ApiError::Internal)?;
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(created)).into_response())
 }
 
@@ -110,7 +106,7 @@ pub async fn set_user_roles(
         Ok(Some(user)) => Ok(Json(user).into_response()),
         Ok(None) => Err(ApiError::NoSuch(NO_SUCH_USER)),
         Err(RoleUpdateError::UnknownRole(role)) => {
-            let known: Vec<String> = store.all_roles().await?.into_iter().map(|(name, _)| name).collect();
+            let known: Vec<String> = store.all_roles().await?.into_iter().map(|role| role.name).collect();
             Err(ApiError::invalid(
                 "roles",
                 format!("there is no role named `{role}`; the roles are {}", known.join(", ")),
@@ -121,27 +117,6 @@ pub async fn set_user_roles(
     }
 }
 
-/// What `GET /api/v1/roles` answers.
-#[derive(Debug, Serialize)]
-pub struct RolesBody {
-    /// Whether `PUT /users/{id}/roles` edits roles here.
-    pub editable: bool,
-    /// `api` or `provider`: who owns the roles.
-    pub managed_by: &'static str,
-    /// Why they cannot be edited here, when they cannot.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    /// Every role, by name.
-    pub roles: Vec<RoleItem>,
-}
-
-/// One role.
-#[derive(Debug, Serialize)]
-pub struct RoleItem {
-    pub name: String,
-    pub description: String,
-}
-
 /// `GET /api/v1/roles`: needs `read:user-list` (whoever sees the User List
 /// may see what roles exist). Lists the roles and says whether they can be
 /// edited here, so the UI can render role controls enabled or disabled with
@@ -150,40 +125,26 @@ pub async fn list_roles(
     auth: Authenticated,
     State(store): State<Store>,
     State(roles_managed_by): State<RolesManagedBy>,
-) -> Result<Json<RolesBody>, ApiError> {
+) -> Result<Json<RoleCatalog>, ApiError> {
     auth.require(&Permission::ReadUserList)?;
-    let roles =
-        store.all_roles().await?.into_iter().map(|(name, description)| RoleItem { name, description }).collect();
+    let roles = store.all_roles().await?;
     let external = roles_managed_by == RolesManagedBy::Provider;
-    Ok(Json(RolesBody {
+    Ok(Json(RoleCatalog {
         editable: !external,
-        managed_by: if external { "provider" } else { "api" },
-        reason: external.then_some(ROLES_EXTERNAL),
+        managed_by: roles_managed_by,
+        reason: external.then(|| ROLES_EXTERNAL.to_owned()),
         roles,
     }))
-}
-
-/// What `GET /api/v1/me/capabilities` answers.
-#[derive(Debug, Serialize)]
-pub struct CapabilitiesBody {
-    /// The token's `sub`.
-    pub subject: Option<String>,
-    /// Every permission the token grants, as the API reads it, sorted by name.
-    pub permissions: Vec<String>,
-    /// The claim the permissions are read from (`--permissions-claim`).
-    pub source: String,
-    /// What the claim parser ignored or found missing.
-    pub warnings: Vec<String>,
 }
 
 /// `GET /api/v1/me/capabilities`: any valid token. The permissions the API
 /// derives from the caller's token, with the same parser and claim as every
 /// permission check, and the parser's warnings: what the API will allow is
 /// exactly what this lists.
-pub async fn capabilities(auth: Authenticated, State(verifier): State<Arc<Verifier>>) -> Json<CapabilitiesBody> {
+pub async fn capabilities(auth: Authenticated, State(verifier): State<Arc<Verifier>>) -> Json<MeCapabilities> {
     let mut permissions: Vec<String> = auth.capabilities().iter().map(|p| p.as_str().to_owned()).collect();
     permissions.sort();
-    Json(CapabilitiesBody {
+    Json(MeCapabilities {
         subject: auth.subject().map(str::to_owned),
         permissions,
         source: verifier.config().claim_path.as_str().to_owned(),
@@ -198,10 +159,12 @@ pub async fn healthz(State(store): State<Store>) -> Result<Response, ApiError> {
     Ok(Json(json!({"status": "ok"})).into_response())
 }
 
+/// Any path that is not a route: a JSON `404`.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// A route's path with a method it does not serve: a JSON `405`.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }

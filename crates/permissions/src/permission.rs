@@ -58,6 +58,20 @@ impl Permission {
         }
     }
 
+    /// What the permission lets its holder do, in a few words (the demo
+    /// data's description of it); `None` for a permission this build does
+    /// not know.
+    pub fn description(&self) -> Option<&'static str> {
+        match self {
+            Permission::ReadProjectList => Some("See the Project List"),
+            Permission::ReadUserList => Some("See the User List"),
+            Permission::CreateProject => Some("Create projects"),
+            Permission::DeleteProject => Some("Delete projects"),
+            Permission::UpdateUserRoles => Some("Grant and remove roles"),
+            Permission::Other(_) => None,
+        }
+    }
+
     /// Whether this build guards anything with this permission.
     pub fn is_known(&self) -> bool {
         !matches!(self, Permission::Other(_))
@@ -91,6 +105,7 @@ mod tests {
         for permission in Permission::KNOWN {
             assert_eq!(Permission::parse(permission.as_str()), permission);
             assert!(permission.is_known());
+            assert!(permission.description().is_some_and(|d| !d.is_empty()), "{permission}");
         }
     }
 
@@ -100,6 +115,7 @@ mod tests {
         assert_eq!(p, Permission::Other("launch:rocket".into()));
         assert_eq!(p.as_str(), "launch:rocket");
         assert!(!p.is_known());
+        assert_eq!(p.description(), None);
     }
 
     #[test]

@@ -59,3 +59,68 @@ async fn apply(conn: &mut sqlx::SqliteConnection, path: &str, target: usize) -> 
     }
     seed::demo_data_if_empty(conn).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    use super::*;
+    use crate::test_support::{refresh_token, rotation};
+    use crate::{RotationOutcome, Store};
+
+    #[tokio::test]
+    async fn a_newer_schema_is_refused_not_clobbered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let store = Store::open(&path).await.unwrap();
+        sqlx::query("PRAGMA user_version = 999").execute(&store.pool).await.unwrap();
+        drop(store);
+        let err = Store::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 999, .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        // The file as the previous build left it: schema version 1, seeded,
+        // with a live provider session.
+        {
+            let options = SqliteConnectOptions::from_str("sqlite://")
+                .unwrap()
+                .filename(&path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+            run_to(&pool, "v1", 1).await.unwrap();
+            let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&pool).await.unwrap();
+            assert_eq!(version, 1);
+            let tables: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'refresh_tokens'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(tables, 0);
+            sqlx::query("INSERT INTO idp_sessions (id, user_id, auth_time, expires_at) VALUES ('s1', 1, 10, 20)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&path).await.unwrap();
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(version, 2);
+        assert!(store.idp_session("s1", 15).await.unwrap().is_some(), "existing rows survive");
+        let users = store.all_users().await.unwrap();
+        let mut names: Vec<_> = users.iter().map(|u| u.username.clone()).collect();
+        names.dedup();
+        assert_eq!(names.len(), users.len(), "not seeded twice");
+        let jhon = store.user_by_username("jhon").await.unwrap().unwrap();
+        store.insert_refresh_token(&refresh_token(jhon.id, "h1", "f1")).await.unwrap();
+        assert!(matches!(
+            store.rotate_refresh_token(&rotation("h1", "h2", 200)).await.unwrap(),
+            RotationOutcome::Rotated(_)
+        ));
+    }
+}

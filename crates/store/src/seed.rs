@@ -6,25 +6,19 @@
 
 use sqlx::SqliteConnection;
 
+use contract::wire::ProjectStatus;
+use permissions::Permission;
+
 use crate::Result;
+use crate::users_roles::ADMIN_ROLE;
 
-const PERMISSIONS: &[(&str, &str)] = &[
-    ("read:project-list", "See the Project List"),
-    ("read:user-list", "See the User List"),
-    ("create:project", "Create projects"),
-    ("delete:project", "Delete projects"),
-    ("update:user-roles", "Grant and remove roles"),
-];
-
-const ROLES: &[(&str, &str, &[&str])] = &[
-    (
-        "admin",
-        "Administrators: every permission",
-        &["read:project-list", "read:user-list", "create:project", "delete:project", "update:user-roles"],
-    ),
-    ("project-manager", "Runs projects", &["read:project-list", "create:project"]),
-    ("viewer", "Reads the project portfolio", &["read:project-list"]),
-    ("auditor", "Reviews who has access", &["read:project-list", "read:user-list"]),
+/// (name, description, permissions). Every permission is granted to
+/// [`ADMIN_ROLE`], whose holders must be able to do everything.
+const ROLES: &[(&str, &str, &[Permission])] = &[
+    (ADMIN_ROLE, "Administrators: every permission", &Permission::KNOWN),
+    ("project-manager", "Runs projects", &[Permission::ReadProjectList, Permission::CreateProject]),
+    ("viewer", "Reads the project portfolio", &[Permission::ReadProjectList]),
+    ("auditor", "Reviews who has access", &[Permission::ReadProjectList, Permission::ReadUserList]),
 ];
 
 /// (username, display name, roles). `jhon`, `james` and `nobody` are the
@@ -87,18 +81,29 @@ const PROJECT_NAMES: &[(&str, &str)] = &[
     ("Jade", "Localization into five languages"),
 ];
 
-const STATUSES: &[&str] = &["active", "planned", "active", "on-hold", "done", "active"];
+/// The projects' statuses, in turn.
+const STATUSES: &[ProjectStatus] = &[
+    ProjectStatus::Active,
+    ProjectStatus::Planned,
+    ProjectStatus::Active,
+    ProjectStatus::OnHold,
+    ProjectStatus::Done,
+    ProjectStatus::Active,
+];
 
+/// Inserts the demo data when the database has no user yet.
 pub(crate) async fn demo_data_if_empty(conn: &mut SqliteConnection) -> Result<()> {
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *conn).await?;
     if users > 0 {
         return Ok(());
     }
     tracing::info!("seeding demo data");
-    for (name, description) in PERMISSIONS {
+    // The permissions are the ones this build knows, with the permissions
+    // crate's descriptions: one list for the SPA, the API and the data.
+    for permission in &Permission::KNOWN {
         sqlx::query("INSERT INTO permissions (name, description) VALUES (?, ?)")
-            .bind(name)
-            .bind(description)
+            .bind(permission.as_str())
+            .bind(permission.description().unwrap_or(permission.as_str()))
             .execute(&mut *conn)
             .await?;
     }
@@ -111,7 +116,7 @@ pub(crate) async fn demo_data_if_empty(conn: &mut SqliteConnection) -> Result<()
         for permission in *permissions {
             sqlx::query("INSERT INTO role_permissions (role, permission) VALUES (?, ?)")
                 .bind(role)
-                .bind(permission)
+                .bind(permission.as_str())
                 .execute(&mut *conn)
                 .await?;
         }
@@ -131,7 +136,7 @@ pub(crate) async fn demo_data_if_empty(conn: &mut SqliteConnection) -> Result<()
                 .execute(&mut *conn)
                 .await?;
         }
-        if roles.iter().any(|r| *r == "project-manager" || *r == "admin") {
+        if roles.iter().any(|r| *r == "project-manager" || *r == ADMIN_ROLE) {
             managers.push(id);
         }
     }
@@ -141,11 +146,68 @@ pub(crate) async fn demo_data_if_empty(conn: &mut SqliteConnection) -> Result<()
         sqlx::query("INSERT INTO projects (name, description, status, owner_id, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(name)
             .bind(description)
-            .bind(STATUSES[i % STATUSES.len()])
+            .bind(STATUSES[i % STATUSES.len()].as_str())
             .bind(managers[i % managers.len()])
             .bind(created_at)
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{fresh, user_id};
+
+    #[tokio::test]
+    async fn the_permissions_are_the_ones_the_build_knows() {
+        let (_dir, store) = fresh().await;
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, description FROM permissions ORDER BY rowid")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        let expected: Vec<(String, String)> = Permission::KNOWN
+            .iter()
+            .map(|p| (p.as_str().to_owned(), p.description().unwrap_or_default().to_owned()))
+            .collect();
+        assert_eq!(rows, expected);
+        let admin: Vec<String> =
+            sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role = ? ORDER BY permission")
+                .bind(ADMIN_ROLE)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        let mut every: Vec<&str> = Permission::KNOWN.iter().map(Permission::as_str).collect();
+        every.sort_unstable();
+        assert_eq!(admin, every, "the admin role grants every permission");
+    }
+
+    #[tokio::test]
+    async fn demo_accounts_have_the_documented_permissions() {
+        let (_dir, store) = fresh().await;
+        let perms = async |name: &str| store.user_permissions(user_id(&store, name).await).await.unwrap();
+        assert_eq!(
+            perms("jhon").await,
+            ["create:project", "delete:project", "read:project-list", "read:user-list", "update:user-roles"]
+        );
+        assert_eq!(perms("james").await, ["create:project", "read:project-list"]);
+        assert!(perms("nobody").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_demo_data_has_its_documented_size() {
+        let (_dir, store) = fresh().await;
+        let count = async |table: &str| -> i64 {
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&store.pool).await.unwrap()
+        };
+        assert_eq!(count("users").await, 16);
+        assert_eq!(count("roles").await, 4);
+        assert_eq!(count("projects").await, 36);
+        let statuses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM projects ORDER BY status")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(statuses, ["active", "done", "on-hold", "planned"]);
+    }
 }

@@ -10,7 +10,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use permissions::{Capabilities, ClaimWarning, Permission};
 
-use super::validate::{AuthError, Principal, Rejection, Verifier};
+use super::rejection::Rejection;
+use super::validate::{AuthError, Principal, Verifier};
 use crate::error::ApiError;
 
 /// A request whose bearer token passed validation. Taking it as a handler

@@ -15,11 +15,13 @@ mod cache;
 pub mod extract;
 pub mod issuer;
 pub mod jwks;
+mod rejection;
 pub mod subject;
 pub mod validate;
 
 pub use extract::{Authenticated, bearer_token};
 pub use issuer::{Issuer, IssuerError};
 pub use jwks::{ALLOWED_ALGORITHMS, FetchError, JwksError, KeySet, KeyStore, RefreshOptions};
+pub use rejection::Rejection;
 pub use subject::store_user_id;
-pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, Rejection, Verifier, VerifierConfig};
+pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, Verifier, VerifierConfig};

@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::cache::TokenCache;
 use super::issuer::Issuer;
 use super::jwks::{ALLOWED_ALGORITHMS, KeyMiss, KeyStore, alg_name};
+use super::rejection::Rejection;
 
 /// Tokens longer than this are refused before any decoding. Generous: an
 /// Auth0 token carrying the maximum number of permissions fits easily.
@@ -77,58 +78,6 @@ pub enum AuthError {
     /// The issuer's keys could not be loaded yet, so no token can be checked.
     #[error("the token issuer's signing keys are not available yet")]
     KeysUnavailable,
-}
-
-/// The specific check a token failed. Descriptions are fixed strings, never
-/// echoes of the input, since they go into a response header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
-    SeveralAuthorizationHeaders,
-    UnreadableAuthorizationHeader,
-    NotBearer,
-    EmptyToken,
-    TooLarge,
-    NotAJwt,
-    UnsupportedAlgorithm,
-    UnsupportedType,
-    CriticalHeader,
-    UnknownKey,
-    AmbiguousKey,
-    KeyMismatch,
-    BadSignature,
-    Expired,
-    NotYetValid,
-    WrongIssuer,
-    WrongAudience,
-    MissingClaim,
-    InvalidClaim,
-}
-
-impl Rejection {
-    /// A short human-readable reason, safe to put in `error_description`.
-    pub fn description(self) -> &'static str {
-        match self {
-            Rejection::SeveralAuthorizationHeaders => "the request has more than one Authorization header",
-            Rejection::UnreadableAuthorizationHeader => "the Authorization header is not visible ASCII",
-            Rejection::NotBearer => "the Authorization header must be `Bearer <token>`",
-            Rejection::EmptyToken => "the bearer token is empty or contains invalid characters",
-            Rejection::TooLarge => "the token is too large",
-            Rejection::NotAJwt => "the token is not a well-formed JWT with a supported algorithm",
-            Rejection::UnsupportedAlgorithm => "the token's signature algorithm is not accepted",
-            Rejection::UnsupportedType => "the token's typ is not JWT or at+jwt",
-            Rejection::CriticalHeader => "the token has critical header extensions this API does not understand",
-            Rejection::UnknownKey => "the token was signed with an unknown key",
-            Rejection::AmbiguousKey => "the token has no kid and several keys could have signed it",
-            Rejection::KeyMismatch => "the token's algorithm does not fit the key it names",
-            Rejection::BadSignature => "the token's signature is invalid",
-            Rejection::Expired => "the token has expired",
-            Rejection::NotYetValid => "the token is not valid yet",
-            Rejection::WrongIssuer => "the token was issued by another issuer",
-            Rejection::WrongAudience => "the token is not meant for this API",
-            Rejection::MissingClaim => "the token lacks a required claim (exp, iss and aud are required)",
-            Rejection::InvalidClaim => "a claim of the token has an invalid format",
-        }
-    }
 }
 
 impl From<Rejection> for AuthError {

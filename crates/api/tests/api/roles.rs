@@ -1,8 +1,8 @@
 //! `GET /api/v1/roles`, and who owns users' roles (`--roles-managed-by`).
 
-use api::RolesManagedBy;
 use api::auth::{KeyStore, Verifier};
 use axum::http::{Method, StatusCode};
+use contract::wire::RolesManagedBy;
 use serde_json::json;
 
 use crate::support::*;

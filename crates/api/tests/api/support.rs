@@ -17,16 +17,16 @@ use store::Store;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-pub const ISSUER: &str = "https://issuer.test";
-pub const AUDIENCE: &str = permissions::names::API_AUDIENCE;
+pub(crate) const ISSUER: &str = "https://issuer.test";
+pub(crate) const AUDIENCE: &str = permissions::names::API_AUDIENCE;
 
 /// A signing key and everything a test may want to publish or abuse about it.
-pub struct TestKey {
-    pub kid: &'static str,
-    pub encoding: EncodingKey,
-    pub jwk: Value,
+pub(crate) struct TestKey {
+    pub(crate) kid: &'static str,
+    pub(crate) encoding: EncodingKey,
+    pub(crate) jwk: Value,
     /// Public key encodings, for the HMAC-confusion tests.
-    pub public_encodings: Vec<Vec<u8>>,
+    pub(crate) public_encodings: Vec<Vec<u8>>,
 }
 
 fn rsa_key(kid: &'static str) -> TestKey {
@@ -77,29 +77,29 @@ fn ec_key(kid: &'static str) -> TestKey {
 }
 
 /// The main RSA key, published in the default key set.
-pub fn rsa_1() -> &'static TestKey {
+pub(crate) fn rsa_1() -> &'static TestKey {
     static KEY: OnceLock<TestKey> = OnceLock::new();
     KEY.get_or_init(|| rsa_key("rsa-1"))
 }
 
 /// A second RSA key: a stranger by default, the rotated-in key in discovery tests.
-pub fn rsa_2() -> &'static TestKey {
+pub(crate) fn rsa_2() -> &'static TestKey {
     static KEY: OnceLock<TestKey> = OnceLock::new();
     KEY.get_or_init(|| rsa_key("rsa-2"))
 }
 
 /// A P-256 key, published in the default key set.
-pub fn ec_1() -> &'static TestKey {
+pub(crate) fn ec_1() -> &'static TestKey {
     static KEY: OnceLock<TestKey> = OnceLock::new();
     KEY.get_or_init(|| ec_key("ec-1"))
 }
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// Valid claims for the default app, granting `permissions`.
-pub fn claims(permissions: &[&str]) -> Value {
+pub(crate) fn claims(permissions: &[&str]) -> Value {
     let now = now();
     json!({
         "iss": ISSUER,
@@ -112,41 +112,41 @@ pub fn claims(permissions: &[&str]) -> Value {
 }
 
 /// Like [`claims`], for the subject `sub`.
-pub fn claims_as(sub: &str, permissions: &[&str]) -> Value {
+pub(crate) fn claims_as(sub: &str, permissions: &[&str]) -> Value {
     let mut claims = claims(permissions);
     claims["sub"] = json!(sub);
     claims
 }
 
 /// The seeded project-manager role's permissions.
-pub const PROJECT_MANAGER: &[&str] = &["read:project-list", "create:project"];
+pub(crate) const PROJECT_MANAGER: &[&str] = &["read:project-list", "create:project"];
 /// The seeded admin role's permissions.
-pub const ADMIN: &[&str] =
+pub(crate) const ADMIN: &[&str] =
     &["read:project-list", "read:user-list", "create:project", "delete:project", "update:user-roles"];
 
 /// Every permission the two lists need.
-pub fn all_claims() -> Value {
+pub(crate) fn all_claims() -> Value {
     claims(&["read:project-list", "read:user-list"])
 }
 
-pub fn header(alg: Algorithm, kid: Option<&str>) -> Header {
+pub(crate) fn header(alg: Algorithm, kid: Option<&str>) -> Header {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
     header
 }
 
 /// Signs with `key` under its own `kid`.
-pub fn sign_with(key: &TestKey, alg: Algorithm, claims: &Value) -> String {
+pub(crate) fn sign_with(key: &TestKey, alg: Algorithm, claims: &Value) -> String {
     jsonwebtoken::encode(&header(alg, Some(key.kid)), claims, &key.encoding).unwrap()
 }
 
 /// The everyday token: RS256 with the main key.
-pub fn sign(claims: &Value) -> String {
+pub(crate) fn sign(claims: &Value) -> String {
     sign_with(rsa_1(), Algorithm::RS256, claims)
 }
 
 /// A token assembled by hand from a header and claims, with any signature.
-pub fn hand_built(header: &Value, claims: &Value, signature: &[u8]) -> String {
+pub(crate) fn hand_built(header: &Value, claims: &Value, signature: &[u8]) -> String {
     format!(
         "{}.{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -155,29 +155,29 @@ pub fn hand_built(header: &Value, claims: &Value, signature: &[u8]) -> String {
     )
 }
 
-pub struct TestApp {
-    pub router: Router,
-    pub store: Store,
-    pub db_path: std::path::PathBuf,
+pub(crate) struct TestApp {
+    pub(crate) router: Router,
+    pub(crate) store: Store,
+    pub(crate) db_path: std::path::PathBuf,
     _dir: TempDir,
 }
 
-pub struct TestResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub raw: Bytes,
+pub(crate) struct TestResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) raw: Bytes,
     /// The body as JSON, or `Null` when it is not JSON.
-    pub body: Value,
+    pub(crate) body: Value,
 }
 
 impl TestResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
     /// Asserts a `401 invalid_token` whose description contains `reason`.
     #[track_caller]
-    pub fn assert_invalid_token(&self, reason: &str) {
+    pub(crate) fn assert_invalid_token(&self, reason: &str) {
         assert_eq!(self.status, StatusCode::UNAUTHORIZED, "{:?}", self.body);
         assert_eq!(self.body["error"], "invalid_token", "{:?}", self.body);
         let description = self.body["error_description"].as_str().unwrap();
@@ -191,7 +191,7 @@ impl TestResponse {
 
     /// Asserts a `403 insufficient_scope` naming `scope`, in the challenge and the body.
     #[track_caller]
-    pub fn assert_insufficient_scope(&self, scope: &str) {
+    pub(crate) fn assert_insufficient_scope(&self, scope: &str) {
         assert_eq!(self.status, StatusCode::FORBIDDEN, "{:?}", self.body);
         assert_eq!(self.body["error"], "insufficient_scope", "{:?}", self.body);
         assert!(self.body["error_description"].as_str().unwrap().contains(scope), "{:?}", self.body);
@@ -203,7 +203,7 @@ impl TestResponse {
 
     /// Asserts a `422 invalid_request` about `field` whose description contains `reason`.
     #[track_caller]
-    pub fn assert_invalid(&self, field: &str, reason: &str) {
+    pub(crate) fn assert_invalid(&self, field: &str, reason: &str) {
         assert_eq!(self.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", self.body);
         assert_eq!(self.body["error"], "invalid_request", "{:?}", self.body);
         assert_eq!(self.body["field"], field, "{:?}", self.body);
@@ -213,60 +213,60 @@ impl TestResponse {
 
     /// Asserts a 4xx (never a 5xx) with a JSON error body of code `error`.
     #[track_caller]
-    pub fn assert_error(&self, status: StatusCode, error: &str) {
+    pub(crate) fn assert_error(&self, status: StatusCode, error: &str) {
         assert_eq!(self.status, status, "{:?}", String::from_utf8_lossy(&self.raw));
         assert_eq!(self.body["error"], error, "{:?}", self.body);
         assert!(self.body["error_description"].is_string(), "{:?}", self.body);
     }
 
     #[track_caller]
-    pub fn assert_ok_array(&self) -> &Vec<Value> {
+    pub(crate) fn assert_ok_array(&self) -> &Vec<Value> {
         assert_eq!(self.status, StatusCode::OK, "{:?}", self.body);
         self.body.as_array().expect("a JSON array body")
     }
 }
 
 /// A store in a fresh temporary directory.
-pub async fn fresh_store() -> (TempDir, Store) {
+pub(crate) async fn fresh_store() -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("app.db")).await.unwrap();
     (dir, store)
 }
 
 /// The default key set: the main RSA key and the P-256 key.
-pub fn default_keys() -> KeySet {
+pub(crate) fn default_keys() -> KeySet {
     KeySet::from_jwks(&json!({"keys": [rsa_1().jwk, ec_1().jwk]})).unwrap()
 }
 
-pub fn default_config() -> VerifierConfig {
+pub(crate) fn default_config() -> VerifierConfig {
     VerifierConfig::new(Issuer::parse(ISSUER).unwrap(), AUDIENCE)
 }
 
 /// An app over a fresh database, with the default key set.
-pub async fn test_app() -> TestApp {
+pub(crate) async fn test_app() -> TestApp {
     test_app_with(|_| {}).await
 }
 
 /// Like [`test_app`], with the verifier configuration adjusted.
-pub async fn test_app_with(configure: impl FnOnce(&mut VerifierConfig)) -> TestApp {
+pub(crate) async fn test_app_with(configure: impl FnOnce(&mut VerifierConfig)) -> TestApp {
     let mut config = default_config();
     configure(&mut config);
     app_with_verifier(Verifier::new(config, KeyStore::fixed(default_keys()))).await
 }
 
-pub async fn app_with_verifier(verifier: Verifier) -> TestApp {
+pub(crate) async fn app_with_verifier(verifier: Verifier) -> TestApp {
     app_with_state(verifier, |state| state).await
 }
 
 /// Like [`app_with_verifier`], with the app state adjusted.
-pub async fn app_with_state(verifier: Verifier, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+pub(crate) async fn app_with_state(verifier: Verifier, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
     let (dir, store) = fresh_store().await;
     let router = app(configure(AppState::new(store.clone(), Arc::new(verifier))));
     TestApp { router, store, db_path: dir.path().join("app.db"), _dir: dir }
 }
 
 impl TestApp {
-    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
         let mut request = Request::get(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -275,12 +275,12 @@ impl TestApp {
     }
 
     /// A request with a JSON body (`Content-Type: application/json`).
-    pub async fn json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+    pub(crate) async fn json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
         self.with_body(method, path, token, Some("application/json"), body.to_string()).await
     }
 
     /// A request with any body, and a content type if given.
-    pub async fn with_body(
+    pub(crate) async fn with_body(
         &self,
         method: Method,
         path: &str,
@@ -298,16 +298,16 @@ impl TestApp {
         self.send(request.body(body.into()).unwrap()).await
     }
 
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+    pub(crate) async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.with_body(Method::DELETE, path, token, None, Body::empty()).await
     }
 
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
         send(&self.router, request).await
     }
 }
 
-pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
+pub(crate) async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();

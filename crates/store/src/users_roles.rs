@@ -1,64 +1,38 @@
-//! The writes the API makes: creating and deleting projects, and replacing a
-//! user's roles; plus the reads those writes need (the roles that exist).
+//! The `users`, `roles`, `user_roles` and `role_permissions` tables: who the
+//! users are, which roles exist, who holds which, and what they grant.
 //!
-//! Callers validate their input's shape (lengths, allowed characters); these
-//! methods keep the database consistent: a status is one the schema allows
-//! (it is a [`ProjectStatus`]), a role must exist, and the last holder of
-//! [`ADMIN_ROLE`] cannot lose it. Each write is one statement or one
-//! `BEGIN IMMEDIATE` transaction, so concurrent writers (two requests, or
-//! the API and the development provider) are serialised by SQLite.
+//! The development provider signs users in and puts their permissions in its
+//! tokens from here; the API lists users with their roles and replaces a
+//! user's roles. Callers validate their input's shape (lengths, allowed
+//! characters); [`Store::set_user_roles`] keeps the data consistent: a role
+//! must exist, and the last holder of [`ADMIN_ROLE`] cannot lose it. It runs
+//! in one `BEGIN IMMEDIATE` transaction, so concurrent writers (two
+//! requests, or the API and the development provider) are serialised by
+//! SQLite.
 
-use std::fmt;
+use contract::wire::{RoleInfo, UserWithRoles};
+use serde::Serialize;
 
-use crate::{Project, Store, StoreError, UserWithRoles};
+use crate::Store;
+use crate::error::{Result, StoreError};
+use crate::page::{self, Page, PageRequest};
 
 /// The role that must always keep at least one holder: it is the one that
 /// grants `update:user-roles`, so without a holder no one could ever grant
 /// roles again (short of editing the database).
 pub const ADMIN_ROLE: &str = "admin";
 
-/// A project's status: the values the schema's `CHECK` constraint allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ProjectStatus {
-    #[default]
-    Planned,
-    Active,
-    OnHold,
-    Done,
-}
-
-impl ProjectStatus {
-    /// Every status, in workflow order.
-    pub const ALL: [ProjectStatus; 4] =
-        [ProjectStatus::Planned, ProjectStatus::Active, ProjectStatus::OnHold, ProjectStatus::Done];
-
-    /// The status spelled as the database and the API spell it, if it is one.
-    pub fn parse(name: &str) -> Option<ProjectStatus> {
-        ProjectStatus::ALL.into_iter().find(|status| status.as_str() == name)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectStatus::Planned => "planned",
-            ProjectStatus::Active => "active",
-            ProjectStatus::OnHold => "on-hold",
-            ProjectStatus::Done => "done",
-        }
-    }
-}
-
-impl fmt::Display for ProjectStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A project to create. The caller has validated the name and description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewProject {
+/// A user as the provider and the API know them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct User {
+    /// The row id; the development provider's subject is `dev-idp|{id}`.
+    pub id: i64,
+    /// The sign-in name (`jhon`).
+    pub username: String,
+    /// The display name.
     pub name: String,
-    pub description: String,
-    pub status: ProjectStatus,
+    /// The e-mail address, unique.
+    pub email: String,
 }
 
 /// Why [`Store::set_user_roles`] changed nothing.
@@ -70,6 +44,7 @@ pub enum RoleUpdateError {
     /// The change would leave no user with [`ADMIN_ROLE`].
     #[error("the change would leave no user with the `admin` role")]
     LastAdmin,
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -80,38 +55,90 @@ impl From<sqlx::Error> for RoleUpdateError {
     }
 }
 
+/// `group_concat` promises no order, so the roles are sorted here.
+fn sorted_words(joined: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = joined.unwrap_or("").split_whitespace().map(str::to_owned).collect();
+    words.sort();
+    words
+}
+
 impl Store {
-    /// Creates a project, dated today (UTC, `YYYY-MM-DD` like the demo data),
-    /// and returns it as the project list shows it.
-    ///
-    /// `owner_id` naming no user (one deleted since the caller's token was
-    /// issued, say) is stored as no owner rather than failing.
-    pub async fn create_project(&self, project: NewProject, owner_id: Option<i64>) -> crate::Result<Project> {
-        // One statement: the owner's name is read by a subquery of RETURNING,
-        // so the answer is exactly the row that was written.
-        Ok(sqlx::query_as::<_, Project>(
-            "INSERT INTO projects (name, description, status, owner_id, created_at)
-             VALUES (?, ?, ?, (SELECT id FROM users WHERE id = ?), date('now'))
-             RETURNING id, name, description, status,
-                       (SELECT u.name FROM users u WHERE u.id = owner_id) AS owner, created_at",
+    /// One page of users with their roles, by username. One query: the
+    /// roles come aggregated, not one query per user.
+    pub async fn list_users(&self, page: PageRequest) -> Result<Page<UserWithRoles>> {
+        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.name, u.email,
+                    (SELECT group_concat(role, ' ') FROM user_roles WHERE user_id = u.id)
+             FROM users u ORDER BY u.username LIMIT ? OFFSET ?",
         )
-        .bind(&project.name)
-        .bind(&project.description)
-        .bind(project.status.as_str())
-        .bind(owner_id)
-        .fetch_one(&self.pool)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(|(id, username, name, email, roles)| UserWithRoles {
+                id,
+                username,
+                name,
+                email,
+                // Role names are single words (the seed and the API's input
+                // checks keep them so), so a space separates them unambiguously.
+                roles: sorted_words(roles.as_deref()),
+            })
+            .collect();
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        Ok(Page { items, total: page::total(total) })
+    }
+
+    /// Every user, by username (the development provider's sign-in page).
+    pub async fn all_users(&self) -> Result<Vec<User>> {
+        Ok(sqlx::query_as::<_, User>("SELECT id, username, name, email FROM users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The user with this username, if any.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        Ok(sqlx::query_as::<_, User>("SELECT id, username, name, email FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The user with this id, if any.
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        Ok(sqlx::query_as::<_, User>("SELECT id, username, name, email FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The names of the user's roles, sorted.
+    pub async fn user_roles(&self, user_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The permissions the user holds through their roles, sorted, each once.
+    pub async fn user_permissions(&self, user_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT rp.permission FROM user_roles ur
+             JOIN role_permissions rp ON rp.role = ur.role
+             WHERE ur.user_id = ? ORDER BY rp.permission",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
         .await?)
     }
 
-    /// Deletes a project; `false` when there was no project with this id.
-    pub async fn delete_project(&self, id: i64) -> crate::Result<bool> {
-        let done = sqlx::query("DELETE FROM projects WHERE id = ?").bind(id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Every role as `(name, description)`, by name.
-    pub async fn all_roles(&self) -> crate::Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as("SELECT name, description FROM roles ORDER BY name").fetch_all(&self.pool).await?)
+    /// Every role with its description, by name.
+    pub async fn all_roles(&self) -> Result<Vec<RoleInfo>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, description FROM roles ORDER BY name").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(name, description)| RoleInfo { name, description }).collect())
     }
 
     /// Replaces the user's roles with `roles` (duplicates count once), in one
@@ -131,7 +158,7 @@ impl Store {
         // judged one after the other. On any early return `tx` is dropped,
         // which rolls it back.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some(user) = sqlx::query_as::<_, crate::User>("SELECT id, username, name, email FROM users WHERE id = ?")
+        let Some(user) = sqlx::query_as::<_, User>("SELECT id, username, name, email FROM users WHERE id = ?")
             .bind(user_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -180,78 +207,36 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::PageRequest;
-    use crate::tests::fresh;
-
-    async fn user_id(store: &Store, username: &str) -> i64 {
-        store.user_by_username(username).await.unwrap().unwrap().id
-    }
+    use crate::test_support::{fresh, user_id};
 
     fn strings(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| (*n).to_owned()).collect()
     }
 
-    fn new_project(name: &str, status: ProjectStatus) -> NewProject {
-        NewProject { name: name.to_owned(), description: "Testing".to_owned(), status }
-    }
-
-    #[test]
-    fn statuses_round_trip_and_nothing_else_parses() {
-        for status in ProjectStatus::ALL {
-            assert_eq!(ProjectStatus::parse(status.as_str()), Some(status));
-        }
-        for bad in ["", "Planned", "on_hold", "onhold", " done", "archived"] {
-            assert_eq!(ProjectStatus::parse(bad), None, "{bad:?}");
-        }
-        assert_eq!(ProjectStatus::default(), ProjectStatus::Planned);
-    }
-
     #[tokio::test]
-    async fn a_created_project_is_listed_with_its_owner() {
+    async fn the_user_list_is_paginated_with_roles_and_its_total() {
         let (_dir, store) = fresh().await;
-        let before = store.list_projects(PageRequest { page: 1, per_page: 1 }).await.unwrap().total;
-        let james = user_id(&store, "james").await;
-        let created = store.create_project(new_project("Orbit", ProjectStatus::OnHold), Some(james)).await.unwrap();
-        assert_eq!(created.name, "Orbit");
-        assert_eq!(created.description, "Testing");
-        assert_eq!(created.status, "on-hold");
-        assert_eq!(created.owner.as_deref(), Some("James Carter"));
-        assert_eq!(created.created_at.len(), "2026-01-01".len(), "{}", created.created_at);
-
-        let page = store.list_projects(PageRequest { page: 1, per_page: 100 }).await.unwrap();
-        assert_eq!(page.total, before + 1);
-        let listed = page.items.iter().find(|p| p.id == created.id).expect("listed");
-        assert_eq!(*listed, created, "the same row, in the same shape as the list");
-    }
-
-    #[tokio::test]
-    async fn an_owner_that_is_no_user_is_stored_as_none() {
-        let (_dir, store) = fresh().await;
-        let none = store.create_project(new_project("A", ProjectStatus::Planned), None).await.unwrap();
-        assert_eq!(none.owner, None);
-        let ghost = store.create_project(new_project("B", ProjectStatus::Done), Some(999_999)).await.unwrap();
-        assert_eq!(ghost.owner, None);
-        assert_ne!(none.id, ghost.id);
-    }
-
-    #[tokio::test]
-    async fn projects_are_deleted_once() {
-        let (_dir, store) = fresh().await;
-        let created = store.create_project(new_project("Gone", ProjectStatus::Active), None).await.unwrap();
-        assert!(store.delete_project(created.id).await.unwrap());
-        assert!(!store.delete_project(created.id).await.unwrap(), "already gone");
-        assert!(!store.delete_project(-1).await.unwrap());
-        let page = store.list_projects(PageRequest { page: 1, per_page: 100 }).await.unwrap();
-        assert!(page.items.iter().all(|p| p.id != created.id));
+        let users = store.list_users(PageRequest { page: 1, per_page: 100 }).await.unwrap();
+        assert_eq!(users.total, 16, "the demo data's users");
+        assert_eq!(users.items.len(), 16);
+        let jhon = users.items.iter().find(|u| u.username == "jhon").unwrap();
+        assert_eq!(jhon.roles, ["admin"]);
+        let emeka = users.items.iter().find(|u| u.username == "emeka").unwrap();
+        assert_eq!(emeka.roles, ["project-manager", "viewer"]);
+        let nobody = users.items.iter().find(|u| u.username == "nobody").unwrap();
+        assert!(nobody.roles.is_empty());
+        let second = store.list_users(PageRequest { page: 2, per_page: 10 }).await.unwrap();
+        assert_eq!(second.items.len(), 6);
+        assert_eq!(second.items[0].username, users.items[10].username, "by username, page after page");
     }
 
     #[tokio::test]
     async fn roles_are_listed_with_descriptions() {
         let (_dir, store) = fresh().await;
         let roles = store.all_roles().await.unwrap();
-        let names: Vec<&str> = roles.iter().map(|(name, _)| name.as_str()).collect();
+        let names: Vec<&str> = roles.iter().map(|role| role.name.as_str()).collect();
         assert_eq!(names, ["admin", "auditor", "project-manager", "viewer"]);
-        assert!(roles.iter().all(|(_, description)| !description.is_empty()));
+        assert!(roles.iter().all(|role| !role.description.is_empty()));
     }
 
     #[tokio::test]

@@ -1,0 +1,91 @@
+//! [`Rejection`]: the specific check a token, or its `Authorization` header,
+//! failed.
+//!
+//! The enum, its descriptions and [`Rejection::ALL`] are generated from one
+//! table by the `rejections!` macro below, so a new variant cannot be left
+//! out of `ALL` (or lack a description): there is no second list to forget.
+//! Tests iterate `ALL` to check every description, for instance that each
+//! one fits a `WWW-Authenticate` header.
+
+/// Defines [`Rejection`], [`Rejection::description`] and [`Rejection::ALL`]
+/// from one table of `Variant => "description"`.
+macro_rules! rejections {
+    ($($(#[$doc:meta])* $variant:ident => $description:literal,)+) => {
+        /// The specific check a token failed. Descriptions are fixed strings,
+        /// never echoes of the input, since they go into a response header.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Rejection {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Rejection {
+            /// Every rejection, in declaration order.
+            pub const ALL: &'static [Rejection] = &[$(Rejection::$variant,)+];
+
+            /// A short human-readable reason, safe to put in `error_description`.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Rejection::$variant => $description,)+
+                }
+            }
+        }
+    };
+}
+
+rejections! {
+    /// Two or more `Authorization` headers.
+    SeveralAuthorizationHeaders => "the request has more than one Authorization header",
+    /// The header is not visible ASCII.
+    UnreadableAuthorizationHeader => "the Authorization header is not visible ASCII",
+    /// Another scheme than `Bearer`, or no token after it.
+    NotBearer => "the Authorization header must be `Bearer <token>`",
+    /// The token is empty or not a `b64token`.
+    EmptyToken => "the bearer token is empty or contains invalid characters",
+    /// Over [`super::MAX_TOKEN_BYTES`].
+    TooLarge => "the token is too large",
+    /// Not three base64url parts with a JSON header.
+    NotAJwt => "the token is not a well-formed JWT with a supported algorithm",
+    /// An algorithm outside [`super::ALLOWED_ALGORITHMS`].
+    UnsupportedAlgorithm => "the token's signature algorithm is not accepted",
+    /// A `typ` that is not a JWT access-token type.
+    UnsupportedType => "the token's typ is not JWT or at+jwt",
+    /// A `crit` header.
+    CriticalHeader => "the token has critical header extensions this API does not understand",
+    /// No key of the issuer has the token's `kid` (or fits, without one).
+    UnknownKey => "the token was signed with an unknown key",
+    /// No `kid`, and several keys fit.
+    AmbiguousKey => "the token has no kid and several keys could have signed it",
+    /// The named key's type or `alg` does not fit the token's algorithm.
+    KeyMismatch => "the token's algorithm does not fit the key it names",
+    /// The signature does not verify.
+    BadSignature => "the token's signature is invalid",
+    /// `exp` is past, beyond the leeway.
+    Expired => "the token has expired",
+    /// `nbf` is ahead, beyond the leeway.
+    NotYetValid => "the token is not valid yet",
+    /// `iss` is not the configured issuer.
+    WrongIssuer => "the token was issued by another issuer",
+    /// `aud` does not hold the API's audience.
+    WrongAudience => "the token is not meant for this API",
+    /// `exp`, `iss` or `aud` is missing.
+    MissingClaim => "the token lacks a required claim (exp, iss and aud are required)",
+    /// A claim has the wrong type (`exp` a string, `sub` a number).
+    InvalidClaim => "a claim of the token has an invalid format",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rejection_is_listed_once_with_its_own_description() {
+        for (index, rejection) in Rejection::ALL.iter().enumerate() {
+            assert!(!Rejection::ALL[..index].contains(rejection), "{rejection:?} twice");
+            let description = rejection.description();
+            assert!(
+                Rejection::ALL[..index].iter().all(|other| other.description() != description),
+                "{rejection:?} shares its description"
+            );
+        }
+    }
+}
