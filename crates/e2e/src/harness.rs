@@ -4,7 +4,7 @@
 use crate::backend::{self, Backend, BackendSpec};
 use crate::browser::Browser;
 use crate::ports::{ReservedPort, free_ports};
-use crate::settings::{ENV_DIST_DIR, Settings, current_test_name};
+use crate::settings::{ENV_DIST_DIR, Needs, Settings, current_test_name};
 use crate::spa_server::{SpaConfig, SpaServer};
 use anyhow::{Context, Result, bail, ensure};
 use permissions::names::{API_AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM};
@@ -116,6 +116,13 @@ impl HarnessBuilder {
     pub async fn start(self) -> Result<Harness> {
         let settings = Settings::from_env();
         let dist_dir = self.dist_dir.unwrap_or_else(|| settings.dist_dir.clone());
+        // Under a plain `cargo test` this ends the test binary with a message naming `cargo xtask test e2e`.
+        settings.skip_unless_ready(&Needs {
+            built_spa: Some(&dist_dir),
+            servers: !self.without_backend,
+            browser: true,
+            trunk: false,
+        });
         if !dist_dir.join("index.html").is_file() {
             bail!(
                 "no built SPA at {}: run `cargo xtask test e2e` (or `trunk build --release --dist {}`), or point {ENV_DIST_DIR} at a build",

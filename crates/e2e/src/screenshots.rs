@@ -1,39 +1,40 @@
-//! The product screenshots the README shows: `docs/screenshots/<user>-<screen>.png` in the workspace, taken
-//! by the end-to-end tests and regenerated on every run, so they always show what the SPA renders now.
+//! The product screenshots the README shows, `<user>-<screen>.png`, taken by the end-to-end tests.
 //!
-//! Unlike a failure screenshot (which goes to the test's artifacts), these are part of the documentation:
-//! they are taken once the screen has settled (fonts loaded, a frame painted), at the harness's fixed window
-//! size, and written atomically so a crashed run never leaves half a PNG behind.
+//! A test run writes them under the test artifacts (`target/e2e-artifacts/screenshots/`), never into the
+//! tracked files: only `cargo xtask screenshots` points [`ENV_SCREENSHOTS_DIR`] at `docs/screenshots`, so the
+//! README's pictures change when someone means to change them. Unlike a failure screenshot, they are taken once
+//! the screen has settled (fonts loaded, a frame painted), at the harness's fixed window size, and written
+//! atomically so a crashed run never leaves half a PNG behind.
 
 use crate::Browser;
-use crate::settings::workspace_root;
+use crate::settings::{Settings, workspace_root};
 use anyhow::{Context, Result, bail, ensure};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Overrides where the product screenshots go (relative paths are taken from the workspace root).
+/// Where the product screenshots go (relative paths are taken from the workspace root); `cargo xtask screenshots`
+/// sets it to `docs/screenshots`.
 pub const ENV_SCREENSHOTS_DIR: &str = "E2E_SCREENSHOTS_DIR";
 
 /// How long a screen may take to settle before its screenshot.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where the product screenshots go: `<workspace>/docs/screenshots` unless [`ENV_SCREENSHOTS_DIR`] says
-/// otherwise.
+/// Where the product screenshots go: [`ENV_SCREENSHOTS_DIR`] if set, else `screenshots/` in the artifacts
+/// directory (`<workspace>/target/e2e-artifacts/screenshots`).
 pub fn screenshots_dir() -> PathBuf {
-    let root = workspace_root();
-    match std::env::var_os(ENV_SCREENSHOTS_DIR) {
-        Some(dir) => root.join(dir),
-        None => root.join("docs/screenshots"),
+    match std::env::var_os(ENV_SCREENSHOTS_DIR).filter(|dir| !dir.is_empty()) {
+        Some(dir) => workspace_root().join(dir),
+        None => Settings::from_env().artifacts_dir.join("screenshots"),
     }
 }
 
-/// The file of `user`'s screenshot of `screen`, e.g. `docs/screenshots/jhon-projects.png`.
+/// The file of `user`'s screenshot of `screen`, e.g. `target/e2e-artifacts/screenshots/jhon-projects.png`.
 pub fn screenshot_path(user: &str, screen: &str) -> PathBuf {
     screenshots_dir().join(format!("{user}-{screen}.png"))
 }
 
 /// Waits until the page has settled (document loaded, web fonts ready, two frames painted), then saves the
-/// window as `docs/screenshots/<user>-<screen>.png` and returns the path. The caller waits for the screen's
+/// window as `<user>-<screen>.png` in [`screenshots_dir`] and returns the path. The caller waits for the screen's
 /// own content (its rows, its Forbidden view) first; this only waits for the paint.
 pub async fn save(browser: &Browser, user: &str, screen: &str) -> Result<PathBuf> {
     settle(browser).await.with_context(|| format!("waiting for {user}'s {screen} screen to settle"))?;
@@ -108,5 +109,15 @@ mod tests {
     fn paths_name_the_user_and_the_screen() {
         let path = screenshot_path("james", "inspector");
         assert!(path.ends_with("james-inspector.png"), "{}", path.display());
+    }
+
+    #[test]
+    fn a_test_run_leaves_the_documentation_alone() {
+        // Only `cargo xtask screenshots` sets the variable; a test run (which never sets it) must not write docs/.
+        if std::env::var_os(ENV_SCREENSHOTS_DIR).is_none() {
+            let dir = screenshots_dir();
+            assert!(!dir.starts_with(workspace_root().join("docs")), "{}", dir.display());
+            assert!(dir.starts_with(Settings::from_env().artifacts_dir), "{}", dir.display());
+        }
     }
 }
