@@ -1,44 +1,33 @@
 //! The API client: typed requests to `api_base` with the user's bearer token.
 //!
-//! The access token is attached here and nowhere else, and only to requests
-//! for `api_base`. Every response is validated into typed values; a
-//! malformed body is an [`ApiError`], never a panic.
+//! One [`ApiClient`] is provided as context ([`provide_api`]) and every
+//! screen asks for it ([`use_api`]); it is `Copy`, so closures take it as
+//! they are, with no configuration to clone. The access token is attached
+//! here and nowhere else, and only to requests for `api_base` (the paths of
+//! `contract::api` joined onto it). Responses bypass the browser's cache,
+//! since they depend on who asks. Every body is read through one JSON
+//! helper into the wire types of `contract::wire`; a malformed body is an
+//! [`ApiError`], never a panic.
 
 use std::fmt;
 
-use oidc_login::browser::{self, HttpRequest};
-use permissions::{Capabilities, ClaimPath, ParsedCapabilities};
-use serde::Deserialize;
+use contract::api as paths;
+use contract::wire::{ErrorBody, MeCapabilities, NewProject, Project, RoleCatalog, SetRoles, UserWithRoles};
+use gloo_net::http::{Method, RequestBuilder, Response};
+use leptos::prelude::*;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use web_sys::RequestCache;
 
 use crate::auth::Auth;
 use crate::config::AppConfig;
 
-/// A project, as the API lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Project {
-    pub id: i64,
-    pub name: String,
-    pub description: String,
-    pub status: String,
-    pub owner: Option<String>,
-    pub created_at: String,
-}
-
-/// A user with roles, as the API lists them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub roles: Vec<String>,
-}
-
 /// One page of a list, and the size of the whole list (`X-Total-Count`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListPage<T> {
+    /// The items of this page.
     pub items: Vec<T>,
+    /// How many items the whole list holds.
     pub total: u64,
 }
 
@@ -47,13 +36,15 @@ pub struct ListPage<T> {
 pub enum ApiError {
     /// No session: the request was not sent.
     NotSignedIn,
-    /// 401: the token was refused.
+    /// The request could not be built (a body that does not serialise).
+    Request(String),
+    /// 401: the token was refused, even after a refresh.
     Unauthorized(String),
     /// 403: the API refused the action.
     Forbidden(String),
-    /// Another HTTP error.
+    /// Another HTTP error, with the API's description.
     Status(u16, String),
-    /// The request did not reach the API.
+    /// The request did not reach the API, or its answer was cut off.
     Network(String),
     /// The API answered something this client cannot read.
     Malformed(String),
@@ -63,6 +54,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::NotSignedIn => f.write_str("You are not signed in."),
+            ApiError::Request(why) => write!(f, "The request could not be made: {why}"),
             ApiError::Unauthorized(why) => write!(f, "The API did not accept your session: {why}"),
             ApiError::Forbidden(why) => write!(f, "The API refused: {why}"),
             ApiError::Status(status, why) => write!(f, "The API answered HTTP {status}: {why}"),
@@ -72,115 +64,138 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// The most items a page may ask for (the API's own limit).
-pub const MAX_PER_PAGE: u32 = 100;
-
-/// `GET {api_base}{path}?page=&per_page=`: one page of a list.
-pub async fn get_page<T: DeserializeOwned>(
-    auth: Auth,
-    config: &AppConfig,
-    path: &str,
-    page: u32,
-    per_page: u32,
-) -> Result<ListPage<T>, ApiError> {
-    let url = format!("{}{path}?page={page}&per_page={}", config.api_base, per_page.min(MAX_PER_PAGE));
-    let response = send(auth, "GET", &url, None).await?;
-    let items: Vec<T> = serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
-    let total = response.header("X-Total-Count").and_then(|t| t.trim().parse().ok()).unwrap_or(items.len() as u64);
-    Ok(ListPage { items, total })
-}
-
-/// `GET {api_base}/me/capabilities`: the permissions the API derives from
-/// the access token, read with the shared parser, and the raw body.
-pub async fn get_capabilities(auth: Auth, config: &AppConfig) -> Result<(ParsedCapabilities, String), ApiError> {
-    let url = format!("{}/me/capabilities", config.api_base);
-    let response = send(auth, "GET", &url, None).await?;
-    let body: serde_json::Value =
-        serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))?;
-    let parsed = Capabilities::from_claims(&body, &ClaimPath::Claim("permissions".into()));
-    Ok((parsed, serde_json::to_string_pretty(&body).unwrap_or_default()))
-}
-
-/// Sends a request with the bearer token and returns a 2xx response. A 401
-/// gets one refresh and one retry (the token may have expired in flight);
-/// a second 401 leaves the session to the refresh logic's verdict.
-async fn send(auth: Auth, method: &str, url: &str, json: Option<&str>) -> Result<browser::HttpResponse, ApiError> {
-    let mut refreshed = false;
-    loop {
-        let token = auth.access_token().ok_or(ApiError::NotSignedIn)?;
-        let authorization = format!("Bearer {token}");
-        let mut headers = vec![("Authorization", authorization.as_str()), ("Accept", "application/json")];
-        if json.is_some() {
-            headers.push(("Content-Type", "application/json"));
-        }
-        let response = browser::fetch(HttpRequest { method, url, headers, body: json, no_cache: true })
-            .await
-            .map_err(ApiError::Network)?;
-        let description = || error_description(&response.body);
-        match response.status {
-            200..=299 => return Ok(response),
-            401 if !refreshed && auth.refresh().await => refreshed = true,
-            401 => return Err(ApiError::Unauthorized(description())),
-            403 => return Err(ApiError::Forbidden(description())),
-            status => return Err(ApiError::Status(status, description())),
+impl ApiError {
+    /// The error for a non-2xx answer, with the `error_description` of its
+    /// body when it has the API's error shape.
+    fn from_status(status: u16, body: &str) -> ApiError {
+        let description = serde_json::from_str::<ErrorBody>(body)
+            .map(|body| body.error_description)
+            .unwrap_or_else(|_| "no details".to_owned());
+        match status {
+            401 => ApiError::Unauthorized(description),
+            403 => ApiError::Forbidden(description),
+            status => ApiError::Status(status, description),
         }
     }
 }
 
-/// The roles that exist, and whether they can be edited through the API.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RoleCatalog {
-    pub editable: bool,
-    #[serde(default)]
-    pub reason: Option<String>,
-    pub roles: Vec<RoleInfo>,
+/// A type the API lists page by page, and the path it lists it under.
+pub trait Listed: DeserializeOwned + Clone + 'static {
+    /// The list's path below `api_base`.
+    const PATH: &'static str;
 }
 
-/// One role.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RoleInfo {
-    pub name: String,
-    pub description: String,
+impl Listed for Project {
+    const PATH: &'static str = paths::PROJECTS;
 }
 
-/// `GET {api_base}/roles` (the API checks `read:user-list`).
-pub async fn get_roles(auth: Auth, config: &AppConfig) -> Result<RoleCatalog, ApiError> {
-    let response = send(auth, "GET", &format!("{}/roles", config.api_base), None).await?;
-    serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))
+impl Listed for UserWithRoles {
+    const PATH: &'static str = paths::USERS;
 }
 
-/// A project to create.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NewProject {
-    pub name: String,
-    pub description: String,
+/// The API client: where the API is and whose token to send.
+#[derive(Clone, Copy)]
+pub struct ApiClient {
+    auth: Auth,
+    base: StoredValue<String>,
 }
 
-/// `POST {api_base}/projects` (the API checks `create:project`).
-pub async fn create_project(auth: Auth, config: &AppConfig, project: &NewProject) -> Result<Project, ApiError> {
-    let body = serde_json::to_string(project).map_err(|e| ApiError::Malformed(e.to_string()))?;
-    let response = send(auth, "POST", &format!("{}/projects", config.api_base), Some(&body)).await?;
-    serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))
+/// Makes the client for `config`'s `api_base` with `auth`'s token, and
+/// provides it as context (once, in the app shell).
+pub fn provide_api(auth: Auth, config: &AppConfig) -> ApiClient {
+    let client = ApiClient { auth, base: StoredValue::new(config.api_base.clone()) };
+    provide_context(client);
+    client
 }
 
-/// `DELETE {api_base}/projects/{id}` (the API checks `delete:project`).
-pub async fn delete_project(auth: Auth, config: &AppConfig, id: i64) -> Result<(), ApiError> {
-    send(auth, "DELETE", &format!("{}/projects/{id}", config.api_base), None).await.map(|_| ())
+/// The API client of the current app.
+pub fn use_api() -> ApiClient {
+    expect_context::<ApiClient>()
 }
 
-/// `PUT {api_base}/users/{id}/roles` (the API checks `update:user-roles`).
-pub async fn set_user_roles(auth: Auth, config: &AppConfig, id: i64, roles: &[String]) -> Result<User, ApiError> {
-    let body = serde_json::json!({ "roles": roles }).to_string();
-    let response = send(auth, "PUT", &format!("{}/users/{id}/roles", config.api_base), Some(&body)).await?;
-    serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed(e.to_string()))
+impl ApiClient {
+    /// The absolute or same-origin URL of `path` (a `contract::api` path).
+    pub fn url(self, path: &str) -> String {
+        self.base.with_value(|base| format!("{base}{path}"))
+    }
+
+    /// `GET {api_base}/projects` or `/users`: one page of `per_page` items
+    /// (at most the API's `MAX_PER_PAGE`).
+    pub async fn list<T: Listed>(self, page: u32, per_page: u32) -> Result<ListPage<T>, ApiError> {
+        let per_page = per_page.clamp(1, paths::MAX_PER_PAGE);
+        let path = format!("{}?page={page}&per_page={per_page}", T::PATH);
+        let response = self.send(Method::GET, &path, None).await?;
+        let total = response
+            .headers()
+            .get(paths::TOTAL_COUNT_HEADER)
+            .and_then(|total| total.trim().parse().ok())
+            .ok_or_else(|| ApiError::Malformed(format!("no readable {} header", paths::TOTAL_COUNT_HEADER)))?;
+        Ok(ListPage { items: read_json(response).await?, total })
+    }
+
+    /// `GET {api_base}/me/capabilities`: the permissions the API reads from
+    /// the access token.
+    pub async fn capabilities(self) -> Result<MeCapabilities, ApiError> {
+        read_json(self.send(Method::GET, paths::CAPABILITIES, None).await?).await
+    }
+
+    /// `GET {api_base}/roles`: the role catalogue (the API checks `read:user-list`).
+    pub async fn roles(self) -> Result<RoleCatalog, ApiError> {
+        read_json(self.send(Method::GET, paths::ROLES, None).await?).await
+    }
+
+    /// `POST {api_base}/projects` (the API checks `create:project`).
+    pub async fn create_project(self, project: &NewProject) -> Result<Project, ApiError> {
+        read_json(self.send(Method::POST, paths::PROJECTS, Some(to_json(project)?)).await?).await
+    }
+
+    /// `DELETE {api_base}/projects/{id}` (the API checks `delete:project`).
+    pub async fn delete_project(self, id: i64) -> Result<(), ApiError> {
+        self.send(Method::DELETE, &paths::project(id), None).await.map(drop)
+    }
+
+    /// `PUT {api_base}/users/{id}/roles`: replaces the user's roles (the API
+    /// checks `update:user-roles`) and answers the user as now stored.
+    pub async fn set_roles(self, id: i64, roles: &SetRoles) -> Result<UserWithRoles, ApiError> {
+        read_json(self.send(Method::PUT, &paths::user_roles(id), Some(to_json(roles)?)).await?).await
+    }
+
+    /// Sends a request with the bearer token and returns a 2xx response. A
+    /// 401 gets one refresh and one retry (the token may have expired in
+    /// flight); a second 401 is an error, and the session is left to the
+    /// refresh's verdict.
+    async fn send(self, method: Method, path: &str, json: Option<String>) -> Result<Response, ApiError> {
+        let url = self.url(path);
+        let mut refreshed = false;
+        loop {
+            let token = self.auth.access_token().ok_or(ApiError::NotSignedIn)?;
+            let request = RequestBuilder::new(&url)
+                .method(method.clone())
+                .header("Authorization", &format!("Bearer {token}"))
+                .header("Accept", "application/json")
+                .cache(RequestCache::NoStore);
+            let request = match &json {
+                Some(body) => request.header("Content-Type", "application/json").body(body.as_str()),
+                None => request.build(),
+            }
+            .map_err(|err| ApiError::Request(err.to_string()))?;
+            let response = request.send().await.map_err(|err| ApiError::Network(err.to_string()))?;
+            match response.status() {
+                200..=299 => return Ok(response),
+                401 if !refreshed && self.auth.refresh().await => refreshed = true,
+                status => return Err(ApiError::from_status(status, &response.text().await.unwrap_or_default())),
+            }
+        }
+    }
 }
 
-/// The `error_description` (or `error`) of a JSON error body.
-fn error_description(body: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    ["error_description", "error"]
-        .iter()
-        .find_map(|k| value.get(k).and_then(|v| v.as_str()))
-        .unwrap_or("no details")
-        .to_owned()
+/// A request body as JSON.
+fn to_json(body: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|err| ApiError::Request(err.to_string()))
+}
+
+/// Reads a response body into `T`: the one place a body becomes a value.
+async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let text = response.text().await.map_err(|err| ApiError::Network(err.to_string()))?;
+    serde_json::from_str(&text).map_err(|err| ApiError::Malformed(err.to_string()))
 }

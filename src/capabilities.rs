@@ -7,12 +7,16 @@
 //! the shared parser of the `permissions` crate, the one the API uses. The
 //! store is derived from the auth state, so a new token (sign-in, refresh,
 //! another tab) updates every `<Can>` and guard without a reload.
+//!
+//! It also decides, for `<Can>` and the route guard alike, what a
+//! requirement comes to ([`Decision`]), so the two cannot disagree.
 
+use contract::api as paths;
 use leptos::prelude::*;
-use permissions::{Capabilities, ParsedCapabilities, merge};
+use permissions::{Capabilities, ClaimPath, ParsedCapabilities, Requirement, merge};
 use serde_json::Value;
 
-use crate::api;
+use crate::api::use_api;
 use crate::auth::{AuthState, use_auth};
 use crate::config::{AppConfig, CapabilitySource};
 
@@ -28,9 +32,39 @@ pub enum CapabilityState {
 }
 
 impl CapabilityState {
-    /// Whether the user holds `permission` (false unless ready).
-    pub fn allows(&self, permission: &permissions::Permission) -> bool {
-        matches!(self, CapabilityState::Ready(caps) if caps.has(permission))
+    /// What `requirement` comes to in this state.
+    pub fn decide(&self, requirement: &Requirement) -> Decision {
+        match self {
+            CapabilityState::Pending => Decision::Pending,
+            CapabilityState::Anonymous => Decision::SignInFirst,
+            CapabilityState::Ready(caps) if requirement.is_met_by(caps) => Decision::Allowed,
+            CapabilityState::Ready(_) => Decision::Denied,
+        }
+    }
+}
+
+/// What a guarded element does about its requirement: one type for `<Can>`
+/// and the route guard, which differ only in how they show a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The permissions are not known yet: render nothing authorized.
+    Pending,
+    /// Nobody is signed in.
+    SignInFirst,
+    /// The signed-in user meets the requirement.
+    Allowed,
+    /// The signed-in user does not meet the requirement.
+    Denied,
+}
+
+impl Decision {
+    /// Why the element is refused, in words (`None` unless refused).
+    pub fn reason(self, requirement: &Requirement) -> Option<String> {
+        match self {
+            Decision::Pending | Decision::Allowed => None,
+            Decision::SignInFirst => Some("sign in first".to_owned()),
+            Decision::Denied => Some(requirement.to_string()),
+        }
     }
 }
 
@@ -54,11 +88,20 @@ pub struct CapabilityStore {
     pub report: Memo<CapabilityReport>,
 }
 
+impl CapabilityStore {
+    /// The decision on `requirement`, following the state.
+    pub fn decide(self, requirement: Requirement) -> Memo<Decision> {
+        let state = self.state;
+        Memo::new(move |_| state.with(|state| state.decide(&requirement)))
+    }
+}
+
 /// What one reading produced: the permissions, and the report.
 type Reading = Option<(ParsedCapabilities, CapabilityReport)>;
 
 /// Derives the store from the auth context and the configured source, and
-/// provides it.
+/// provides it. With `capabilities_source: "api"` it asks the API client,
+/// which must be provided first ([`crate::api::provide_api`]).
 pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
     let auth = use_auth();
     let reading: Signal<Reading> = match config.capabilities.clone() {
@@ -90,22 +133,27 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
             memo.into()
         }
         CapabilitySource::Api => {
+            let api = use_api();
             let token = Memo::new(move |_| auth.state.with(|s| s.session().map(|s| s.access_token.clone())));
-            let config = config.clone();
             let fetched = LocalResource::new(move || {
-                let config = config.clone();
                 let signed_in = token.get().is_some();
                 async move {
                     if !signed_in {
                         return None;
                     }
-                    let url = format!("{}/me/capabilities", config.api_base);
-                    Some(match api::get_capabilities(auth, &config).await {
-                        Ok((parsed, raw)) => {
+                    let source = format!("the API ({})", api.url(paths::CAPABILITIES));
+                    Some(match api.capabilities().await {
+                        Ok(me) => {
+                            // The API's list, read again with the shared parser:
+                            // bounded, de-duplicated, unknown names kept as such.
+                            let listed = serde_json::json!({ "permissions": me.permissions });
+                            let parsed = Capabilities::from_claims(&listed, &ClaimPath::Claim("permissions".into()));
+                            let warnings =
+                                me.warnings.iter().cloned().chain(parsed.warnings.iter().map(ToString::to_string));
                             let report = CapabilityReport {
-                                source: format!("the API ({url})"),
-                                raw: Some(raw),
-                                warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
+                                source: format!("{source}, access-token claim \"{}\"", me.source),
+                                raw: serde_json::to_string_pretty(&me).ok(),
+                                warnings: warnings.collect(),
                             };
                             (parsed, report)
                         }
@@ -113,7 +161,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                         Err(err) => (
                             ParsedCapabilities::default(),
                             CapabilityReport {
-                                source: format!("the API ({url})"),
+                                source,
                                 raw: None,
                                 warnings: vec![format!("could not load permissions: {err}")],
                             },

@@ -2,41 +2,41 @@
 //! and the API checks it again). "New project" needs `create:project` and
 //! each row's "Delete" needs `delete:project`; the API enforces both.
 
+use contract::api::{PROJECT_DESCRIPTION_MAX_CHARS, PROJECT_NAME_MAX_CHARS};
+use contract::routes;
+use contract::wire::{NewProject, Project, ProjectStatus};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use permissions::Permission;
 
-use crate::api::{self, NewProject, Project};
-use crate::auth::use_auth;
+use crate::api::use_api;
 use crate::components::can::Can;
-use crate::components::pager::{PagedList, Pager, StatusLine, use_paged_list};
-use crate::config::AppConfig;
-use crate::routes;
+use crate::components::list::{PagedTable, use_paged_list};
+use crate::components::status::{ActionStatus, StatusLine};
 
 /// The Project List screen.
 #[component]
 pub fn ProjectsScreen() -> impl IntoView {
-    let auth = use_auth();
-    let config = expect_context::<AppConfig>();
-    let PagedList { items: projects, page, total, version } = use_paged_list::<Project>("/projects");
-    let status = RwSignal::new(None::<Result<String, String>>);
+    let api = use_api();
+    let list = use_paged_list::<Project>();
+    let status = RwSignal::new(ActionStatus::Idle);
     let creating = RwSignal::new(false);
-    let delete_config = config.clone();
     let on_delete = Callback::new(move |project: Project| {
-        let config = delete_config.clone();
-        leptos::task::spawn_local(async move {
-            match api::delete_project(auth, &config, project.id).await {
+        status.set(ActionStatus::Pending(format!("Deleting “{}”…", project.name)));
+        spawn_local(async move {
+            status.set(match api.delete_project(project.id).await {
                 Ok(()) => {
-                    status.set(Some(Ok(format!("Deleted “{}”.", project.name))));
-                    version.update(|v| *v += 1);
+                    list.refetch();
+                    ActionStatus::Done(format!("Deleted “{}”.", project.name))
                 }
-                Err(err) => status.set(Some(Err(format!("Could not delete “{}”: {err}", project.name)))),
-            }
+                Err(err) => ActionStatus::Failed(format!("Could not delete “{}”: {err}", project.name)),
+            });
         });
     });
     let on_created = Callback::new(move |project: Project| {
         creating.set(false);
-        status.set(Some(Ok(format!("Created “{}”.", project.name))));
-        version.update(|v| *v += 1);
+        status.set(ActionStatus::Done(format!("Created “{}”.", project.name)));
+        list.refetch();
     });
     view! {
         <section class="panel" data-testid="page-projects">
@@ -54,28 +54,21 @@ pub fn ProjectsScreen() -> impl IntoView {
                 </Can>
             </div>
             <Show when=move || creating.get()>
-                <NewProjectForm config=config.clone() on_created=on_created />
+                <NewProjectForm on_created=on_created />
             </Show>
             <StatusLine status=status />
-            {move || match projects.get() {
-                None => view! { <Skeleton /> }.into_any(),
-                Some(Err(err)) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
-                Some(Ok(list)) if list.items.is_empty() => view! { <p class="muted">"No projects here yet."</p> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <table class="table">
-                        <thead>
-                            <tr>
-                                <th>"Name"</th><th>"Description"</th><th>"Status"</th><th>"Owner"</th><th>"Created"</th>
-                                <th><span class="visually-hidden">"Actions"</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {list.items.into_iter().map(|p| view! { <ProjectRow project=p on_delete=on_delete /> }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            }}
-            <Pager base=routes::PROJECTS page=page total=total />
+            <PagedTable
+                list=list
+                base=routes::PROJECTS
+                empty="No projects here yet."
+                head=|| view! {
+                    <tr>
+                        <th>"Name"</th><th>"Description"</th><th>"Status"</th><th>"Owner"</th><th>"Created"</th>
+                        <th><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                }
+                row=move |project| view! { <ProjectRow project on_delete /> }
+            />
         </section>
     }
 }
@@ -89,14 +82,15 @@ fn ProjectRow(
     on_delete: Callback<Project>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let status: ProjectStatus = project.status;
     let for_delete = StoredValue::new(project.clone());
     view! {
         <tr data-testid="project-row" data-project=project.id>
-            <td class="strong">{project.name.clone()}</td>
-            <td>{project.description.clone()}</td>
-            <td><span class=format!("status status-{}", project.status)>{project.status.clone()}</span></td>
-            <td>{project.owner.clone().unwrap_or_else(|| "—".into())}</td>
-            <td>{project.created_at.clone()}</td>
+            <td class="strong">{project.name}</td>
+            <td>{project.description}</td>
+            <td><span class=format!("status status-{status}")>{status.as_str()}</span></td>
+            <td>{project.owner.unwrap_or_else(|| "—".into())}</td>
+            <td>{project.created_at}</td>
             <td class="actions">
                 <Can perm=Permission::DeleteProject>
                     <Show
@@ -122,48 +116,53 @@ fn ProjectRow(
     }
 }
 
-/// The "New project" form.
+/// The "New project" form. Its limits are the API's (`contract::api`), so
+/// it never offers what the API would refuse.
 #[component]
 fn NewProjectForm(
-    /// The app's configuration (for the API's address).
-    config: AppConfig,
     /// Called with the created project.
     on_created: Callback<Project>,
 ) -> impl IntoView {
-    let auth = use_auth();
+    let api = use_api();
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let status = RwSignal::new(ActionStatus::Idle);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let config = config.clone();
-        let project = NewProject { name: name.get_untracked(), description: description.get_untracked() };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match api::create_project(auth, &config, &project).await {
-                Ok(created) => on_created.run(created),
-                Err(err) => error.set(Some(err.to_string())),
+        let project = NewProject {
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+            status: ProjectStatus::default(),
+        };
+        status.set(ActionStatus::Pending(format!("Creating “{}”…", project.name)));
+        spawn_local(async move {
+            match api.create_project(&project).await {
+                Ok(created) => {
+                    status.set(ActionStatus::Idle);
+                    on_created.run(created);
+                }
+                Err(err) => status.set(ActionStatus::Failed(err.to_string())),
             }
-            busy.set(false);
         });
     };
     view! {
         <form class="form" on:submit=submit data-testid="project-form">
-            <label>"Name" <input required maxlength="80" data-testid="project-name" bind:value=name /></label>
-            <label>"Description" <input maxlength="500" data-testid="project-description" bind:value=description /></label>
-            <button class="button primary" type="submit" data-testid="project-submit" disabled=move || busy.get()>"Create"</button>
-            {move || error.get().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
+            <label>
+                "Name"
+                <input required maxlength=PROJECT_NAME_MAX_CHARS.to_string() data-testid="project-name" bind:value=name />
+            </label>
+            <label>
+                "Description"
+                <input
+                    maxlength=PROJECT_DESCRIPTION_MAX_CHARS.to_string()
+                    data-testid="project-description"
+                    bind:value=description
+                />
+            </label>
+            <button class="button primary" type="submit" data-testid="project-submit" disabled=move || status.get().is_pending()>
+                "Create"
+            </button>
+            <StatusLine status=status />
         </form>
-    }
-}
-
-/// Grey rows while the page loads.
-#[component]
-pub fn Skeleton() -> impl IntoView {
-    view! {
-        <div class="skeleton" role="status" aria-live="polite" aria-label="Loading">
-            {(0..5).map(|_| view! { <div class="skeleton-row"></div> }).collect_view()}
-        </div>
     }
 }

@@ -1,85 +1,93 @@
 //! The User List (administrators: needs `read:user-list`; the route guard
 //! checks it, and the API checks it again). The role controls need
-//! `update:user-roles`; with an external provider, roles live there and the
-//! controls show disabled with that reason.
+//! `update:user-roles`; when the role catalogue says roles are not editable
+//! here (they live at the provider), the controls show disabled, pointing
+//! at the note that says why.
 
+use contract::routes;
+use contract::wire::{RoleCatalog, SetRoles, UserWithRoles};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use permissions::Permission;
 
-use crate::api::{self, RoleCatalog, User};
-use crate::auth::use_auth;
+use crate::api::use_api;
 use crate::components::can::Can;
-use crate::components::pager::{PagedList, Pager, StatusLine, use_paged_list};
-use crate::config::AppConfig;
-use crate::routes;
-use crate::screens::projects::Skeleton;
+use crate::components::list::{PagedTable, use_paged_list};
+use crate::components::status::{ActionStatus, StatusLine};
+
+/// The id of the note saying why roles cannot be edited here; disabled
+/// role controls name it in `aria-describedby`.
+const ROLES_NOTE_ID: &str = "roles-external";
 
 /// The User List screen.
 #[component]
 pub fn UsersScreen() -> impl IntoView {
-    let auth = use_auth();
-    let config = expect_context::<AppConfig>();
-    let PagedList { items: users, page, total, version } = use_paged_list::<User>("/users");
-    let status = RwSignal::new(None::<Result<String, String>>);
-    let roles_config = config.clone();
-    let catalog = LocalResource::new(move || {
-        let config = roles_config.clone();
-        async move { api::get_roles(auth, &config).await.ok() }
-    });
-    let change_config = config.clone();
-    let on_change = Callback::new(move |(user, roles): (User, Vec<String>)| {
-        let config = change_config.clone();
-        leptos::task::spawn_local(async move {
-            match api::set_user_roles(auth, &config, user.id, &roles).await {
+    let api = use_api();
+    let list = use_paged_list::<UserWithRoles>();
+    let status = RwSignal::new(ActionStatus::Idle);
+    let roles = LocalResource::new(move || async move { api.roles().await });
+    let catalog = Signal::derive(move || roles.get().and_then(Result::ok));
+    let on_change = Callback::new(move |(user, roles): (UserWithRoles, SetRoles)| {
+        status.set(ActionStatus::Pending(format!("Changing {}'s roles…", user.name)));
+        spawn_local(async move {
+            status.set(match api.set_roles(user.id, &roles).await {
                 Ok(updated) => {
                     let roles = if updated.roles.is_empty() { "no role".to_owned() } else { updated.roles.join(", ") };
-                    status.set(Some(Ok(format!("{} now has: {roles}.", updated.name))));
+                    ActionStatus::Done(format!("{} now has: {roles}.", updated.name))
                 }
-                Err(err) => status.set(Some(Err(format!("Could not change {}'s roles: {err}", user.name)))),
-            }
+                Err(err) => ActionStatus::Failed(format!("Could not change {}'s roles: {err}", user.name)),
+            });
             // Show what the API now holds, whatever happened.
-            version.update(|v| *v += 1);
+            list.refetch();
         });
     });
     view! {
         <section class="panel" data-testid="page-users">
             <h1>"Users"</h1>
             <StatusLine status=status />
-            {move || catalog.get().flatten().filter(|c| !c.editable).map(|c| view! {
-                <p class="muted" data-testid="roles-external">
+            <RolesNote catalog=catalog />
+            {move || roles.get().and_then(Result::err).map(|err| view! {
+                <p class="alert" role="alert">"The roles could not be loaded: " {err.to_string()}</p>
+            })}
+            <PagedTable
+                list=list
+                base=routes::USERS
+                empty="No users."
+                head=|| view! { <tr><th>"Name"</th><th>"Username"</th><th>"Email"</th><th>"Roles"</th></tr> }
+                row=move |user| view! { <UserRow user catalog on_change /> }
+            />
+        </section>
+    }
+}
+
+/// Says why roles cannot be edited here, when the catalogue says so.
+#[component]
+pub fn RolesNote(
+    /// The role catalogue (`None` until loaded or when unavailable).
+    #[prop(into)]
+    catalog: Signal<Option<RoleCatalog>>,
+) -> impl IntoView {
+    move || {
+        catalog.get().filter(|c| !c.editable).map(|c| {
+            view! {
+                <p class="muted" id=ROLES_NOTE_ID data-testid="roles-external">
                     {c.reason.unwrap_or_else(|| "Roles are managed by the identity provider.".into())}
                 </p>
-            })}
-            {move || match users.get() {
-                None => view! { <Skeleton /> }.into_any(),
-                Some(Err(err)) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
-                Some(Ok(list)) if list.items.is_empty() => view! { <p class="muted">"No users."</p> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <table class="table">
-                        <thead><tr><th>"Name"</th><th>"Username"</th><th>"Email"</th><th>"Roles"</th></tr></thead>
-                        <tbody>
-                            {list.items.into_iter().map(|u| view! {
-                                <UserRow user=u catalog=Signal::derive(move || catalog.get().flatten()) on_change=on_change />
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            }}
-            <Pager base=routes::USERS page=page total=total />
-        </section>
+            }
+        })
     }
 }
 
 /// One user, with role chips, or role toggles for those who may change them.
 #[component]
-fn UserRow(
+pub fn UserRow(
     /// The user.
-    user: User,
+    user: UserWithRoles,
     /// The roles that exist (`None` until loaded or when unavailable).
     #[prop(into)]
     catalog: Signal<Option<RoleCatalog>>,
-    /// Called with the user and their new role list.
-    on_change: Callback<(User, Vec<String>)>,
+    /// Called with the user and their new set of roles.
+    on_change: Callback<(UserWithRoles, SetRoles)>,
 ) -> impl IntoView {
     let stored = StoredValue::new(user.clone());
     let chips = user.roles.clone();
@@ -92,13 +100,13 @@ fn UserRow(
     };
     let toggles = move || {
         let Some(catalog) = catalog.get() else { return view! { <span class="muted">"…"</span> }.into_any() };
-        let user = stored.get_value();
+        let editable = catalog.editable;
         catalog
             .roles
             .into_iter()
             .map(|role| {
-                let name = role.name.clone();
-                let checked = user.roles.contains(&name);
+                let name = role.name;
+                let checked = stored.with_value(|user| user.roles.contains(&name));
                 let on_input = {
                     let name = name.clone();
                     move |_| {
@@ -107,30 +115,32 @@ fn UserRow(
                         if !checked {
                             roles.push(name.clone());
                         }
-                        on_change.run((user, roles));
+                        on_change.run((user, SetRoles { roles }));
                     }
                 };
                 view! {
-                    <label class="role-toggle" title=role.description.clone()>
+                    <label class="role-toggle" title=role.description>
                         <input
                             type="checkbox"
                             data-testid=format!("role-{name}")
                             prop:checked=checked
-                            disabled=!catalog.editable
+                            disabled=!editable
+                            aria-describedby=(!editable).then_some(ROLES_NOTE_ID)
                             on:change=on_input
                         />
-                        {name.clone()}
+                        {name}
                     </label>
                 }
             })
             .collect_view()
             .into_any()
     };
+    let username = user.username.clone();
     view! {
-        <tr data-testid="user-row" data-user=user.username.clone()>
-            <td class="strong">{user.name.clone()}</td>
-            <td><code>{user.username.clone()}</code></td>
-            <td>{user.email.clone()}</td>
+        <tr data-testid="user-row" data-user=username>
+            <td class="strong">{user.name}</td>
+            <td><code>{user.username}</code></td>
+            <td>{user.email}</td>
             <td>
                 <Can perm=Permission::UpdateUserRoles fallback=read_only>
                     {toggles}
