@@ -1,42 +1,44 @@
-//! The route table: every path, and the permission its screen needs, in
-//! one place. The guards read it; the nav reads it.
+//! The route table: the top of the SPA's layers below the app shell. Each
+//! path is a `contract::routes` constant; each guarded screen is wrapped in
+//! its guard here, with the permission the table of guarded screens
+//! (`components::nav`) names for it, so a route cannot be added without
+//! deciding what it needs.
 
+use contract::routes;
 use leptos::prelude::*;
+use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Routes};
-use leptos_router::path;
-use permissions::Permission;
 
 use crate::components::guard::RequirePermission;
+use crate::components::nav::{PROJECT_LIST, USER_LIST};
 use crate::screens::{callback::CallbackScreen, home::HomeScreen, not_found::NotFoundScreen};
 use crate::screens::{projects::ProjectsScreen, users::UsersScreen};
 
-/// The login redirect target; never guarded.
-pub const CALLBACK: &str = "/callback";
-/// The Project List.
-pub const PROJECTS: &str = "/projects";
-/// The User List.
-pub const USERS: &str = "/users";
+/// Kept while `auth.rs` still names it here; use `contract::routes::CALLBACK`.
+pub use contract::routes::CALLBACK;
 
-/// What the Project List needs.
-pub const PROJECTS_NEEDS: Permission = Permission::ReadProjectList;
-/// What the User List needs.
-pub const USERS_NEEDS: Permission = Permission::ReadUserList;
-
-/// The routes. Each guarded screen is wrapped in its guard here, beside its
-/// path, so a route cannot be added without deciding what it needs.
+/// The routes.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=|| view! { <NotFoundScreen /> }>
-            <Route path=path!("/") view=HomeScreen />
-            <Route path=path!("/callback") view=CallbackScreen />
+            <Route path=StaticSegment(routes::HOME) view=HomeScreen />
+            <Route path=StaticSegment(routes::CALLBACK) view=CallbackScreen />
             <Route
-                path=path!("/projects")
-                view=|| view! { <RequirePermission perm=PROJECTS_NEEDS label="Project List screen"><ProjectsScreen /></RequirePermission> }
+                path=StaticSegment(PROJECT_LIST.path)
+                view=|| view! {
+                    <RequirePermission perm=PROJECT_LIST.needs label=format!("{} screen", PROJECT_LIST.title)>
+                        <ProjectsScreen />
+                    </RequirePermission>
+                }
             />
             <Route
-                path=path!("/users")
-                view=|| view! { <RequirePermission perm=USERS_NEEDS label="User List screen"><UsersScreen /></RequirePermission> }
+                path=StaticSegment(USER_LIST.path)
+                view=|| view! {
+                    <RequirePermission perm=USER_LIST.needs label=format!("{} screen", USER_LIST.title)>
+                        <UsersScreen />
+                    </RequirePermission>
+                }
             />
         </Routes>
     }

@@ -4,16 +4,8 @@
 use leptos::prelude::*;
 use permissions::{Permission, Requirement};
 
-use crate::capabilities::{CapabilityState, use_capabilities};
+use crate::capabilities::{Decision, use_capabilities};
 use crate::components::inspector::register_guard;
-
-/// What `<Can>` decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Decision {
-    Pending,
-    Allowed,
-    Denied(String),
-}
 
 /// Shows `children` when the signed-in user meets the requirement made of
 /// `perm`, `all_of`, `any_of` and `not`; otherwise `fallback` (or, with
@@ -53,40 +45,28 @@ pub fn Can(
     let mut requirement = Requirement { all_of, any_of, negate: not };
     requirement.all_of.extend(perm);
     let needs = requirement.to_string();
-    let store = use_capabilities();
-    let decision = Memo::new(move |_| {
-        store.state.with(|state| match state {
-            CapabilityState::Pending => Decision::Pending,
-            CapabilityState::Anonymous => Decision::Denied("sign in first".to_owned()),
-            CapabilityState::Ready(caps) if requirement.is_met_by(caps) => Decision::Allowed,
-            CapabilityState::Ready(_) => Decision::Denied(requirement.to_string()),
-        })
-    });
+    let decision = use_capabilities().decide(requirement.clone());
+    let requirement = StoredValue::new(requirement);
+    let reason = move |decision: Decision| requirement.with_value(|r| decision.reason(r));
     if let Some(label) = label {
+        let refused = if disabled_with_reason { "disabled" } else { "hidden" };
         let verdict = Signal::derive(move || match decision.get() {
             Decision::Pending => "pending".to_owned(),
             Decision::Allowed => "shown".to_owned(),
-            Decision::Denied(why) if disabled_with_reason => format!("disabled: {why}"),
-            Decision::Denied(why) => format!("hidden: {why}"),
+            denied => format!("{refused}: {}", reason(denied).unwrap_or_default()),
         });
         register_guard(label, needs, verdict);
     }
     move || match decision.get() {
         Decision::Pending => pending.run(),
         Decision::Allowed => children().into_any(),
-        Decision::Denied(reason) if disabled_with_reason => view! {
+        denied if disabled_with_reason => view! {
             <span class="can-disabled">
                 <fieldset disabled class="can-disabled-controls">{children()}</fieldset>
-                <small class="reason" data-testid="disabled-reason">{reason}</small>
+                <small class="reason" data-testid="disabled-reason">{reason(denied)}</small>
             </span>
         }
         .into_any(),
-        Decision::Denied(_) => fallback.run(),
+        Decision::SignInFirst | Decision::Denied => fallback.run(),
     }
-}
-
-/// Whether the current user holds `perm`, as a reactive boolean.
-pub fn use_can(perm: Permission) -> Signal<bool> {
-    let store = use_capabilities();
-    Signal::derive(move || store.state.with(|s| s.allows(&perm)))
 }

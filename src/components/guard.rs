@@ -2,15 +2,14 @@
 //! `ProtectedRoute` can only redirect, which would push history and loop).
 
 use leptos::prelude::*;
-use permissions::Permission;
-
 use leptos_router::hooks::use_location;
+use permissions::{Permission, Requirement};
 
 use crate::auth::{AuthState, use_auth};
-use crate::capabilities::{CapabilityState, use_capabilities};
+use crate::capabilities::{Decision, use_capabilities};
+use crate::components::forbidden::Forbidden;
 use crate::components::inspector::register_guard;
 use crate::components::sign_in::SignInPrompt;
-use crate::screens::forbidden::ForbiddenScreen;
 
 /// Guards a screen: a placeholder while permissions are pending, a sign-in
 /// prompt when signed out, the Forbidden view in place (the URL stays) when
@@ -26,43 +25,28 @@ pub fn RequirePermission(
     /// The screen.
     children: ChildrenFn,
 ) -> impl IntoView {
-    let store = use_capabilities();
-    let needs = perm.clone();
-    let verdict = Memo::new(move |_| {
-        store.state.with(|state| match state {
-            CapabilityState::Pending => Verdict::Pending,
-            CapabilityState::Anonymous => Verdict::SignIn,
-            CapabilityState::Ready(caps) if caps.has(&needs) => Verdict::Allowed,
-            CapabilityState::Ready(_) => Verdict::Forbidden,
-        })
-    });
-    let verdict_text = Signal::derive(move || {
-        match verdict.get() {
-            Verdict::Pending => "pending",
-            Verdict::SignIn => "sign-in required",
-            Verdict::Forbidden => "forbidden in place",
-            Verdict::Allowed => "shown",
+    let requirement = Requirement::one(perm.clone());
+    let needs = requirement.to_string();
+    let decision = use_capabilities().decide(requirement);
+    let verdict = Signal::derive(move || {
+        match decision.get() {
+            Decision::Pending => "pending",
+            Decision::SignInFirst => "sign-in required",
+            Decision::Denied => "forbidden in place",
+            Decision::Allowed => "shown",
         }
         .to_owned()
     });
-    register_guard(label.unwrap_or_else(|| "this screen".into()), format!("needs {perm}"), verdict_text);
-    move || match verdict.get() {
-        Verdict::Pending => view! {
+    register_guard(label.unwrap_or_else(|| "this screen".into()), needs, verdict);
+    move || match decision.get() {
+        Decision::Pending => view! {
             <p class="placeholder" role="status" aria-live="polite">"Checking your access…"</p>
         }
         .into_any(),
-        Verdict::SignIn => view! { <AutoSignIn /> }.into_any(),
-        Verdict::Forbidden => view! { <ForbiddenScreen needs=perm.clone() /> }.into_any(),
-        Verdict::Allowed => children().into_any(),
+        Decision::SignInFirst => view! { <AutoSignIn /> }.into_any(),
+        Decision::Denied => view! { <Forbidden needs=perm.clone() /> }.into_any(),
+        Decision::Allowed => children().into_any(),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    Pending,
-    SignIn,
-    Forbidden,
-    Allowed,
 }
 
 /// Signed out on a guarded route: start the sign-in by itself, coming back

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::auth::use_auth;
 use crate::components::can::Can;
-use crate::routes;
+use crate::components::nav::GUARDED_SCREENS;
 
 /// The top bar.
 #[component]
@@ -16,17 +16,19 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <A href="/" attr:class="brand">
+            <A href=contract::routes::HOME attr:class="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Permission SPA"
             </A>
             <nav aria-label="Main">
-                <Can perm=routes::PROJECTS_NEEDS label="nav: Projects">
-                    <A href=routes::PROJECTS attr:data-testid="nav-projects">"Projects"</A>
-                </Can>
-                <Can perm=routes::USERS_NEEDS label="nav: Users">
-                    <A href=routes::USERS attr:data-testid="nav-users">"Users"</A>
-                </Can>
+                {GUARDED_SCREENS
+                    .into_iter()
+                    .map(|screen| view! {
+                        <Can perm=screen.needs label=format!("nav: {}", screen.nav_label)>
+                            <A href=screen.path attr:data-testid=screen.nav_testid>{screen.nav_label}</A>
+                        </Can>
+                    })
+                    .collect_view()}
             </nav>
             <div class="account">
                 {move || user_name().map(|name| view! {

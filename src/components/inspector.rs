@@ -64,7 +64,9 @@ pub fn Inspector() -> impl IntoView {
                 <h2>"Permissions inspector"</h2>
                 <dl>
                     <dt>"Source"</dt>
-                    <dd>{move || { let s = store.report.get().source; if s.is_empty() { "(none yet)".to_owned() } else { s } }}</dd>
+                    <dd data-testid="inspector-source">
+                        {move || { let s = store.report.get().source; if s.is_empty() { "(none yet)".to_owned() } else { s } }}
+                    </dd>
                     <dt>"Parsed permissions"</dt>
                     <dd data-testid="inspector-permissions">{permissions}</dd>
                     <dt>"Raw claim"</dt>

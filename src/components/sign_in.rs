@@ -1,5 +1,6 @@
 //! The sign-in button and the prompt shown on guarded screens when signed out.
 
+use contract::routes;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -17,7 +18,8 @@ pub fn SignInButton(
     let on_click = move |_| {
         let path = location.pathname.get_untracked();
         let search = location.search.get_untracked();
-        let here = if path == crate::routes::CALLBACK { "/".to_owned() } else { format!("{path}{search}") };
+        // Signing in from the callback page (after a failure) comes back home.
+        let here = if path == routes::CALLBACK { routes::HOME.to_owned() } else { format!("{path}{search}") };
         auth.sign_in(here);
     };
     view! {

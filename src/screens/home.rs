@@ -6,9 +6,9 @@ use permissions::{ClaimPath, Permission, read_string_set};
 
 use crate::auth::{AuthState, use_auth};
 use crate::capabilities::{CapabilityState, use_capabilities};
+use crate::components::nav::GUARDED_SCREENS;
 use crate::components::sign_in::SignInButton;
 use crate::config::{AppConfig, CapabilitySource};
-use crate::routes;
 
 /// The user's role names, for display only (permissions, not roles, decide
 /// what is shown): the configured `roles_claim`, else the claim beside the
@@ -48,55 +48,30 @@ pub fn HomeScreen() -> impl IntoView {
             let name = auth.state.with(|s| s.session().map(|s| s.id_token.display_name().to_owned()));
             let roles =
                 auth.state.with(|s| s.session().map(|s| roles_of(&s.id_token.claims, &config)).unwrap_or_default());
-            let permissions: Vec<Permission> = caps.iter().cloned().collect();
-            let screens = [
-                (routes::PROJECTS, "Project List", routes::PROJECTS_NEEDS),
-                (routes::USERS, "User List", routes::USERS_NEEDS),
-            ];
+            let permissions: Vec<String> = caps.iter().map(Permission::to_string).collect();
             view! {
                 <section class="panel">
                     <h1>"Welcome, " {name}</h1>
                     <h2>"Your roles"</h2>
-                    {if roles.is_empty() {
-                        view! { <p class="muted">"No role is assigned to you."</p> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="chips">
-                                {roles.into_iter().map(|r| view! { <li class="chip role" data-testid="role">{r}</li> }).collect_view()}
-                            </ul>
-                        }
-                        .into_any()
-                    }}
+                    <Chips names=roles testid="role" class="chip role" empty="No role is assigned to you." />
                     <h2>"Your permissions"</h2>
-                    {if permissions.is_empty() {
-                        view! { <p class="muted">"Your account holds no permissions yet."</p> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="chips">
-                                {permissions
-                                    .into_iter()
-                                    .map(|p| view! { <li class="chip" data-testid="permission">{p.to_string()}</li> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }}
+                    <Chips names=permissions testid="permission" class="chip" empty="Your account holds no permissions yet." />
                     <h2>"Screens"</h2>
                     <ul class="screens">
-                        {screens
+                        {GUARDED_SCREENS
                             .into_iter()
-                            .map(|(href, title, needs)| {
-                                let open = caps.has(&needs);
+                            .map(|screen| {
+                                let open = caps.has(&screen.needs);
                                 view! {
                                     <li class:locked=!open>
                                         {if open {
-                                            view! { <A href=href>{title}</A> }.into_any()
+                                            view! { <A href=screen.path>{screen.title}</A> }.into_any()
                                         } else {
-                                            view! { <span>{title}</span> }.into_any()
+                                            view! { <span>{screen.title}</span> }.into_any()
                                         }}
                                         <span class="muted">
                                             {if open { " — open" } else { " — needs " }}
-                                            {(!open).then(|| view! { <code>{needs.to_string()}</code> })}
+                                            {(!open).then(|| view! { <code>{screen.needs.to_string()}</code> })}
                                         </span>
                                     </li>
                                 }
@@ -107,5 +82,29 @@ pub fn HomeScreen() -> impl IntoView {
             }
             .into_any()
         }
+    }
+}
+
+/// Names as chips, one `testid` element each, or `empty` when there are none.
+#[component]
+fn Chips(
+    /// The names, in display order.
+    names: Vec<String>,
+    /// Each chip's `data-testid`.
+    testid: &'static str,
+    /// Each chip's class.
+    class: &'static str,
+    /// What to say when there are none.
+    empty: &'static str,
+) -> impl IntoView {
+    if names.is_empty() {
+        view! { <p class="muted">{empty}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="chips">
+                {names.into_iter().map(|name| view! { <li class=class data-testid=testid>{name}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
     }
 }

@@ -3,14 +3,15 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::notice::Notice;
+
 /// Not Found.
 #[component]
 pub fn NotFoundScreen() -> impl IntoView {
     view! {
-        <section class="panel center" data-testid="not-found">
-            <h1>"Page not found"</h1>
+        <Notice testid="not-found" title="Page not found">
             <p>"There is nothing at this address."</p>
-            <A href="/">"Back to the home page"</A>
-        </section>
+            <A href=contract::routes::HOME>"Back to the home page"</A>
+        </Notice>
     }
 }
