@@ -1,72 +1,144 @@
 //! The SPA in headless Chromium: configuration, `<Can>`, the route guard,
-//! and the capability store's live updates.
+//! the capability store's live updates, the permissions inspector and the
+//! User List's role controls.
+//!
+//! Every view is rendered with the real capability store, derived from a
+//! real parsed claim. The DOM is read by polling with a deadline: presence
+//! is awaited; absence is asserted only once a positive marker shows that
+//! the render being checked has happened.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use contract::wire::{RoleCatalog, SetRoles, UserWithRoles};
 use leptos::prelude::*;
 use leptos_router::components::Router;
 use oidc_login::Session;
 use oidc_login::id_token::IdToken;
+use permission_spa::api::provide_api;
 use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::provide_capabilities;
 use permission_spa::components::can::Can;
 use permission_spa::components::guard::RequirePermission;
+use permission_spa::components::inspector::{Inspector, provide_inspector};
 use permission_spa::config::{AppConfig, CapabilitySource};
+use permission_spa::screens::users::{RolesNote, UserRow};
+use permissions::names::{CLIENT_ID, PERMISSIONS_CLAIM};
 use permissions::{ClaimPath, Permission};
-use serde_json::json;
+use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const CLAIM: &str = "https://permission-spa.example/permissions";
+const ORIGIN: &str = "http://127.0.0.1:8080";
+const ISSUER: &str = "https://idp.example/";
+/// How long the DOM may take to show what a test waits for.
+const DEADLINE_MS: f64 = 5_000.0;
 
-fn session(permissions: serde_json::Value) -> AuthState {
+/// A signed-in state whose ID token carries `extra` claims.
+fn signed_in_with(extra: Value) -> AuthState {
+    let mut claims = json!({ "sub": "u1", "name": "Jhon Smith" });
+    if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
     AuthState::SignedIn(Session {
-        id_token: IdToken {
-            raw: "h.p.s".into(),
-            claims: json!({ "sub": "u1", "name": "Jhon Smith", CLAIM: permissions }),
-            subject: "u1".into(),
-            expires_at: i64::MAX,
-        },
+        id_token: IdToken { raw: "h.p.s".into(), claims, subject: "u1".into(), expires_at: i64::MAX },
         access_token: "at".into(),
         access_token_received_at: 0,
         access_token_expires_at: i64::MAX,
     })
 }
 
-/// Lets effects and the renderer catch up (a macrotask turn).
-async fn settle() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+/// A signed-in state whose permissions claim holds `permissions`.
+fn session(permissions: Value) -> AuthState {
+    signed_in_with(json!({ PERMISSIONS_CLAIM: permissions }))
 }
 
-fn test_config() -> AppConfig {
-    let text = format!(r#"{{"issuer":"https://idp.example/","client_id":"spa","permissions_claim":"{CLAIM}"}}"#);
-    AppConfig::parse(&text, ORIGIN).unwrap()
+/// A configuration of the demo deployment with `keys` added.
+fn config_with(keys: Value) -> AppConfig {
+    let mut config = json!({ "issuer": ISSUER, "client_id": CLIENT_ID });
+    if let (Some(config), Value::Object(keys)) = (config.as_object_mut(), keys) {
+        config.extend(keys);
+    }
+    AppConfig::parse(&config.to_string(), ORIGIN).unwrap()
 }
 
-/// Mounts `view` in a fresh element with an auth context in `state`.
-fn mount<V: IntoView + 'static>(
+/// The demo deployment's configuration: permissions from the namespaced claim.
+fn claim_config() -> AppConfig {
+    config_with(json!({ "permissions_claim": PERMISSIONS_CLAIM }))
+}
+
+/// Mounts `view` in a fresh element under the app's contexts (auth in
+/// `state`, the API client, the inspector's registry, the capability store
+/// of `config`), as the app shell provides them.
+fn mount_with<V: IntoView + 'static>(
+    config: AppConfig,
     state: AuthState,
     view: impl FnOnce() -> V + Send + 'static,
 ) -> (web_sys::HtmlElement, Auth) {
     let document = web_sys::window().unwrap().document().unwrap();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
-    let auth = Auth::new(state, None);
+    let auth = Auth::new(state, config.client.clone());
     let handle = leptos::mount::mount_to(host.clone(), move || {
         provide_context(auth);
-        provide_capabilities(test_config());
+        provide_api(auth, &config);
+        provide_inspector();
+        provide_capabilities(config);
         view! { <Router>{view()}</Router> }
     });
     handle.forget();
     (host, auth)
 }
 
+/// [`mount_with`] the demo deployment's configuration.
+fn mount<V: IntoView + 'static>(
+    state: AuthState,
+    view: impl FnOnce() -> V + Send + 'static,
+) -> (web_sys::HtmlElement, Auth) {
+    mount_with(claim_config(), state, view)
+}
+
 fn count(host: &web_sys::HtmlElement, testid: &str) -> u32 {
     host.query_selector_all(&format!("[data-testid='{testid}']")).unwrap().length()
+}
+
+fn element<T: JsCast>(host: &web_sys::HtmlElement, selector: &str) -> T {
+    host.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).unchecked_into()
+}
+
+fn text(host: &web_sys::HtmlElement, testid: &str) -> String {
+    element::<web_sys::HtmlElement>(host, &format!("[data-testid='{testid}']")).text_content().unwrap_or_default()
+}
+
+/// One turn of the browser's event loop.
+async fn next_turn() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits until `check` holds, failing with `what` after [`DEADLINE_MS`].
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let start = js_sys::Date::now();
+    while !check() {
+        assert!(js_sys::Date::now() - start < DEADLINE_MS, "timed out waiting for {what}");
+        next_turn().await;
+    }
+}
+
+/// Waits until each `(testid, n)` has exactly `n` elements, all at once.
+/// Each call must include a positive count that the render under test
+/// brings, so that it cannot pass on the render before.
+async fn until_counts(host: &web_sys::HtmlElement, expected: &[(&str, u32)]) {
+    let matches = || expected.iter().all(|(testid, n)| count(host, testid) == *n);
+    let start = js_sys::Date::now();
+    while !matches() {
+        let seen: Vec<(&str, u32)> = expected.iter().map(|(testid, _)| (*testid, count(host, testid))).collect();
+        assert!(js_sys::Date::now() - start < DEADLINE_MS, "expected {expected:?}, still {seen:?}");
+        next_turn().await;
+    }
 }
 
 #[wasm_bindgen_test]
@@ -79,59 +151,51 @@ async fn can_shows_children_only_with_the_permission_and_follows_changes() {
             </Can>
         }
     });
-    settle().await;
-    assert_eq!(count(&host, "projects-link"), 1);
-    assert_eq!(count(&host, "users-link"), 0);
-    assert_eq!(count(&host, "no-users"), 1);
+    until_counts(&host, &[("projects-link", 1), ("no-users", 1), ("users-link", 0)]).await;
 
     // A new token with other permissions updates the view without a reload.
     auth.state.set(session(json!(["read:user-list"])));
-    settle().await;
-    assert_eq!(count(&host, "projects-link"), 0);
-    assert_eq!(count(&host, "users-link"), 1);
-    assert_eq!(count(&host, "no-users"), 0);
+    until_counts(&host, &[("users-link", 1), ("projects-link", 0), ("no-users", 0)]).await;
 
     auth.state.set(AuthState::SignedOut);
-    settle().await;
-    assert_eq!(count(&host, "users-link"), 0);
+    until_counts(&host, &[("no-users", 1), ("users-link", 0), ("projects-link", 0)]).await;
 }
 
 #[wasm_bindgen_test]
 async fn nothing_authorized_renders_while_pending() {
     let (host, auth) = mount(AuthState::Pending, || {
         view! {
-            <Can perm=Permission::ReadUserList><span data-testid="secret"></span></Can>
+            <Can perm=Permission::ReadUserList pending=|| view! { <i data-testid="can-pending"></i> }>
+                <span data-testid="secret"></span>
+            </Can>
             <RequirePermission perm=Permission::ReadUserList><span data-testid="screen"></span></RequirePermission>
         }
     });
-    settle().await;
-    assert_eq!(count(&host, "secret"), 0);
-    assert_eq!(count(&host, "screen"), 0);
-    assert_eq!(count(&host, "forbidden"), 0);
-    assert_eq!(count(&host, "login-button"), 0);
+    // The pending render has happened: `<Can>`'s pending view and the guard's placeholder show.
+    until_counts(&host, &[("can-pending", 1)]).await;
+    until("the guard's placeholder", || host.query_selector(".placeholder").unwrap().is_some()).await;
+    for absent in ["secret", "screen", "forbidden", "login-button"] {
+        assert_eq!(count(&host, absent), 0, "{absent} rendered while permissions are pending");
+    }
+
     auth.state.set(session(json!(["read:user-list"])));
-    settle().await;
-    assert_eq!(count(&host, "secret"), 1);
-    assert_eq!(count(&host, "screen"), 1);
+    until_counts(&host, &[("secret", 1), ("screen", 1), ("can-pending", 0)]).await;
 }
 
 #[wasm_bindgen_test]
 async fn the_guard_shows_forbidden_in_place_or_a_sign_in_prompt() {
-    let guarded = || view! { <RequirePermission perm=Permission::ReadUserList><span data-testid="screen"></span></RequirePermission> };
+    let guarded = || {
+        view! { <RequirePermission perm=Permission::ReadUserList><span data-testid="screen"></span></RequirePermission> }
+    };
     let (host, auth) = mount(session(json!(["read:project-list"])), guarded);
-    settle().await;
-    assert_eq!(count(&host, "forbidden"), 1);
-    assert_eq!(count(&host, "screen"), 0);
+    until_counts(&host, &[("forbidden", 1), ("screen", 0)]).await;
+    assert!(text(&host, "forbidden").contains("read:user-list"), "the Forbidden view names the permission");
 
     auth.state.set(AuthState::SignedOut);
-    settle().await;
-    assert_eq!(count(&host, "forbidden"), 0);
-    assert_eq!(count(&host, "login-button"), 1);
+    until_counts(&host, &[("login-button", 1), ("forbidden", 0), ("screen", 0)]).await;
 
     auth.state.set(session(json!(["read:user-list"])));
-    settle().await;
-    assert_eq!(count(&host, "screen"), 1);
-    assert_eq!(count(&host, "login-button"), 0);
+    until_counts(&host, &[("screen", 1), ("login-button", 0), ("forbidden", 0)]).await;
 }
 
 #[wasm_bindgen_test]
@@ -139,25 +203,20 @@ async fn a_malformed_claim_grants_nothing_and_does_not_break_the_page() {
     let (host, _auth) = mount(session(json!({"unexpected": true})), || {
         view! { <RequirePermission perm=Permission::ReadProjectList><span data-testid="screen"></span></RequirePermission> }
     });
-    settle().await;
-    assert_eq!(count(&host, "screen"), 0);
-    assert_eq!(count(&host, "forbidden"), 1);
+    until_counts(&host, &[("forbidden", 1), ("screen", 0)]).await;
 }
-
-const ORIGIN: &str = "http://127.0.0.1:8080";
 
 #[wasm_bindgen_test]
 fn a_valid_config_gets_its_defaults() {
-    let config = AppConfig::parse(
-        r#"{"issuer":"https://t.auth0.com/","client_id":"spa","permissions_claim":"/realm_access/roles","extra":1}"#,
-        ORIGIN,
-    )
-    .unwrap();
+    let config = config_with(
+        json!({ "issuer": "https://t.auth0.com/", "permissions_claim": "/realm_access/roles", "extra": 1 }),
+    );
     assert_eq!(config.client.issuer, "https://t.auth0.com/");
+    assert_eq!(config.client.client_id, CLIENT_ID);
     assert_eq!(config.client.scope, "openid profile email offline_access");
-    assert_eq!(config.client.redirect_uri, "http://127.0.0.1:8080/callback");
+    assert_eq!(config.client.redirect_uri, contract::routes::redirect_uri(ORIGIN));
     assert_eq!(config.client.leeway_seconds, 60);
-    assert_eq!(config.api_base, "/api/v1");
+    assert_eq!(config.api_base, contract::api::DEFAULT_BASE);
     assert_eq!(
         config.capabilities,
         CapabilitySource::IdToken {
@@ -207,11 +266,9 @@ async fn can_combines_any_all_and_not() {
             <Can perm=Permission::ReadUserList not=true><i data-testid="not"></i></Can>
         }
     });
-    settle().await;
-    assert_eq!((count(&host, "any"), count(&host, "all"), count(&host, "not")), (1, 0, 1));
+    until_counts(&host, &[("any", 1), ("all", 0), ("not", 1)]).await;
     auth.state.set(session(json!(["read:project-list", "delete:project", "read:user-list"])));
-    settle().await;
-    assert_eq!((count(&host, "any"), count(&host, "all"), count(&host, "not")), (1, 1, 0));
+    until_counts(&host, &[("any", 1), ("all", 1), ("not", 0)]).await;
 }
 
 #[wasm_bindgen_test]
@@ -223,62 +280,149 @@ async fn can_shows_pending_then_disabled_with_the_reason() {
             </Can>
         }
     });
-    settle().await;
-    assert_eq!(count(&host, "wait"), 1);
-    assert_eq!(count(&host, "delete"), 0);
+    until_counts(&host, &[("wait", 1), ("delete", 0)]).await;
 
     auth.state.set(session(json!(["read:project-list"])));
-    settle().await;
-    assert_eq!(count(&host, "wait"), 0);
-    let button: web_sys::HtmlButtonElement =
-        host.query_selector("[data-testid='delete']").unwrap().expect("rendered, disabled").unchecked_into();
+    until_counts(&host, &[("delete", 1), ("disabled-reason", 1), ("wait", 0)]).await;
+    let button: web_sys::HtmlButtonElement = element(&host, "[data-testid='delete']");
     assert!(button.matches(":disabled").unwrap(), "the action is disabled");
-    let reason = host.query_selector("[data-testid='disabled-reason']").unwrap().unwrap().text_content().unwrap();
+    let reason = text(&host, "disabled-reason");
     assert!(reason.contains("delete:project"), "{reason}");
 
     auth.state.set(session(json!(["delete:project"])));
-    settle().await;
-    let button: web_sys::HtmlButtonElement =
-        host.query_selector("[data-testid='delete']").unwrap().unwrap().unchecked_into();
+    until_counts(&host, &[("delete", 1), ("disabled-reason", 0)]).await;
+    let button: web_sys::HtmlButtonElement = element(&host, "[data-testid='delete']");
     assert!(!button.matches(":disabled").unwrap());
-    assert_eq!(count(&host, "disabled-reason"), 0);
 }
 
 #[wasm_bindgen_test]
 fn other_capability_sources_are_configurable() {
-    let api =
-        AppConfig::parse(r#"{"issuer":"https://idp.example/","client_id":"spa","capabilities_source":"api"}"#, ORIGIN)
-            .unwrap();
+    let api = config_with(json!({ "capabilities_source": "api" }));
     assert_eq!(api.capabilities, CapabilitySource::Api);
-    let roles = AppConfig::parse(
-        r#"{"issuer":"https://idp.example/","client_id":"spa","roles_claim":"/realm_access/roles","role_permissions":{"admin":["read:user-list"]}}"#,
-        ORIGIN,
-    )
-    .unwrap();
+    let roles = config_with(
+        json!({ "roles_claim": "/realm_access/roles", "role_permissions": { "admin": ["read:user-list"] } }),
+    );
     assert!(matches!(roles.capabilities, CapabilitySource::IdToken { permissions_claim: None, roles: Some(_) }));
 }
 
 #[wasm_bindgen_test]
 async fn roles_map_to_permissions_through_the_configured_map() {
-    let config = AppConfig::parse(
-        r#"{"issuer":"https://idp.example/","client_id":"spa","roles_claim":"roles","role_permissions":{"auditor":["read:user-list"]}}"#,
-        ORIGIN,
-    )
-    .unwrap();
-    let document = web_sys::window().unwrap().document().unwrap();
-    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    let mut state = session(json!([]));
-    if let AuthState::SignedIn(s) = &mut state {
-        s.id_token.claims["roles"] = json!(["auditor"]);
-    }
-    let auth = Auth::new(state, None);
-    leptos::mount::mount_to(host.clone(), move || {
-        provide_context(auth);
-        provide_capabilities(config);
-        view! { <Router><Can perm=Permission::ReadUserList><i data-testid="users"></i></Can></Router> }
+    let config = config_with(json!({ "roles_claim": "roles", "role_permissions": { "auditor": ["read:user-list"] } }));
+    let state = signed_in_with(json!({ "roles": ["auditor"] }));
+    let (host, auth) = mount_with(config, state, || {
+        view! {
+            <Can perm=Permission::ReadUserList><i data-testid="users"></i></Can>
+            <Can perm=Permission::ReadProjectList fallback=|| view! { <i data-testid="no-projects"></i> }>
+                <i data-testid="projects"></i>
+            </Can>
+        }
+    });
+    until_counts(&host, &[("users", 1), ("no-projects", 1), ("projects", 0)]).await;
+
+    // A role the map does not name grants nothing.
+    auth.state.set(signed_in_with(json!({ "roles": ["viewer"] })));
+    until_counts(&host, &[("users", 0), ("no-projects", 1)]).await;
+}
+
+/// Opens the inspector and waits for its panel.
+async fn open_inspector(host: &web_sys::HtmlElement) {
+    until_counts(host, &[("inspector-toggle", 1)]).await;
+    element::<web_sys::HtmlElement>(host, "[data-testid='inspector-toggle']").click();
+    until_counts(host, &[("inspector", 1)]).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_inspector_shows_the_source_the_warnings_and_each_guard() {
+    let claim = json!(["read:project-list", 42, "read:project-list"]);
+    let (host, auth) = mount(session(claim), || {
+        view! {
+            <Can perm=Permission::ReadUserList label="probe: Users">
+                <i data-testid="users"></i>
+            </Can>
+            <Inspector />
+        }
+    });
+    open_inspector(&host).await;
+    until_counts(&host, &[("inspector-warning", 2)]).await;
+    let source = text(&host, "inspector-source");
+    assert!(source.contains(PERMISSIONS_CLAIM), "the source names the claim: {source}");
+    let warnings = text(&host, "inspector");
+    assert!(warnings.contains("skipped 1 entries that are not non-empty strings"), "{warnings}");
+    assert!(warnings.contains("removed 1 duplicate"), "{warnings}");
+    assert_eq!(text(&host, "inspector-permissions"), "read:project-list");
+    let guard = text(&host, "inspector-guard");
+    assert!(guard.contains("probe: Users") && guard.contains("hidden: needs read:user-list"), "{guard}");
+
+    // A clean claim: the permissions change, and the warnings go.
+    auth.state.set(session(json!(["read:project-list", "read:user-list"])));
+    until_counts(&host, &[("users", 1), ("inspector-warning", 0)]).await;
+    until("the inspector to follow the new claim", || {
+        text(&host, "inspector-permissions") == "read:project-list, read:user-list"
     })
-    .forget();
-    settle().await;
-    assert_eq!(count(&host, "users"), 1);
+    .await;
+    assert!(text(&host, "inspector-guard").ends_with("shown"), "{}", text(&host, "inspector-guard"));
+}
+
+/// A role catalogue as the API writes it.
+fn catalog(editable: bool) -> RoleCatalog {
+    let managed_by = if editable { "api" } else { "provider" };
+    let mut body = json!({
+        "editable": editable,
+        "managed_by": managed_by,
+        "roles": [
+            { "name": "admin", "description": "everything" },
+            { "name": "viewer", "description": "reads" },
+        ],
+    });
+    if !editable {
+        body["reason"] = json!("Roles are managed at the identity provider; change them there.");
+    }
+    serde_json::from_value(body).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn role_toggles_are_disabled_with_the_reason_when_the_catalogue_is_not_editable() {
+    let user = UserWithRoles {
+        id: 7,
+        username: "james".into(),
+        name: "James".into(),
+        email: "james@example.com".into(),
+        roles: vec!["viewer".into()],
+    };
+    let roles = RwSignal::new(Some(catalog(false)));
+    let changes = RwSignal::new(Vec::<(String, SetRoles)>::new());
+    let on_change = Callback::new(move |(user, roles): (UserWithRoles, SetRoles)| {
+        changes.update(|c| c.push((user.username, roles)));
+    });
+    let (host, _auth) = mount(session(json!(["read:user-list", "update:user-roles"])), move || {
+        view! {
+            <RolesNote catalog=roles />
+            <table><tbody><UserRow user catalog=roles on_change /></tbody></table>
+        }
+    });
+    until_counts(&host, &[("roles-external", 1), ("role-admin", 1), ("role-viewer", 1)]).await;
+    let note = text(&host, "roles-external");
+    assert!(note.contains("managed at the identity provider"), "{note}");
+    for role in ["admin", "viewer"] {
+        let toggle: web_sys::HtmlInputElement = element(&host, &format!("[data-testid='role-{role}']"));
+        assert!(toggle.disabled(), "role-{role} is not disabled");
+        assert_eq!(toggle.get_attribute("aria-describedby").as_deref(), Some("roles-external"), "role-{role}");
+    }
+    let viewer: web_sys::HtmlInputElement = element(&host, "[data-testid='role-viewer']");
+    assert!(viewer.checked(), "the user's own role is shown checked");
+
+    // Editable roles: the toggles work, and the note goes.
+    roles.set(Some(catalog(true)));
+    until("the toggles to be enabled", || {
+        count(&host, "roles-external") == 0
+            && !element::<web_sys::HtmlInputElement>(&host, "[data-testid='role-admin']").disabled()
+    })
+    .await;
+    let admin: web_sys::HtmlInputElement = element(&host, "[data-testid='role-admin']");
+    assert_eq!(admin.get_attribute("aria-describedby"), None);
+    admin.click();
+    until("the role change", || !changes.get_untracked().is_empty()).await;
+    let (username, set) = changes.get_untracked().remove(0);
+    assert_eq!(username, "james");
+    assert_eq!(set.roles, ["viewer", "admin"]);
 }
