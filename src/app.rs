@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::Router;
 
-use crate::auth::{self, Startup};
+use crate::auth::{self, Arrival, Auth, Startup};
 use crate::capabilities::provide_capabilities;
 use crate::components::header::Header;
 use crate::components::inspector::{Inspector, provide_inspector};
@@ -12,23 +12,11 @@ use crate::routes::AppRoutes;
 use crate::screens::auth_error::AuthErrorBanner;
 use crate::screens::config_error::ConfigErrorScreen;
 
-/// What start-up produced.
-#[derive(Clone)]
-enum Boot {
-    Config(ConfigError),
-    Ready(Box<AppConfig>, auth::Auth),
-    Redirecting,
-}
-
-async fn boot() -> Boot {
-    let config = match AppConfig::load().await {
-        Ok(config) => config,
-        Err(err) => return Boot::Config(err),
-    };
-    match auth::start(config.client.clone()).await {
-        Startup::Ready(auth) => Boot::Ready(Box::new(config), auth),
-        Startup::Redirecting => Boot::Redirecting,
-    }
+/// Start-up: the configuration, then authentication.
+async fn start() -> Result<(AppConfig, Startup), ConfigError> {
+    let config = AppConfig::load().await?;
+    let startup = auth::start(config.client.clone()).await;
+    Ok((config, startup))
 }
 
 /// The app: reads `/config.json`, settles authentication (finishing a
@@ -36,11 +24,11 @@ async fn boot() -> Boot {
 /// renders before that, so nothing flashes.
 #[component]
 pub fn App() -> impl IntoView {
-    let started = LocalResource::new(boot);
+    let started = LocalResource::new(start);
     move || match started.get() {
-        None | Some(Boot::Redirecting) => view! { <Splash /> }.into_any(),
-        Some(Boot::Config(err)) => view! { <ConfigErrorScreen error=err /> }.into_any(),
-        Some(Boot::Ready(config, auth)) => view! { <Shell config=*config auth /> }.into_any(),
+        None | Some(Ok((_, Startup::Redirecting))) => view! { <Splash /> }.into_any(),
+        Some(Err(error)) => view! { <ConfigErrorScreen error /> }.into_any(),
+        Some(Ok((config, Startup::Ready(auth, arrival)))) => view! { <Shell config auth arrival /> }.into_any(),
     }
 }
 
@@ -57,10 +45,17 @@ fn Splash() -> impl IntoView {
 
 /// The signed-in or signed-out app around the routes.
 #[component]
-fn Shell(config: AppConfig, auth: auth::Auth) -> impl IntoView {
+fn Shell(
+    /// The validated `/config.json`.
+    config: AppConfig,
+    /// The auth context start-up made.
+    auth: Auth,
+    /// What start-up has to tell the other tabs.
+    arrival: Arrival,
+) -> impl IntoView {
     provide_context(auth);
     provide_context(config.clone());
-    auth.keep_alive();
+    auth.keep_alive(arrival);
     provide_capabilities(config.clone());
     provide_inspector();
     view! {

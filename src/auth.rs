@@ -1,25 +1,30 @@
-//! The SPA's side of the login module: the auth state every view reads, and
-//! the actions that change it.
+//! The SPA's side of the login module: start-up, the auth state every view
+//! reads, and the actions that change it.
 //!
 //! [`AuthState`] lives in one signal, provided as context. It is the single
 //! source of every auth change: the capability store derives from it, and so
 //! do the header, the guards and the API client's token. Everything that can
 //! change it — sign-in, the refresh timer, a tab becoming visible again,
 //! another tab signing in or out, an API 401 — goes through [`Auth`].
+//!
+//! Start-up ([`start`]) never redirects after a failure, so no loop is
+//! possible; when it could not reach the provider at all, the next sign-in
+//! ("Try again" in `auth-error`) runs it again before signing in.
 
 use std::rc::Rc;
 use std::time::Duration;
 
+use contract::routes;
 use leptos::prelude::*;
 use oidc_login::tabs::{TabChannel, TabMessage};
-use oidc_login::{LoginError, OidcClient, Session, browser};
+use oidc_login::{ClientSettings, HistoryEntry, LoginError, OidcClient, Prompt, Session, browser};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 /// Where authentication stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthState {
-    /// Not known yet (start-up, or a silent sign-in under way).
+    /// Not known yet (start-up, or a sign-in under way).
     Pending,
     /// Nobody is signed in.
     SignedOut,
@@ -40,41 +45,115 @@ impl AuthState {
     }
 }
 
+/// What start-up decided.
+#[derive(Clone)]
+pub enum Startup {
+    /// Mount the app with this auth context, as start-up left it.
+    Ready(Auth, Arrival),
+    /// The browser is on its way to the provider (a silent sign-in); there
+    /// is nothing to mount.
+    Redirecting,
+}
+
+/// What this page load did to the session that the app's other tabs may
+/// need to hear, once [`Auth::keep_alive`] has opened the tab channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// It finished a sign-in on `/callback`: the other tabs pick the new
+    /// session up from the shared refresh token.
+    CompletedSignIn,
+    /// It restored a session, found none, or failed: nothing to tell.
+    Settled,
+}
+
 /// After a refresh failed for a passing reason (network), try again after this.
 const REFRESH_RETRY: Duration = Duration::from_secs(20);
 
 /// The auth state and the client that changes it, provided as context.
 #[derive(Clone, Copy)]
 pub struct Auth {
+    /// Where authentication stands; every view derives from it.
     pub state: RwSignal<AuthState>,
     /// Whether a guarded route may start a sign-in by itself. Off after a
     /// sign-out (here or in another tab): the provider session may still be
     /// alive for a moment, and an automatic sign-in would undo the sign-out.
     auto_sign_in: RwSignal<bool>,
+    /// The provider as configured; kept to discover it again when start-up
+    /// could not reach it.
+    settings: StoredValue<ClientSettings, LocalStorage>,
+    /// The discovered provider; `None` until discovery succeeds.
     client: StoredValue<Option<OidcClient>, LocalStorage>,
     tabs: StoredValue<Option<Rc<TabChannel>>, LocalStorage>,
 }
 
 impl Auth {
-    /// Makes the auth context for `state`; `client` is `None` when discovery failed.
-    pub fn new(state: AuthState, client: Option<OidcClient>) -> Auth {
+    /// An auth context in `state` for the provider `settings` names, not
+    /// discovered yet: [`start`] discovers it, or else the first sign-in does.
+    pub fn new(state: AuthState, settings: ClientSettings) -> Auth {
         Auth {
             state: RwSignal::new(state),
             auto_sign_in: RwSignal::new(true),
-            client: StoredValue::new_local(client),
+            settings: StoredValue::new_local(settings),
+            client: StoredValue::new_local(None),
             tabs: StoredValue::new_local(None),
         }
     }
 
-    /// Starts a sign-in that returns to `return_to`. A failure to even start
-    /// (no WebCrypto, storage disabled) becomes the `Failed` state.
+    /// The discovered client, discovering the provider first when start-up
+    /// could not.
+    async fn client(self) -> Result<OidcClient, LoginError> {
+        if let Some(client) = self.client.get_value() {
+            return Ok(client);
+        }
+        let client = OidcClient::discover(self.settings.get_value()).await?;
+        self.client.set_value(Some(client.clone()));
+        Ok(client)
+    }
+
+    /// Starts a sign-in that returns to `return_to` (the user asked for it:
+    /// "Sign in", or "Try again" after a failure). When start-up never
+    /// reached the provider, this runs it again first — discovery, then the
+    /// stored session — and only goes to the provider if nobody is signed
+    /// in then. A failure to even start becomes the `Failed` state.
     pub fn sign_in(self, return_to: String) {
-        let Some(client) = self.client.get_value() else { return };
         leptos::task::spawn_local(async move {
-            if let Err(err) = client.sign_in(&return_to, None).await {
+            let client = match self.client.get_value() {
+                Some(client) => client,
+                None => match self.start_again().await {
+                    Some(client) => client,
+                    None => return,
+                },
+            };
+            if let Err(err) = client.sign_in(&return_to, Prompt::Default, HistoryEntry::Keep).await {
                 self.state.set(AuthState::Failed(err));
             }
         });
+    }
+
+    /// Start-up again, after it could not reach the provider: `Pending`
+    /// while it runs, then signed in (a stored session), `Failed` (the
+    /// provider is still unreachable), or the client to sign in with.
+    async fn start_again(self) -> Option<OidcClient> {
+        // A retry is already under way (the banner's button was clicked twice).
+        if self.state.with_untracked(|s| matches!(s, AuthState::Pending)) {
+            return None;
+        }
+        self.state.set(AuthState::Pending);
+        let restored = match self.client().await {
+            Ok(client) => client.restore().await.map(|session| (client, session)),
+            Err(err) => Err(err),
+        };
+        match restored {
+            Ok((client, None)) => Some(client),
+            Ok((_, Some(session))) => {
+                self.state.set(AuthState::SignedIn(session));
+                None
+            }
+            Err(err) => {
+                self.state.set(AuthState::Failed(err));
+                None
+            }
+        }
     }
 
     /// Starts a sign-in by itself (a guarded route visited signed out),
@@ -88,7 +167,7 @@ impl Auth {
         let Some(client) = self.client.get_value() else { return false };
         self.state.set(AuthState::Pending);
         leptos::task::spawn_local(async move {
-            if let Err(err) = client.sign_in_with(&return_to, None, true).await {
+            if let Err(err) = client.sign_in(&return_to, Prompt::Default, HistoryEntry::Replace).await {
                 self.state.set(AuthState::Failed(err));
             }
         });
@@ -161,10 +240,10 @@ impl Auth {
 
     /// Keeps the session alive and in step with the other tabs, for as long
     /// as the app runs: the refresh timer, the visibility check, and the
-    /// tab channel. Called once, under the app's reactive owner.
-    pub fn keep_alive(self) {
-        let Some(client) = self.client.get_value() else { return };
-
+    /// tab channel, which then hears of `arrival`. Called once, under the
+    /// app's reactive owner. Works before discovery too: a session that a
+    /// retried start-up or another tab brings is kept alive the same way.
+    pub fn keep_alive(self, arrival: Arrival) {
         // Renew shortly before the access token expires. The timer is reset
         // whenever the session changes.
         Effect::new(move |_| {
@@ -176,7 +255,7 @@ impl Auth {
                         self.refresh().await;
                     })
                 },
-                Duration::from_secs(delay as u64),
+                Duration::from_secs(delay.unsigned_abs()),
             );
             if let Ok(timer) = timer {
                 on_cleanup(move || timer.clear());
@@ -204,42 +283,42 @@ impl Auth {
         }
 
         // Sign-in and sign-out in the app's other tabs.
-        if let Some(mut channel) = TabChannel::open(&client.settings().client_id) {
-            let client = client.clone();
-            channel.listen(move |message| match message {
-                TabMessage::SignedOut => {
-                    self.auto_sign_in.set(false);
-                    client.forget_local_session();
-                    self.state.set(AuthState::SignedOut);
-                }
-                TabMessage::SignedIn => {
-                    if self.state.with_untracked(|s| s.session().is_none()) {
-                        let client = client.clone();
-                        leptos::task::spawn_local(async move {
-                            if let Ok(Some(session)) = client.restore().await {
-                                self.auto_sign_in.set(true);
-                                self.state.set(AuthState::SignedIn(session));
-                            }
-                        });
-                    }
-                }
-            });
+        let client_id = self.settings.with_value(|s| s.client_id.clone());
+        if let Some(mut channel) = TabChannel::open(&client_id) {
+            channel.listen(move |message| self.hear(message));
             self.tabs.set_value(Some(Rc::new(channel)));
         }
-        if self.state.with_untracked(|s| s.session().is_some()) && just_signed_in() {
+        if arrival == Arrival::CompletedSignIn {
             self.tell_other_tabs(TabMessage::SignedIn);
         }
     }
-}
 
-/// Whether this page load finished an interactive sign-in (so other tabs
-/// should hear of it). Set by [`start`].
-fn just_signed_in() -> bool {
-    JUST_SIGNED_IN.with(|flag| flag.replace(false))
-}
-
-thread_local! {
-    static JUST_SIGNED_IN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// What another tab said.
+    fn hear(self, message: TabMessage) {
+        match message {
+            TabMessage::SignedOut => {
+                self.auto_sign_in.set(false);
+                // The other tab has already ended the session at the
+                // provider; this only clears what this origin keeps.
+                if let Some(client) = self.client.get_value() {
+                    client.forget_local_session();
+                }
+                self.state.set(AuthState::SignedOut);
+            }
+            TabMessage::SignedIn if self.state.with_untracked(|s| s.session().is_none()) => {
+                leptos::task::spawn_local(async move {
+                    // Discovery too, when this tab's start-up could not reach
+                    // the provider: the other tab just did.
+                    let Ok(client) = self.client().await else { return };
+                    if let Ok(Some(session)) = client.restore().await {
+                        self.auto_sign_in.set(true);
+                        self.state.set(AuthState::SignedIn(session));
+                    }
+                });
+            }
+            TabMessage::SignedIn => {}
+        }
+    }
 }
 
 /// Reads the auth context.
@@ -247,72 +326,83 @@ pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
 
-/// What start-up decided.
-pub enum Startup {
-    /// Mount the app in this state.
-    Ready(Auth),
-    /// The browser is on its way to the provider (a silent sign-in).
-    Redirecting,
-}
-
 /// Discovers the provider; finishes the sign-in when this page is the
 /// callback; otherwise restores the session from the refresh token, or tries
 /// a silent sign-in when this browser signed in before. Never redirects after
 /// a failure, so no loop is possible.
-pub async fn start(settings: oidc_login::ClientSettings) -> Startup {
-    let client = match OidcClient::discover(settings).await {
-        Ok(client) => client,
-        Err(err) => return Startup::Ready(Auth::new(AuthState::Failed(err), None)),
+pub async fn start(settings: ClientSettings) -> Startup {
+    let auth = Auth::new(AuthState::Pending, settings);
+    let (state, arrival) = match settle(auth).await {
+        Some(settled) => settled,
+        None => return Startup::Redirecting,
     };
+    auth.state.set(state);
+    Startup::Ready(auth, arrival)
+}
+
+/// Start-up's decision for `auth`: the state to mount in, or `None` when the
+/// browser is leaving for the provider.
+async fn settle(auth: Auth) -> Option<(AuthState, Arrival)> {
     let Ok(location) = browser::window().map(|w| w.location()) else {
-        return Startup::Ready(Auth::new(AuthState::SignedOut, Some(client)));
+        return Some((AuthState::SignedOut, Arrival::Settled));
     };
     let path = location.pathname().unwrap_or_default();
     let search = location.search().unwrap_or_default();
-
-    if path == crate::routes::CALLBACK {
-        let result = client.complete_sign_in(&search).await;
-        // Drop the code and state from the address bar and from history, so
-        // Back or a reload never replays them.
-        let state = match result.outcome {
-            Ok(session) => {
-                let _ = browser::replace_url(&result.return_to);
-                JUST_SIGNED_IN.with(|flag| flag.set(true));
-                AuthState::SignedIn(session)
+    let client = match auth.client().await {
+        Ok(client) => client,
+        Err(err) => {
+            if path == routes::CALLBACK {
+                // The code cannot be redeemed now: keep it out of history.
+                let _ = browser::replace_url(routes::CALLBACK);
             }
-            // A callback that matches no attempt is most often Back or a
-            // reload landing on an old callback URL (or the provider's SSO
-            // answering a page from history). If this browser still holds a
-            // session, that was harmless: carry on signed in.
-            Err(LoginError::StateMismatch) if let Ok(Some(session)) = client.restore().await => {
-                let _ = browser::replace_url("/");
-                AuthState::SignedIn(session)
-            }
-            Err(err) if result.silent && err.needs_interaction() => {
-                // The provider session is gone: simply signed out.
-                client.forget_session_hint();
-                let _ = browser::replace_url(&result.return_to);
-                AuthState::SignedOut
-            }
-            Err(err) => {
-                let _ = browser::replace_url(crate::routes::CALLBACK);
-                AuthState::Failed(err)
-            }
-        };
-        return Startup::Ready(Auth::new(state, Some(client)));
+            return Some((AuthState::Failed(err), Arrival::Settled));
+        }
+    };
+    if path == routes::CALLBACK {
+        return Some(finish_sign_in(&client, &search).await);
     }
-
     match client.restore().await {
-        Ok(Some(session)) => return Startup::Ready(Auth::new(AuthState::SignedIn(session), Some(client))),
+        Ok(Some(session)) => return Some((AuthState::SignedIn(session), Arrival::Settled)),
         Ok(None) => {}
-        Err(err) => return Startup::Ready(Auth::new(AuthState::Failed(err), Some(client))),
+        Err(err) => return Some((AuthState::Failed(err), Arrival::Settled)),
     }
-    if client.has_session_hint() {
-        let here = format!("{path}{search}");
-        return match client.sign_in(&here, Some("none")).await {
-            Ok(()) => Startup::Redirecting,
-            Err(err) => Startup::Ready(Auth::new(AuthState::Failed(err), Some(client))),
-        };
+    if !client.has_session_hint() {
+        return Some((AuthState::SignedOut, Arrival::Settled));
     }
-    Startup::Ready(Auth::new(AuthState::SignedOut, Some(client)))
+    let here = format!("{path}{search}");
+    match client.sign_in(&here, Prompt::None, HistoryEntry::Keep).await {
+        Ok(()) => None,
+        Err(err) => Some((AuthState::Failed(err), Arrival::Settled)),
+    }
+}
+
+/// Finishes the sign-in this callback URL answers, and drops the code and
+/// state from the address bar and from history, so Back or a reload never
+/// replays them.
+async fn finish_sign_in(client: &OidcClient, query: &str) -> (AuthState, Arrival) {
+    let result = client.complete_sign_in(query).await;
+    match result.outcome {
+        Ok(session) => {
+            let _ = browser::replace_url(&result.return_to);
+            (AuthState::SignedIn(session), Arrival::CompletedSignIn)
+        }
+        // A callback that matches no attempt is most often Back or a
+        // reload landing on an old callback URL (or the provider's SSO
+        // answering a page from history). If this browser still holds a
+        // session, that was harmless: carry on signed in.
+        Err(LoginError::StateMismatch) if let Ok(Some(session)) = client.restore().await => {
+            let _ = browser::replace_url(routes::HOME);
+            (AuthState::SignedIn(session), Arrival::Settled)
+        }
+        Err(err) if result.prompt.is_silent() && err.needs_interaction() => {
+            // The provider session is gone: simply signed out.
+            client.forget_session_hint();
+            let _ = browser::replace_url(&result.return_to);
+            (AuthState::SignedOut, Arrival::Settled)
+        }
+        Err(err) => {
+            let _ = browser::replace_url(routes::CALLBACK);
+            (AuthState::Failed(err), Arrival::Settled)
+        }
+    }
 }

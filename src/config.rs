@@ -6,7 +6,10 @@
 
 use std::fmt;
 
-use oidc_login::settings::{DEFAULT_LEEWAY_SECONDS, DEFAULT_SCOPE, check_provider_url};
+use contract::routes;
+use gloo_net::http::Request;
+use oidc_login::settings::{DEFAULT_LEEWAY_SECONDS, DEFAULT_SCOPE};
+use oidc_login::urls::{check_provider_url, is_same_origin_path};
 use oidc_login::{ClientSettings, browser};
 use permissions::{ClaimPath, RoleMap};
 use serde::Deserialize;
@@ -14,6 +17,8 @@ use serde::Deserialize;
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppConfig {
+    /// The login module's settings: issuer, client id, scope, audience,
+    /// leeway, and the redirect URIs of this origin.
     pub client: ClientSettings,
     /// Where the user's permissions come from.
     pub capabilities: CapabilitySource,
@@ -113,10 +118,12 @@ impl AppConfig {
         if leeway_seconds > MAX_LEEWAY_SECONDS {
             return Err(ConfigError(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
         }
-        let api_base = raw.api_base.unwrap_or_else(|| "/api/v1".to_owned());
+        let api_base = raw.api_base.unwrap_or_else(|| contract::api::DEFAULT_BASE.to_owned());
         let api_base = api_base.trim_end_matches('/').to_owned();
-        let same_origin_path = api_base.starts_with('/') && !api_base.starts_with("//");
-        if !same_origin_path {
+        // A path must stay on this origin once the browser resolves it (not
+        // `//host` nor `/\host`); anything else must be a full URL that
+        // passes the provider rules (https, or http on loopback).
+        if !is_same_origin_path(&api_base, origin) {
             check_provider_url(&api_base).map_err(|e| ConfigError(format!("`api_base`: {e}")))?;
         }
         let mut client = ClientSettings::for_origin(origin, issuer, client_id);
@@ -129,19 +136,20 @@ impl AppConfig {
     /// Fetches `/config.json` from this origin and validates it.
     pub async fn load() -> Result<AppConfig, ConfigError> {
         let origin = browser::origin().map_err(|e| ConfigError(e.to_string()))?;
-        let url = format!("{origin}/config.json");
-        let response = browser::fetch(browser::HttpRequest {
-            method: "GET",
-            url: &url,
-            headers: vec![("Accept", "application/json"), ("Cache-Control", "no-cache")],
-            body: None,
-            no_cache: true,
-        })
-        .await
-        .map_err(|e| ConfigError(format!("/config.json could not be fetched: {e}")))?;
-        if response.status != 200 {
-            return Err(ConfigError(format!("/config.json could not be loaded (HTTP {})", response.status)));
+        let url = format!("{origin}{}", routes::CONFIG);
+        let fetch_failed = |e: gloo_net::Error| ConfigError(format!("{} could not be fetched: {e}", routes::CONFIG));
+        // Revalidated on every start: an operator's edit shows at the next load.
+        let response = Request::get(&url)
+            .header("Accept", "application/json")
+            .header("Cache-Control", "no-cache")
+            .cache(web_sys::RequestCache::NoCache)
+            .credentials(web_sys::RequestCredentials::Omit)
+            .send()
+            .await
+            .map_err(fetch_failed)?;
+        if response.status() != 200 {
+            return Err(ConfigError(format!("{} could not be loaded (HTTP {})", routes::CONFIG, response.status())));
         }
-        AppConfig::parse(&response.body, &origin)
+        AppConfig::parse(&response.text().await.map_err(fetch_failed)?, &origin)
     }
 }

@@ -1,8 +1,43 @@
 //! The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1)
 //! and the URL encoding it needs.
 
+use serde::{Deserialize, Serialize};
+
 use crate::discovery::ProviderMetadata;
 use crate::settings::ClientSettings;
+
+/// How the provider may treat the user during a sign-in (the `prompt`
+/// parameter, OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prompt {
+    /// No `prompt`: the provider shows its page, or signs the user in at
+    /// once when it already has a session.
+    #[default]
+    Default,
+    /// `prompt=none`, a silent sign-in: the provider never shows a page and
+    /// answers `login_required` when it has no session.
+    None,
+    /// `prompt=login`: the provider asks for the credentials again, even
+    /// with a session.
+    Login,
+}
+
+impl Prompt {
+    /// The `prompt` parameter's value, when one is sent.
+    pub fn parameter(self) -> Option<&'static str> {
+        match self {
+            Prompt::Default => None,
+            Prompt::None => Some("none"),
+            Prompt::Login => Some("login"),
+        }
+    }
+
+    /// Whether the user never sees the provider (a silent attempt).
+    pub fn is_silent(self) -> bool {
+        self == Prompt::None
+    }
+}
 
 /// The per-attempt values of one authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +48,8 @@ pub struct AuthorizationRequest<'a> {
     pub nonce: &'a str,
     /// `BASE64URL(SHA-256(code_verifier))`.
     pub code_challenge: &'a str,
-    /// `none` for a silent sign-in, `login` to force the provider's page.
-    pub prompt: Option<&'a str>,
+    /// Whether the provider may show its page.
+    pub prompt: Prompt,
 }
 
 /// The URL to send the browser to.
@@ -36,7 +71,7 @@ pub fn authorization_url(
     if let Some(audience) = &settings.audience {
         params.push(("audience", audience));
     }
-    if let Some(prompt) = request.prompt {
+    if let Some(prompt) = request.prompt.parameter() {
         params.push(("prompt", prompt));
     }
     let separator = if metadata.authorization_endpoint.contains('?') { '&' } else { '?' };
@@ -145,7 +180,7 @@ mod tests {
         let url = authorization_url(
             &metadata(),
             &settings,
-            &AuthorizationRequest { state: "s1", nonce: "n1", code_challenge: "c1", prompt: Some("none") },
+            &AuthorizationRequest { state: "s1", nonce: "n1", code_challenge: "c1", prompt: Prompt::None },
         );
         let (base, query) = url.split_once('?').unwrap();
         assert_eq!(base, "https://t.auth0.com/authorize");
@@ -161,6 +196,22 @@ mod tests {
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(get("audience"), Some("https://api.example"));
         assert_eq!(get("prompt"), Some("none"));
+    }
+
+    #[test]
+    fn each_prompt_is_sent_as_its_parameter() {
+        let settings = ClientSettings::for_origin("https://app.example", metadata().issuer, "spa".into());
+        for (prompt, expected) in
+            [(Prompt::Default, None), (Prompt::None, Some("none")), (Prompt::Login, Some("login"))]
+        {
+            let request = AuthorizationRequest { state: "s", nonce: "n", code_challenge: "c", prompt };
+            let url = authorization_url(&metadata(), &settings, &request);
+            let params = form_decode(url.split_once('?').unwrap().1);
+            let sent: Vec<_> = params.iter().filter(|(k, _)| k == "prompt").map(|(_, v)| v.as_str()).collect();
+            assert_eq!(sent, expected.into_iter().collect::<Vec<_>>(), "{prompt:?}");
+        }
+        assert!(Prompt::None.is_silent());
+        assert!(!Prompt::Default.is_silent() && !Prompt::Login.is_silent());
     }
 
     #[test]

@@ -1,17 +1,20 @@
-//! The Web APIs the login module needs: randomness, SHA-256, storage, fetch
-//! and navigation. Thin wrappers that turn every JavaScript exception into a
-//! typed error; nothing here panics, even outside a secure context.
+//! The Web APIs the login module needs: randomness, SHA-256, storage, HTTP
+//! (through gloo-net) and navigation. Thin wrappers that turn every
+//! JavaScript exception into a typed error; nothing here panics, even
+//! outside a secure context.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gloo_net::http::{Request, RequestBuilder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
 
-fn describe(err: JsValue) -> String {
+/// A JavaScript exception as text (`TypeError: ...`).
+pub(crate) fn describe(err: JsValue) -> String {
     err.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
+        .map(|e| format!("{}: {}", String::from(e.name()), String::from(e.message())))
         .or_else(|| err.as_string())
         .unwrap_or_else(|| format!("{err:?}"))
 }
@@ -38,7 +41,7 @@ pub async fn sleep_seconds(seconds: i64) {
 }
 
 /// `n` bytes from `crypto.getRandomValues`.
-pub fn random_bytes(n: usize) -> Result<Vec<u8>, LoginError> {
+fn random_bytes(n: usize) -> Result<Vec<u8>, LoginError> {
     let crypto =
         window()?.crypto().map_err(|e| LoginError::Browser(format!("WebCrypto is unavailable: {}", describe(e))))?;
     let mut bytes = vec![0u8; n];
@@ -137,21 +140,24 @@ pub fn storage_keys(area: StorageArea) -> Vec<String> {
     (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect()
 }
 
-/// An HTTP request for [`fetch`].
-#[derive(Debug, Clone, Default)]
-pub struct HttpRequest<'a> {
-    pub method: &'a str,
-    pub url: &'a str,
-    pub headers: Vec<(&'a str, &'a str)>,
-    pub body: Option<&'a str>,
-    /// Bypass the browser's HTTP cache (key sets after a rotation).
-    pub no_cache: bool,
+/// How a request treats the browser's HTTP cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cache {
+    /// The browser's usual rules (the discovery document may be cached).
+    #[default]
+    Default,
+    /// Revalidate with the server first (`cache: no-cache`): a key set or a
+    /// token answer served from the cache would hide a rotation.
+    Revalidate,
 }
 
-/// An HTTP response, read whole.
+/// An HTTP answer, read whole. HTTP error statuses are answers too; only
+/// network-level failures are errors.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The body, as text.
     pub body: String,
     headers: web_sys::Headers,
 }
@@ -163,34 +169,66 @@ impl HttpResponse {
     }
 }
 
-/// `fetch`, without cookies (`credentials: omit`): tokens travel only in
-/// headers this code sets. Errors are network-level failures (offline, CORS,
-/// DNS) described as text; HTTP error statuses are responses, not errors.
+/// Sends `request`, with `body` if given, without cookies (`credentials:
+/// omit`: tokens travel only in headers and bodies this code sets), and
+/// reads the answer whole. The error is a network-level failure (offline,
+/// CORS, DNS), as text.
+async fn send(request: RequestBuilder, body: Option<&str>, cache: Cache) -> Result<HttpResponse, String> {
+    let request = request.credentials(web_sys::RequestCredentials::Omit);
+    let request = match cache {
+        Cache::Default => request,
+        Cache::Revalidate => request.cache(web_sys::RequestCache::NoCache),
+    };
+    let request = match body {
+        Some(body) => request.body(body),
+        None => request.build(),
+    }
+    .map_err(|e| e.to_string())?;
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    Ok(HttpResponse { status: response.status(), body, headers: response.headers().into_raw() })
+}
+
+/// Gets a JSON document (discovery, the key set).
+pub(crate) async fn get_json(url: &str, cache: Cache) -> Result<HttpResponse, String> {
+    send(Request::get(url).header("Accept", "application/json"), None, cache).await
+}
+
+/// Posts an `application/x-www-form-urlencoded` body (the token and
+/// revocation endpoints), never from the cache.
+pub(crate) async fn post_form(url: &str, form: &str) -> Result<HttpResponse, String> {
+    let request = Request::post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json");
+    send(request, Some(form), Cache::Revalidate).await
+}
+
+/// An HTTP request for [`fetch`].
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest<'a> {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: &'a str,
+    /// Where to send it.
+    pub url: &'a str,
+    /// Header names and values.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The body, if any.
+    pub body: Option<&'a str>,
+    /// Revalidate with the server instead of using the browser's cache.
+    pub no_cache: bool,
+}
+
+/// A request through gloo-net, without cookies. Kept for the SPA's API
+/// client (`src/api.rs`) until it builds its requests with gloo-net itself;
+/// the login module's own requests use [`get_json`] and [`post_form`].
 pub async fn fetch(request: HttpRequest<'_>) -> Result<HttpResponse, String> {
-    let window = web_sys::window().ok_or("there is no window")?;
-    let init = web_sys::RequestInit::new();
-    init.set_method(request.method);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    if request.no_cache {
-        init.set_cache(web_sys::RequestCache::NoCache);
-    }
-    let headers = web_sys::Headers::new().map_err(describe)?;
+    let method = request.method.parse::<gloo_net::http::Method>().map_err(|e| e.to_string())?;
+    let mut builder = RequestBuilder::new(request.url).method(method);
     for (name, value) in &request.headers {
-        headers.append(name, value).map_err(describe)?;
+        builder = builder.header(name, value);
     }
-    init.set_headers(&headers);
-    if let Some(body) = request.body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let req = web_sys::Request::new_with_str_and_init(request.url, &init).map_err(describe)?;
-    let response = JsFuture::from(window.fetch_with_request(&req)).await.map_err(describe)?;
-    let response: web_sys::Response = response.dyn_into().map_err(describe)?;
-    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
-    Ok(HttpResponse {
-        status: response.status(),
-        body: text.as_string().unwrap_or_default(),
-        headers: response.headers(),
-    })
+    let cache = if request.no_cache { Cache::Revalidate } else { Cache::Default };
+    send(builder, request.body, cache).await
 }
 
 /// The page's origin (`https://app.example`).
@@ -198,15 +236,24 @@ pub fn origin() -> Result<String, LoginError> {
     window()?.location().origin().map_err(|e| LoginError::Browser(describe(e)))
 }
 
-/// Sends the browser to `url` (a full-page navigation).
-pub fn navigate_to(url: &str) -> Result<(), LoginError> {
-    window()?.location().assign(url).map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
+/// What a navigation away from the app does to the current history entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryEntry {
+    /// Keep it: Back returns to this page (the user clicked "Sign in").
+    Keep,
+    /// Replace it, so Back skips the page that navigated away (a guard
+    /// that started a sign-in by itself would otherwise start it again).
+    Replace,
 }
 
-/// Sends the browser to `url`, replacing the current history entry, so Back
-/// skips the page that redirected (a guard that started a sign-in).
-pub fn navigate_replacing(url: &str) -> Result<(), LoginError> {
-    window()?.location().replace(url).map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
+/// Sends the browser to `url`, a full-page navigation.
+pub fn navigate(url: &str, history: HistoryEntry) -> Result<(), LoginError> {
+    let location = window()?.location();
+    match history {
+        HistoryEntry::Keep => location.assign(url),
+        HistoryEntry::Replace => location.replace(url),
+    }
+    .map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
 }
 
 /// Replaces the current history entry's URL with `path`, so that Back never

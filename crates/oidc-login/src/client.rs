@@ -13,16 +13,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::LoginError;
-use crate::authorize::{AuthorizationRequest, authorization_url, end_session_url, form_encode};
-use crate::browser::{self, HttpRequest, StorageArea};
+use crate::authorize::{AuthorizationRequest, Prompt, authorization_url, end_session_url, form_encode};
+use crate::browser::{self, Cache, HistoryEntry, StorageArea};
 use crate::callback::{CallbackOutcome, CallbackParams};
 use crate::discovery::{ProviderMetadata, discovery_url};
 use crate::error::ProviderError;
 use crate::id_token::{self, Expectations, IdToken};
 use crate::locks::with_lock;
 use crate::refresh::{StoredRefresh, check_refreshed, lock_name, storage_key};
-use crate::settings::{ClientSettings, check_provider_url};
+use crate::settings::ClientSettings;
 use crate::signature::ProviderKeys;
+use crate::urls::check_provider_url;
 
 const ATTEMPT_PREFIX: &str = "oidc-login.attempt.";
 /// A flag (not a token) meaning "this browser signed in here and has not
@@ -58,7 +59,7 @@ struct Attempt {
     verifier: String,
     nonce: String,
     return_to: String,
-    silent: bool,
+    prompt: Prompt,
     created_at: i64,
 }
 
@@ -67,8 +68,9 @@ struct Attempt {
 pub struct CallbackResult {
     /// Where the user was going (a same-origin path).
     pub return_to: String,
-    /// Whether this was a silent (`prompt=none`) attempt.
-    pub silent: bool,
+    /// How the attempt let the provider treat the user (silent or not).
+    pub prompt: Prompt,
+    /// The session, or why there is none.
     pub outcome: Result<Session, LoginError>,
 }
 
@@ -87,9 +89,8 @@ impl OidcClient {
     pub async fn discover(settings: ClientSettings) -> Result<OidcClient, LoginError> {
         check_provider_url(&settings.issuer).map_err(LoginError::Discovery)?;
         let url = discovery_url(&settings.issuer);
-        let response = browser::fetch(HttpRequest { method: "GET", url: &url, ..Default::default() })
-            .await
-            .map_err(|e| LoginError::Network(format!("{url}: {e}")))?;
+        let response =
+            browser::get_json(&url, Cache::Default).await.map_err(|e| LoginError::Network(format!("{url}: {e}")))?;
         if response.status != 200 {
             return Err(LoginError::Discovery(format!("{url} answered HTTP {}", response.status)));
         }
@@ -103,26 +104,11 @@ impl OidcClient {
         &self.settings
     }
 
-    /// The provider's metadata.
-    pub fn metadata(&self) -> &ProviderMetadata {
-        &self.metadata
-    }
-
     /// Starts a sign-in: records the attempt and sends the browser to the
     /// provider. `return_to` is where to go afterwards (a same-origin path;
-    /// anything else becomes `/`). `prompt` is `Some("none")` for a silent attempt.
-    pub async fn sign_in(&self, return_to: &str, prompt: Option<&str>) -> Result<(), LoginError> {
-        self.sign_in_with(return_to, prompt, false).await
-    }
-
-    /// [`OidcClient::sign_in`], optionally replacing the current history
-    /// entry instead of pushing one (for a sign-in the app started by itself).
-    pub async fn sign_in_with(
-        &self,
-        return_to: &str,
-        prompt: Option<&str>,
-        replace_history: bool,
-    ) -> Result<(), LoginError> {
+    /// anything else becomes `/`); `prompt` says whether the provider may
+    /// show its page; `history` whether Back returns to this page.
+    pub async fn sign_in(&self, return_to: &str, prompt: Prompt, history: HistoryEntry) -> Result<(), LoginError> {
         sweep_stale_attempts();
         // 32 random bytes give a 43-character verifier (RFC 7636 §4.1).
         let verifier = browser::random_token(32)?;
@@ -133,7 +119,7 @@ impl OidcClient {
             verifier,
             nonce: nonce.clone(),
             return_to: safe_return_path(return_to).to_owned(),
-            silent: prompt == Some("none"),
+            prompt,
             created_at: browser::now_seconds(),
         };
         let record = serde_json::to_string(&attempt).map_err(|e| LoginError::Browser(e.to_string()))?;
@@ -143,7 +129,7 @@ impl OidcClient {
             &self.settings,
             &AuthorizationRequest { state: &state, nonce: &nonce, code_challenge: &code_challenge, prompt },
         );
-        if replace_history { browser::navigate_replacing(&url) } else { browser::navigate_to(&url) }
+        browser::navigate(&url, history)
     }
 
     /// Finishes a sign-in from the callback URL's query string. Never
@@ -151,15 +137,19 @@ impl OidcClient {
     pub async fn complete_sign_in(&self, query: &str) -> CallbackResult {
         let params = match CallbackParams::parse(query) {
             Ok(params) => params,
-            Err(err) => return CallbackResult { return_to: "/".into(), silent: false, outcome: Err(err) },
+            Err(err) => return CallbackResult { return_to: "/".into(), prompt: Prompt::Default, outcome: Err(err) },
         };
         // The attempt is consumed before anything else, so a callback URL
         // replayed later (Back, a copied link) finds nothing.
         let Some(attempt) = params.state.as_deref().and_then(take_attempt) else {
-            return CallbackResult { return_to: "/".into(), silent: false, outcome: Err(LoginError::StateMismatch) };
+            return CallbackResult {
+                return_to: "/".into(),
+                prompt: Prompt::Default,
+                outcome: Err(LoginError::StateMismatch),
+            };
         };
         let outcome = self.finish(params, &attempt).await;
-        CallbackResult { return_to: attempt.return_to, silent: attempt.silent, outcome }
+        CallbackResult { return_to: attempt.return_to, prompt: attempt.prompt, outcome }
     }
 
     async fn finish(&self, params: CallbackParams, attempt: &Attempt) -> Result<Session, LoginError> {
@@ -322,15 +312,9 @@ impl OidcClient {
     }
 
     async fn post_token_endpoint(&self, body: &str) -> Result<browser::HttpResponse, LoginError> {
-        browser::fetch(HttpRequest {
-            method: "POST",
-            url: &self.metadata.token_endpoint,
-            headers: vec![("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: Some(body),
-            no_cache: true,
-        })
-        .await
-        .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))
+        browser::post_form(&self.metadata.token_endpoint, body)
+            .await
+            .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))
     }
 
     async fn exchange_code(&self, code: &str, verifier: &str) -> Result<TokenResponse, LoginError> {
@@ -370,19 +354,12 @@ impl OidcClient {
                 ("client_id", &self.settings.client_id),
             ]);
             // Best effort: sign-out goes on even if the provider is unreachable.
-            let _ = browser::fetch(HttpRequest {
-                method: "POST",
-                url: endpoint,
-                headers: vec![("Content-Type", "application/x-www-form-urlencoded")],
-                body: Some(&body),
-                no_cache: true,
-            })
-            .await;
+            let _ = browser::post_form(endpoint, &body).await;
         }
         let url = session
             .and_then(|s| end_session_url(&self.metadata, &self.settings, &s.id_token.raw))
             .unwrap_or_else(|| self.settings.post_logout_redirect_uri.clone());
-        browser::navigate_to(&url)
+        browser::navigate(&url, HistoryEntry::Keep)
     }
 
     /// Forgets this browser's session without contacting the provider (another
@@ -464,7 +441,7 @@ pub fn safe_return_path(path: &str) -> &str {
         && !path.starts_with("//")
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
-        && !path.starts_with("/callback");
+        && !path.starts_with(contract::routes::CALLBACK);
     if ok { path } else { "/" }
 }
 

@@ -28,7 +28,10 @@ pub mod refresh;
 pub mod settings;
 pub mod signature;
 pub mod tabs;
+pub mod urls;
 
+pub use authorize::Prompt;
+pub use browser::HistoryEntry;
 pub use client::{OidcClient, Session};
 pub use error::LoginError;
 pub use settings::ClientSettings;

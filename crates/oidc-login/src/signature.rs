@@ -22,23 +22,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
-use crate::browser::{self, HttpRequest};
+use crate::browser::{self, Cache, describe};
 use crate::jwks::{Jwk, JwsAlgorithm, JwsHeader, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
 
 fn invalid(why: impl Into<String>) -> LoginError {
     LoginError::InvalidIdToken(why.into())
-}
-
-fn describe(err: JsValue) -> String {
-    err.dyn_ref::<js_sys::Error>()
-        .map(|e| format!("{}: {}", String::from(e.name()), String::from(e.message())))
-        .or_else(|| err.as_string())
-        .unwrap_or_else(|| format!("{err:?}"))
-}
-
-/// `crypto.subtle`, which exists only in a secure context.
-fn subtle() -> Result<web_sys::SubtleCrypto, LoginError> {
-    browser::subtle_crypto()
 }
 
 /// A plain JavaScript object with these properties.
@@ -108,7 +96,7 @@ pub async fn verify_jws(raw_token: &str, key: &Jwk) -> Result<(), LoginError> {
         return Err(invalid(format!("its ES256 signature is {} bytes long, not 64", signature.len())));
     }
 
-    let subtle = subtle()?;
+    let subtle = browser::subtle_crypto()?;
     let (import_algorithm, verify_algorithm) = algorithms(alg)?;
     let usages = js_sys::Array::of1(&JsValue::from_str("verify"));
     let kid = key.kid.as_deref().unwrap_or("(no kid)");
@@ -140,16 +128,10 @@ pub async fn verify_jws(raw_token: &str, key: &Jwk) -> Result<(), LoginError> {
 
 /// Fetches the JWKS document at `jwks_uri` (without cookies).
 pub async fn fetch_jwks(jwks_uri: &str) -> Result<String, LoginError> {
-    let response = browser::fetch(HttpRequest {
-        method: "GET",
-        url: jwks_uri,
-        headers: vec![("Accept", "application/json")],
-        // A key set cached by the browser would hide a rotation.
-        no_cache: true,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| LoginError::Network(format!("{jwks_uri}: {e}")))?;
+    // A key set cached by the browser would hide a rotation.
+    let response = browser::get_json(jwks_uri, Cache::Revalidate)
+        .await
+        .map_err(|e| LoginError::Network(format!("{jwks_uri}: {e}")))?;
     if response.status != 200 {
         return Err(LoginError::Discovery(format!("the key set {jwks_uri} answered HTTP {}", response.status)));
     }

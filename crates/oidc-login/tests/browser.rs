@@ -1,5 +1,6 @@
 //! The login module's browser-only parts, in headless Chromium.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_login::browser::{self, HttpRequest, StorageArea};
 use wasm_bindgen_test::*;

@@ -3,6 +3,7 @@
 //! (see `support`), then verified by the library — and the forgeries and
 //! claim violations refused.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-pub const ISSUER: &str = "https://idp.example/";
-pub const CLIENT_ID: &str = "spa";
-pub const NONCE: &str = "nonce-1";
+pub(crate) const ISSUER: &str = "https://idp.example/";
+pub(crate) const CLIENT_ID: &str = "spa";
+pub(crate) const NONCE: &str = "nonce-1";
 
-pub fn subtle() -> web_sys::SubtleCrypto {
+pub(crate) fn subtle() -> web_sys::SubtleCrypto {
     web_sys::window().unwrap().crypto().unwrap().subtle()
 }
 
@@ -34,17 +34,17 @@ async fn resolve(promise: Result<js_sys::Promise, JsValue>) -> JsValue {
 }
 
 /// A signing key of the test's "provider".
-pub struct TestKey {
-    pub alg: &'static str,
-    pub kid: String,
-    pub private: web_sys::CryptoKey,
+pub(crate) struct TestKey {
+    pub(crate) alg: &'static str,
+    pub(crate) kid: String,
+    pub(crate) private: web_sys::CryptoKey,
     /// The public key as the provider would publish it (with `kid` and `use`).
-    pub public_jwk: Value,
+    pub(crate) public_jwk: Value,
 }
 
 impl TestKey {
     /// A fresh key pair for `alg` (RS256, PS256 or ES256).
-    pub async fn generate(alg: &'static str, kid: &str) -> TestKey {
+    pub(crate) async fn generate(alg: &'static str, kid: &str) -> TestKey {
         let rsa = |name: &str| {
             object(&[
                 ("name", s(name)),
@@ -71,21 +71,21 @@ impl TestKey {
     }
 
     /// The public JWK without its `kid`.
-    pub fn jwk_without_kid(&self) -> Value {
+    pub(crate) fn jwk_without_kid(&self) -> Value {
         let mut jwk = self.public_jwk.clone();
         jwk.as_object_mut().unwrap().remove("kid");
         jwk
     }
 
     /// The library's view of this key (as parsed from a JWKS).
-    pub fn library_jwk(&self) -> oidc_login::jwks::Jwk {
+    pub(crate) fn library_jwk(&self) -> oidc_login::jwks::Jwk {
         let set = oidc_login::jwks::KeySet::parse(&jwks(&[&self.public_jwk])).unwrap();
         set.keys().first().cloned().expect("the generated key is usable")
     }
 
     /// Signs `signing_input` with WebCrypto: PKCS#1 v1.5, PSS with a 32-byte
     /// salt, or ECDSA (whose WebCrypto output is already the JWS `r || s`).
-    pub async fn sign_bytes(&self, signing_input: &str) -> Vec<u8> {
+    pub(crate) async fn sign_bytes(&self, signing_input: &str) -> Vec<u8> {
         let algorithm = match self.alg {
             "RS256" => object(&[("name", s("RSASSA-PKCS1-v1_5"))]),
             "PS256" => object(&[("name", s("RSA-PSS")), ("saltLength", JsValue::from_f64(32.0))]),
@@ -97,13 +97,13 @@ impl TestKey {
     }
 
     /// A compact JWS of `claims` with this key's `alg` and `kid`.
-    pub async fn sign(&self, claims: &Value) -> String {
+    pub(crate) async fn sign(&self, claims: &Value) -> String {
         self.sign_with_header(&json!({"alg": self.alg, "kid": self.kid, "typ": "JWT"}), claims).await
     }
 
     /// A compact JWS of `claims` under `header`, signed with this key
     /// whatever the header says.
-    pub async fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+    pub(crate) async fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
         let input = signing_input(header, claims);
         let signature = self.sign_bytes(&input).await;
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
@@ -111,13 +111,13 @@ impl TestKey {
 }
 
 /// `BASE64URL(header) . BASE64URL(claims)`.
-pub fn signing_input(header: &Value, claims: &Value) -> String {
+pub(crate) fn signing_input(header: &Value, claims: &Value) -> String {
     let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
     format!("{}.{}", enc(header), enc(claims))
 }
 
 /// HMAC-SHA256 of `data` keyed with `key`, by WebCrypto.
-pub async fn hmac_sha256(key: &[u8], data: &str) -> Vec<u8> {
+pub(crate) async fn hmac_sha256(key: &[u8], data: &str) -> Vec<u8> {
     let algorithm = object(&[("name", s("HMAC")), ("hash", s("SHA-256"))]);
     let usages = js_sys::Array::of1(&s("sign"));
     let key_data = js_sys::Uint8Array::from(key);
@@ -128,17 +128,17 @@ pub async fn hmac_sha256(key: &[u8], data: &str) -> Vec<u8> {
 }
 
 /// A JWKS document of these public JWKs.
-pub fn jwks(keys: &[&Value]) -> String {
+pub(crate) fn jwks(keys: &[&Value]) -> String {
     json!({ "keys": keys }).to_string()
 }
 
 /// A `data:` URL serving `json`, so `fetch` works without a server.
-pub fn data_url(json: &str) -> String {
+pub(crate) fn data_url(json: &str) -> String {
     format!("data:application/json;base64,{}", STANDARD.encode(json))
 }
 
 /// Claims that satisfy [`expectations`] at `now`.
-pub fn claims(now: i64) -> Value {
+pub(crate) fn claims(now: i64) -> Value {
     json!({
         "iss": ISSUER, "sub": "user-1", "aud": CLIENT_ID, "exp": now + 600, "iat": now,
         "nonce": NONCE, "name": "Test User",
@@ -146,18 +146,18 @@ pub fn claims(now: i64) -> Value {
 }
 
 /// `claims(now)` with `change` applied.
-pub fn claims_with(now: i64, change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+pub(crate) fn claims_with(now: i64, change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
     let mut claims = claims(now);
     change(claims.as_object_mut().unwrap());
     claims
 }
 
-pub fn expectations(now: i64) -> Expectations<'static> {
+pub(crate) fn expectations(now: i64) -> Expectations<'static> {
     Expectations { issuer: ISSUER, client_id: CLIENT_ID, nonce: Some(NONCE), now, leeway: 60 }
 }
 
 /// `raw` with one byte of its signature flipped.
-pub fn flip_signature_byte(raw: &str) -> String {
+pub(crate) fn flip_signature_byte(raw: &str) -> String {
     let (input, signature) = raw.rsplit_once('.').unwrap();
     let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
     let middle = bytes.len() / 2;
@@ -166,7 +166,7 @@ pub fn flip_signature_byte(raw: &str) -> String {
 }
 
 /// `raw` with its signature replaced.
-pub fn with_signature(raw: &str, signature: &[u8]) -> String {
+pub(crate) fn with_signature(raw: &str, signature: &[u8]) -> String {
     let (input, _) = raw.rsplit_once('.').unwrap();
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
