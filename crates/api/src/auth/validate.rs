@@ -3,8 +3,16 @@
 //! The checks, in order: size; header shape; algorithm on the allow-list;
 //! `typ` absent or a JWT type; no `crit` extensions; a key that fits the
 //! algorithm (by `kid`, refetching the key set once if the `kid` is new);
-//! the signature; then `exp` (required) and `nbf` with the leeway, `iss`
-//! exactly, and `aud` (a string or an array) containing the API's audience.
+//! the signature; then `nbf` with the leeway, `iss` exactly, `aud` (a
+//! string or an array) containing the API's audience, and `exp` (required,
+//! with the leeway).
+//!
+//! `exp` is checked here rather than by `jsonwebtoken`, which reads a
+//! NumericDate it cannot parse as a `u64` (`-5`, `1.5e9` written as a float,
+//! `"tomorrow"`) as a *missing* claim: a date before 1970 is long past and
+//! answered as expired, a value that is no number as an invalid claim
+//! (RFC 7519 §2 and §4.1.4), and the cache expires a token by the same
+//! reading of the same claim.
 //! Only then are the permissions read, through [`permissions::Capabilities`].
 
 use std::sync::Arc;
@@ -103,11 +111,12 @@ impl Verifier {
             .map(|&alg| {
                 let mut validation = Validation::new(alg);
                 validation.leeway = config.leeway.as_secs();
-                validation.validate_exp = true;
+                // `exp` is checked after decoding (see the module doc).
+                validation.validate_exp = false;
                 validation.validate_nbf = true;
                 // Without these, `jsonwebtoken` would skip the `iss` and
                 // `aud` checks for tokens that simply omit the claims.
-                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+                validation.set_required_spec_claims(&["iss", "aud"]);
                 validation.set_issuer(&[config.issuer.as_str()]);
                 validation.set_audience(&[config.audience.as_str()]);
                 (alg, validation)
@@ -174,6 +183,12 @@ impl Verifier {
         if claims.get("iss").and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
             return Err(Rejection::WrongIssuer.into());
         }
+        let expires = claims.get("exp").ok_or(Rejection::MissingClaim)?;
+        let valid_until =
+            numeric_date(expires).ok_or(Rejection::InvalidClaim)?.saturating_add(self.config.leeway.as_secs());
+        if valid_until < now {
+            return Err(Rejection::Expired.into());
+        }
         let subject = match claims.get("sub") {
             None => None,
             Some(Value::String(sub)) => Some(sub.clone()),
@@ -185,10 +200,7 @@ impl Verifier {
         }
         let principal = Arc::new(Principal { subject, capabilities: parsed.capabilities, warnings: parsed.warnings });
 
-        if let Some(exp) = claims.get("exp").and_then(numeric_date) {
-            let valid_until = exp.saturating_add(self.config.leeway.as_secs());
-            self.cache.insert(token, principal.clone(), valid_until, now, keys.generation());
-        }
+        self.cache.insert(token, principal.clone(), valid_until, now, keys.generation());
         Ok(principal)
     }
 }
@@ -199,10 +211,20 @@ fn is_jwt_type(typ: &str) -> bool {
     ["JWT", "at+jwt", "application/at+jwt"].iter().any(|ok| typ.eq_ignore_ascii_case(ok))
 }
 
-/// A NumericDate read the way `jsonwebtoken` reads it, so the cache expires
-/// a token exactly when validation would start refusing it.
+/// A NumericDate (RFC 7519 §2: seconds since 1970, possibly fractional) as
+/// whole seconds; a date before 1970 reads as 0, which is as past as it
+/// gets. `None` for anything that is no finite number.
 fn numeric_date(value: &Value) -> Option<u64> {
-    value.as_u64().or_else(|| value.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.round() as u64))
+    if let Some(seconds) = value.as_u64() {
+        return Some(seconds);
+    }
+    if value.as_i64().is_some() {
+        // A negative integer: before 1970.
+        return Some(0);
+    }
+    // `as` saturates: a float beyond `u64::MAX` is the far future, one
+    // below zero the past.
+    value.as_f64().filter(|f| f.is_finite()).map(|f| f.round() as u64)
 }
 
 fn miss_rejection(miss: KeyMiss) -> Rejection {
@@ -249,7 +271,11 @@ mod tests {
     fn numeric_dates() {
         assert_eq!(numeric_date(&serde_json::json!(10)), Some(10));
         assert_eq!(numeric_date(&serde_json::json!(10.6)), Some(11));
-        assert_eq!(numeric_date(&serde_json::json!(-1)), None);
+        assert_eq!(numeric_date(&serde_json::json!(-1)), Some(0));
+        assert_eq!(numeric_date(&serde_json::json!(-1.5)), Some(0));
+        assert_eq!(numeric_date(&serde_json::json!(1e300)), Some(u64::MAX));
         assert_eq!(numeric_date(&serde_json::json!("10")), None);
+        assert_eq!(numeric_date(&serde_json::json!(null)), None);
+        assert_eq!(numeric_date(&serde_json::json!([10])), None);
     }
 }
