@@ -9,9 +9,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Issuer, parse_origins};
+
+/// The SPA origins when none is given: `trunk serve`'s port, reached as
+/// `127.0.0.1` or as `localhost` (to a browser, two different origins).
+pub const DEFAULT_SPA_ORIGINS: [&str; 2] = ["http://127.0.0.1:8080", "http://localhost:8080"];
 
 /// A development-only OpenID Provider for permission-spa.
 ///
@@ -37,16 +41,18 @@ pub struct Cli {
     #[arg(long, env = "DEV_IDP_DATA_DIR", default_value = ".dev/dev-idp", global = true)]
     pub data_dir: PathBuf,
 
-    /// Origin of the SPA, e.g. http://127.0.0.1:8080 (repeatable; the
-    /// environment variable takes a comma-separated list). Each origin
-    /// registers the redirect URI {origin}/callback and the post-logout
-    /// redirect URI {origin}/, and may call the token endpoint, JWKS and
-    /// discovery cross-origin.
+    /// Origin of the SPA (repeatable; the environment variable takes a
+    /// comma-separated list). Each origin registers the redirect URI
+    /// {origin}/callback and the post-logout redirect URI {origin}/, and may
+    /// call the token and revocation endpoints, the JWKS and discovery
+    /// cross-origin. The default covers trunk's port under both names a
+    /// browser may use for this machine.
     #[arg(
         long = "spa-origin",
         env = "DEV_IDP_SPA_ORIGIN",
+        action = ArgAction::Append,
         value_delimiter = ',',
-        default_value = "http://127.0.0.1:8080"
+        default_values_t = DEFAULT_SPA_ORIGINS.map(String::from)
     )]
     pub spa_origins: Vec<String>,
 
@@ -156,6 +162,17 @@ mod tests {
         assert_eq!(cli.into_config().unwrap_err(), ConfigError::InvalidRefreshTokenTtl(59));
         let cli = Cli::try_parse_from(["dev-idp", "--refresh-token-idle-ttl", "2592001"]).unwrap();
         assert_eq!(cli.into_config().unwrap_err(), ConfigError::InvalidRefreshIdleTtl(2_592_001));
+    }
+
+    #[test]
+    fn both_local_names_of_the_spa_are_registered_by_default() {
+        let config = Cli::try_parse_from(["dev-idp"]).unwrap().into_config().unwrap();
+        let origins: Vec<_> = config.spa_origins.iter().map(|o| o.as_str().to_owned()).collect();
+        assert_eq!(origins, DEFAULT_SPA_ORIGINS);
+        // Naming one origin replaces the defaults rather than adding to them.
+        let cli = Cli::try_parse_from(["dev-idp", "--spa-origin", "http://127.0.0.1:3000"]).unwrap();
+        let origins: Vec<_> = cli.into_config().unwrap().spa_origins.iter().map(|o| o.as_str().to_owned()).collect();
+        assert_eq!(origins, ["http://127.0.0.1:3000"]);
     }
 
     #[test]

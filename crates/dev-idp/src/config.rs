@@ -87,14 +87,16 @@ impl SpaOrigin {
         &self.0
     }
 
-    /// The redirect URI this origin registers: `{origin}/callback`.
+    /// The redirect URI this origin registers: the SPA's callback route on
+    /// it ([`contract::routes::redirect_uri`]).
     pub fn redirect_uri(&self) -> String {
-        format!("{}/callback", self.0)
+        contract::routes::redirect_uri(&self.0)
     }
 
-    /// The post-logout redirect URI this origin registers: `{origin}/`.
+    /// The post-logout redirect URI this origin registers: the SPA's home
+    /// on it ([`contract::routes::post_logout_uri`]).
     pub fn post_logout_redirect_uri(&self) -> String {
-        format!("{}/", self.0)
+        contract::routes::post_logout_uri(&self.0)
     }
 
     /// Whether the origin is served over TLS.
@@ -177,7 +179,8 @@ pub struct Config {
     pub database: PathBuf,
     /// Where the signing key lives.
     pub data_dir: PathBuf,
-    /// The SPA origins: each registers `{origin}/callback` and `{origin}/`.
+    /// The SPA origins: each registers its redirect and post-logout URIs
+    /// (see [`SpaOrigin`]) and may call the provider cross-origin.
     pub spa_origins: Vec<SpaOrigin>,
     /// The issuer; `None` means `http://{actual listen address}`.
     pub issuer: Option<Issuer>,

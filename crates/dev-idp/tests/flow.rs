@@ -8,11 +8,14 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use contract::routes::{post_logout_uri, redirect_uri};
 use dev_idp::config::{Config, Issuer, SpaOrigin};
-use dev_idp::{AppState, pkce};
+use dev_idp::{AppState, REVOCATION_PATH, TOKEN_PATH, pkce};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use permissions::names::{API_AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM, ROLES_CLAIM};
+use permissions::names::{
+    ACCESS_TOKEN_PERMISSIONS_CLAIM, API_AUDIENCE, CLIENT_ID, DEV_IDP_SUBJECT_PREFIX, PERMISSIONS_CLAIM, ROLES_CLAIM,
+};
 use serde_json::{Value, json};
 use support::*;
 
@@ -64,7 +67,7 @@ async fn happy_path_issues_verifiable_tokens_with_auth0_shaped_claims() {
     assert_eq!(header.kid.as_deref(), Some(idp.state.keys().active().kid()));
     let jhon = idp.state.store().user_by_username("jhon").await.unwrap().unwrap();
     assert_eq!(id["iss"], ISSUER);
-    assert_eq!(id["sub"], format!("dev-idp|{}", jhon.id));
+    assert_eq!(id["sub"], format!("{DEV_IDP_SUBJECT_PREFIX}{}", jhon.id));
     assert_eq!(id["aud"], CLIENT_ID);
     assert_eq!(id["nonce"], NONCE);
     assert_eq!(id["name"], jhon.name.as_str());
@@ -86,7 +89,7 @@ async fn happy_path_issues_verifiable_tokens_with_auth0_shaped_claims() {
     assert_eq!(access["client_id"], CLIENT_ID);
     assert_eq!(access["azp"], CLIENT_ID);
     assert!(access["jti"].as_str().is_some_and(|jti| !jti.is_empty()));
-    assert_eq!(access["permissions"], json!(all));
+    assert_eq!(access[ACCESS_TOKEN_PERMISSIONS_CLAIM], json!(all));
     assert_eq!(access["scope"], expected_scope.as_str());
 }
 
@@ -98,7 +101,7 @@ async fn a_user_without_roles_gets_empty_permission_arrays() {
     assert_eq!(id[PERMISSIONS_CLAIM], json!([]));
     assert_eq!(id[ROLES_CLAIM], json!([]));
     let (_, access) = verify(&idp, body["access_token"].as_str().unwrap(), API_AUDIENCE).await;
-    assert_eq!(access["permissions"], json!([]));
+    assert_eq!(access[ACCESS_TOKEN_PERMISSIONS_CLAIM], json!([]));
     assert_eq!(access["scope"], "openid profile email");
 }
 
@@ -156,6 +159,7 @@ async fn a_malformed_challenge_is_refused() {
 
 #[tokio::test]
 async fn a_wrong_verifier_is_invalid_grant() {
+    let callback = redirect_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let code = idp.sign_in(&AuthRequest::default(), "jhon", &mut Browser::default()).await.code();
     let other = "x".repeat(43);
@@ -163,7 +167,7 @@ async fn a_wrong_verifier_is_invalid_grant() {
         .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
+            ("redirect_uri", callback.as_str()),
             ("client_id", CLIENT_ID),
             ("code_verifier", &other),
         ])
@@ -173,6 +177,7 @@ async fn a_wrong_verifier_is_invalid_grant() {
 
 #[tokio::test]
 async fn a_code_is_single_use_even_when_its_first_use_failed() {
+    let callback = redirect_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let mut browser = Browser::default();
     let code = idp.sign_in(&AuthRequest::default(), "jhon", &mut browser).await.code();
@@ -182,7 +187,7 @@ async fn a_code_is_single_use_even_when_its_first_use_failed() {
         .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
+            ("redirect_uri", callback.as_str()),
             ("client_id", CLIENT_ID),
             ("code_verifier", &wrong_verifier),
         ])
@@ -430,6 +435,7 @@ async fn sessions_expire() {
 
 #[tokio::test]
 async fn end_session_signs_out_and_returns_to_the_spa() {
+    let home = post_logout_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let mut browser = Browser::default();
     let body = idp.tokens_for("jhon", &mut browser).await;
@@ -437,14 +443,14 @@ async fn end_session_signs_out_and_returns_to_the_spa() {
 
     let query = encode(&[
         ("id_token_hint", id_token),
-        ("post_logout_redirect_uri", POST_LOGOUT_URI),
+        ("post_logout_redirect_uri", home.as_str()),
         ("state", "bye"),
         ("client_id", CLIENT_ID),
     ]);
     let reply = idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
     assert_eq!(reply.status, StatusCode::FOUND);
     let location = reply.location();
-    assert_eq!(location.as_str(), format!("{POST_LOGOUT_URI}?state=bye"));
+    assert_eq!(location.as_str(), format!("{home}?state=bye"));
     assert!(reply.header("set-cookie").unwrap().starts_with("dev_idp_session=;"));
     assert!(!browser.cookies.contains_key("dev_idp_session"));
 
@@ -480,6 +486,7 @@ async fn end_session_without_a_registered_return_uri_shows_a_signed_out_page() {
 
 #[tokio::test]
 async fn end_session_accepts_an_expired_hint_but_not_a_forged_one() {
+    let home = post_logout_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let mut browser = Browser::default();
     // Tokens issued two hours ago have expired by now.
@@ -496,20 +503,21 @@ async fn end_session_accepts_an_expired_hint_but_not_a_forged_one() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(browser.cookies.contains_key("dev_idp_session"), "a bad hint signs no one out");
 
-    let query = encode(&[("id_token_hint", &id_token), ("post_logout_redirect_uri", POST_LOGOUT_URI)]);
+    let query = encode(&[("id_token_hint", &id_token), ("post_logout_redirect_uri", home.as_str())]);
     let reply = idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
     assert_eq!(reply.status, StatusCode::FOUND);
-    assert_eq!(reply.location().as_str(), POST_LOGOUT_URI);
+    assert_eq!(reply.location().as_str(), home.as_str());
     assert!(!browser.cookies.contains_key("dev_idp_session"));
 }
 
 #[tokio::test]
 async fn the_token_endpoint_reports_rfc6749_errors() {
+    let callback = redirect_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let code = idp.sign_in(&AuthRequest::default(), "jhon", &mut Browser::default()).await.code();
     let base = [
         ("grant_type", "authorization_code"),
-        ("redirect_uri", REDIRECT_URI),
+        ("redirect_uri", callback.as_str()),
         ("client_id", CLIENT_ID),
         ("code_verifier", VERIFIER),
     ];
@@ -558,6 +566,60 @@ async fn cors_admits_the_spa_origin_only() {
         let request = Request::get(path).header("origin", SPA_ORIGIN).body(Body::empty()).unwrap();
         let reply = idp.send(request).await;
         assert_eq!(reply.header("access-control-allow-origin"), Some(SPA_ORIGIN), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_spa_signs_in_from_each_registered_origin_and_from_no_other() {
+    let idp = Idp::with_origins(&[SPA_ORIGIN, LOCALHOST_ORIGIN]).await;
+    let callback = redirect_uri(LOCALHOST_ORIGIN);
+    let request = AuthRequest::default().with("redirect_uri", &callback);
+    let page = idp.get(&request.url(), &mut Browser::default()).await;
+    // The browser applies form-action to the redirect after the sign-in
+    // POST: the page must allow the origin it returns to.
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains(&format!("form-action 'self' {LOCALHOST_ORIGIN}")), "{csp}");
+
+    let redirect = idp.sign_in(&request, "jhon", &mut Browser::default()).await;
+    let location = redirect.location();
+    assert_eq!(format!("{}{}", location.origin().ascii_serialization(), location.path()), callback);
+    let reply = idp.exchange_from(LOCALHOST_ORIGIN, &redirect.code()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.header("access-control-allow-origin"), Some(LOCALHOST_ORIGIN));
+    // The first origin still works beside it.
+    idp.tokens_for("jhon", &mut Browser::default()).await;
+
+    // An origin nobody registered gets an error page, never a redirect.
+    // A provider that registers only the first origin refuses localhost.
+    for (idp, stranger) in [(idp, "http://localhost:18081"), (Idp::new().await, LOCALHOST_ORIGIN)] {
+        let request = AuthRequest::default().with("redirect_uri", &redirect_uri(stranger));
+        let reply = idp.get(&request.url(), &mut Browser::default()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{stranger}");
+        assert!(reply.header("location").is_none(), "{stranger}");
+        assert!(reply.text.contains("not registered"), "{}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn sign_out_returns_to_the_registered_origin_it_names() {
+    let idp = Idp::with_origins(&[SPA_ORIGIN, LOCALHOST_ORIGIN]).await;
+    for origin in [LOCALHOST_ORIGIN, SPA_ORIGIN] {
+        let home = post_logout_uri(origin);
+        let query = encode(&[("post_logout_redirect_uri", &home)]);
+        let reply = idp.get(&format!("/v2/logout?{query}"), &mut Browser::default()).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{origin}");
+        assert_eq!(reply.location().as_str(), home);
+    }
+}
+
+#[tokio::test]
+async fn cors_admits_each_registered_origin_on_the_token_and_revocation_endpoints() {
+    let both = Idp::with_origins(&[SPA_ORIGIN, LOCALHOST_ORIGIN]).await;
+    let one = Idp::new().await;
+    for path in [TOKEN_PATH, REVOCATION_PATH] {
+        both.assert_preflight_admits_only(path, &[SPA_ORIGIN, LOCALHOST_ORIGIN]).await;
+        // Unregistered, localhost stays a stranger.
+        one.assert_preflight_admits_only(path, &[SPA_ORIGIN]).await;
     }
 }
 

@@ -9,7 +9,7 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use permissions::names::{API_AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM, ROLES_CLAIM};
+use permissions::names::{ACCESS_TOKEN_PERMISSIONS_CLAIM, API_AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM, ROLES_CLAIM};
 use serde_json::{Value, json};
 use store::RefreshToken;
 use support::*;
@@ -169,7 +169,10 @@ async fn role_changes_show_up_at_the_next_refresh() {
     assert_eq!(id[ROLES_CLAIM], json!(["auditor", "project-manager"]));
     assert_eq!(id[PERMISSIONS_CLAIM], json!(["create:project", "read:project-list", "read:user-list"]));
     let (_, access) = verify_with_jwks(&idp, second["access_token"].as_str().unwrap(), API_AUDIENCE).await.unwrap();
-    assert_eq!(access["permissions"], json!(["create:project", "read:project-list", "read:user-list"]));
+    assert_eq!(
+        access[ACCESS_TOKEN_PERMISSIONS_CLAIM],
+        json!(["create:project", "read:project-list", "read:user-list"])
+    );
 }
 
 #[tokio::test]

@@ -12,9 +12,10 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{Request, Response, StatusCode};
+use contract::routes::redirect_uri;
 use dev_idp::config::{Config, Issuer, SpaOrigin};
 use dev_idp::signing_keys::{KeySet, generate_key};
-use dev_idp::{AppState, Settings, app, pkce};
+use dev_idp::{AUTHORIZE_PATH, AppState, REVOCATION_PATH, Settings, TOKEN_PATH, app, pkce};
 use permissions::names::{API_AUDIENCE, CLIENT_ID};
 use rsa::RsaPrivateKey;
 use serde_json::Value;
@@ -23,9 +24,11 @@ use tower::ServiceExt;
 use url::Url;
 
 pub(crate) const ISSUER: &str = "http://127.0.0.1:18081";
+/// The SPA's origin every provider registers.
 pub(crate) const SPA_ORIGIN: &str = "http://127.0.0.1:18080";
-pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1:18080/callback";
-pub(crate) const POST_LOGOUT_URI: &str = "http://127.0.0.1:18080/";
+/// The same SPA under the other name of this machine: to a browser, and so
+/// to the provider's exact-match rules, another origin.
+pub(crate) const LOCALHOST_ORIGIN: &str = "http://localhost:18080";
 pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
 pub(crate) const STATE: &str = "state-123";
 pub(crate) const NONCE: &str = "nonce-456";
@@ -49,6 +52,12 @@ pub(crate) struct Idp {
 impl Idp {
     pub(crate) async fn new() -> Idp {
         Idp::with_settings(|_| {}).await
+    }
+
+    /// A provider that registers the SPA at each of `origins`.
+    pub(crate) async fn with_origins(origins: &[&str]) -> Idp {
+        let origins = origins.iter().map(|origin| SpaOrigin::parse(origin).expect("origin")).collect();
+        Idp::with_settings(|settings| settings.spa_origins = origins).await
     }
 
     /// A provider whose settings `adjust` changes (a reuse interval, say).
@@ -116,26 +125,38 @@ impl Idp {
         reply
     }
 
-    /// A token request (no cookies: the SPA calls it with fetch).
-    pub(crate) async fn token(&self, pairs: &[(&str, &str)]) -> Reply {
-        let request = Request::post("/oauth/token")
+    /// A form POST as the SPA at `origin` sends it with fetch (no cookies).
+    pub(crate) async fn fetch_form(&self, path: &str, origin: &str, pairs: &[(&str, &str)]) -> Reply {
+        let request = Request::post(path)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("origin", SPA_ORIGIN)
+            .header("origin", origin)
             .body(Body::from(encode(pairs)))
             .expect("request");
         self.send(request).await
     }
 
+    /// A token request from the SPA.
+    pub(crate) async fn token(&self, pairs: &[(&str, &str)]) -> Reply {
+        self.fetch_form(TOKEN_PATH, SPA_ORIGIN, pairs).await
+    }
+
     /// Exchanges `code` with the default verifier and redirect URI.
     pub(crate) async fn exchange(&self, code: &str) -> Reply {
-        self.token(&[
+        self.exchange_from(SPA_ORIGIN, code).await
+    }
+
+    /// Exchanges `code` as the SPA at `origin` does: with its redirect URI,
+    /// and from that origin.
+    pub(crate) async fn exchange_from(&self, origin: &str, code: &str) -> Reply {
+        let redirect = redirect_uri(origin);
+        let pairs = [
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("redirect_uri", REDIRECT_URI),
+            ("redirect_uri", redirect.as_str()),
             ("client_id", CLIENT_ID),
             ("code_verifier", VERIFIER),
-        ])
-        .await
+        ];
+        self.fetch_form(TOKEN_PATH, origin, &pairs).await
     }
 
     /// A refresh-token grant for the SPA.
@@ -145,12 +166,7 @@ impl Idp {
 
     /// A POST to the revocation endpoint, as the SPA sends it.
     pub(crate) async fn revoke(&self, pairs: &[(&str, &str)]) -> Reply {
-        let request = Request::post("/oauth/revoke")
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("origin", SPA_ORIGIN)
-            .body(Body::from(encode(pairs)))
-            .expect("request");
-        self.send(request).await
+        self.fetch_form(REVOCATION_PATH, SPA_ORIGIN, pairs).await
     }
 
     /// The whole flow for `username` with `offline_access`: returns the
@@ -171,7 +187,7 @@ impl Idp {
         let mut form = hidden_fields(&page.text);
         form.push(("username".into(), username.into()));
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        self.post_form("/authorize", &pairs, browser).await
+        self.post_form(AUTHORIZE_PATH, &pairs, browser).await
     }
 
     /// The whole flow for `username`: returns the token response body.
@@ -186,6 +202,12 @@ impl Idp {
     /// Asserts that a CORS preflight for `POST path` admits the SPA's
     /// origin and nobody else's.
     pub(crate) async fn assert_preflight_admits_only_the_spa(&self, path: &str) {
+        self.assert_preflight_admits_only(path, &[SPA_ORIGIN]).await;
+    }
+
+    /// Asserts that a CORS preflight for `POST path` admits each of
+    /// `origins`, and not an origin outside them.
+    pub(crate) async fn assert_preflight_admits_only(&self, path: &str, origins: &[&str]) {
         let preflight = |origin: &str| {
             Request::options(path)
                 .header("origin", origin)
@@ -194,11 +216,16 @@ impl Idp {
                 .body(Body::empty())
                 .unwrap()
         };
-        let reply = self.send(preflight(SPA_ORIGIN)).await;
-        assert!(reply.status.is_success(), "{path}: {}", reply.status);
-        assert_eq!(reply.header("access-control-allow-origin"), Some(SPA_ORIGIN), "{path}");
-        let reply = self.send(preflight("https://evil.example")).await;
-        assert!(reply.header("access-control-allow-origin").is_none(), "{path}");
+        for origin in origins {
+            let reply = self.send(preflight(origin)).await;
+            assert!(reply.status.is_success(), "{path} from {origin}: {}", reply.status);
+            assert_eq!(reply.header("access-control-allow-origin"), Some(*origin), "{path}");
+        }
+        let strangers = ["https://evil.example", "http://localhost:18081", SPA_ORIGIN, LOCALHOST_ORIGIN];
+        for stranger in strangers.into_iter().filter(|stranger| !origins.contains(stranger)) {
+            let reply = self.send(preflight(stranger)).await;
+            assert!(reply.header("access-control-allow-origin").is_none(), "{path} from {stranger}");
+        }
     }
 }
 
@@ -245,7 +272,7 @@ impl Reply {
     /// URI with `error`, the echoed state and the issuer.
     pub(crate) fn assert_authorization_error(&self, error: &str) {
         let location = self.location();
-        assert_eq!(format!("{}{}", location.origin().ascii_serialization(), location.path()), REDIRECT_URI);
+        assert_eq!(format!("{}{}", location.origin().ascii_serialization(), location.path()), redirect_uri(SPA_ORIGIN));
         let params = self.redirect_params();
         assert_eq!(params.get("error").map(String::as_str), Some(error), "{params:?}");
         assert!(params.contains_key("error_description"), "{params:?}");
@@ -303,9 +330,10 @@ pub(crate) struct AuthRequest {
 impl Default for AuthRequest {
     fn default() -> Self {
         let challenge = pkce::s256_challenge(VERIFIER);
+        let redirect = redirect_uri(SPA_ORIGIN);
         let params = [
             ("client_id", CLIENT_ID),
-            ("redirect_uri", REDIRECT_URI),
+            ("redirect_uri", redirect.as_str()),
             ("response_type", "code"),
             ("scope", "openid profile email"),
             ("state", STATE),
