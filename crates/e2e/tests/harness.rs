@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tempfile::TempDir;
 
-/// A page that behaves like the SPA's start-up: fetch `/config.json`, then show `config-error` or `login-button`.
+/// A page that behaves like the SPA's start-up: fetch `/config.json`, then show `config-error` or `login-button`
+/// with two `permission` hooks in the same render, and a second later a `late` hook.
 const STAND_IN_PAGE: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>stand-in</title></head>
 <body><main id="app">loading</main>
@@ -26,6 +27,7 @@ const STAND_IN_PAGE: &str = r#"<!doctype html>
         + '<span data-testid="route"></span>'
         + '<ul><li data-testid="permission">a</li><li data-testid="permission">b</li></ul>';
       document.querySelector('[data-testid="route"]').textContent = location.pathname;
+      setTimeout(() => app.insertAdjacentHTML('beforeend', '<span data-testid="late">late</span>'), 1000);
     })
     .catch((err) => { app.innerHTML = '<p data-testid="config-error"></p>'; app.firstChild.textContent = String(err); });
 </script></body></html>
@@ -133,12 +135,26 @@ async fn browser_helpers_find_hooks_and_fail_with_context() -> Result<()> {
     let mut browser = harness.browser().await?;
 
     browser.goto("/deep/route").await?;
-    browser.wait_for("login-button").await?;
+    // Absence is asserted beside the marker of the render that would hold the element; hooks of that same render
+    // count, however soon after the navigation the check starts (a bare count could still read zero there).
+    let beside = browser.assert_shown_without("login-button", &["permission"]).await.expect_err("rendered together");
+    ensure!(format!("{beside:#}").contains("2 × `permission` (a | b)"), "shown-without error: {beside:#}");
+    browser.assert_shown_without("login-button", &["config-error"]).await?;
+    // A hidden element is still on the page.
+    browser.assert_shown_without("login-button", &["hidden-hook"]).await.expect_err("hidden counts as present");
     let route = browser.text("route").await?;
     ensure!(route == "/deep/route", "the SPA fallback served the page at {route:?}");
     ensure!(browser.count("permission").await? == 2, "count of permission hooks");
     ensure!(browser.texts("permission").await? == ["a", "b"], "texts of permission hooks");
-    browser.assert_absent("config-error").await?;
+    // Watching for a window catches what turns up after the marker.
+    browser.goto("/").await?;
+    let late = browser
+        .assert_shown_without_for("login-button", &["late"], Duration::from_secs(5))
+        .await
+        .expect_err("the late hook turns up within the window");
+    ensure!(format!("{late:#}").contains("`late`"), "shown-without-for error: {late:#}");
+    browser.goto("/deep/route").await?;
+    browser.wait_for("login-button").await?;
     let (width, height) = browser.client().get_window_size().await?;
     ensure!((width, height) == (1280, 900), "window is {width}x{height}");
 
@@ -146,6 +162,8 @@ async fn browser_helpers_find_hooks_and_fail_with_context() -> Result<()> {
     browser.set_timeout(Duration::from_secs(1));
     let present = browser.assert_absent("login-button").await.expect_err("login-button is present");
     ensure!(format!("{present:#}").contains("login-button"), "absent error: {present:#}");
+    let never = browser.assert_shown_without("no-such-hook", &["late"]).await.expect_err("the marker never shows");
+    ensure!(format!("{never:#}").contains("no-such-hook"), "a missing marker's error: {never:#}");
     let hidden = browser.wait_for("hidden-hook").await.expect_err("a hidden element is not visible");
     let message = format!("{hidden:#}");
     ensure!(message.contains("hidden-hook") && message.contains("/deep/route"), "wait error: {message}");
@@ -159,8 +177,65 @@ async fn browser_helpers_find_hooks_and_fail_with_context() -> Result<()> {
     browser.set_timeout(Duration::from_secs(20));
     harness.set_config(SpaConfig::NotFound);
     browser.goto("/").await?;
-    browser.wait_for("config-error").await?;
-    browser.assert_absent("login-button").await?;
+    browser.assert_shown_without("config-error", &["login-button"]).await?;
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storage_scan_sees_every_area_and_the_page_clock_moves() -> Result<()> {
+    let dist = stand_in_dist()?;
+    let harness = Harness::builder().without_backend().dist_dir(dist.path()).start().await?;
+    let browser = harness.browser().await?;
+    browser.goto("/").await?;
+    browser.wait_for("login-button").await?;
+
+    // One value in each area the scan claims to read; the scan must find each of them.
+    let script = "localStorage.setItem('local-key', 'local-value'); \
+                  sessionStorage.setItem('session-key', 'session-value'); \
+                  document.cookie = 'cookie-key=cookie-value; path=/'; \
+                  history.replaceState({ kept: 'history-value' }, ''); \
+                  return new Promise((resolve, reject) => { \
+                    const open = indexedDB.open('e2e-db', 1); \
+                    open.onupgradeneeded = () => open.result.createObjectStore('things'); \
+                    open.onerror = () => reject(open.error); \
+                    open.onsuccess = () => { \
+                      const tx = open.result.transaction('things', 'readwrite'); \
+                      tx.objectStore('things').put({ secret: 'idb-value' }, 'thing-1'); \
+                      tx.oncomplete = () => { open.result.close(); caches.open('e2e-cache').then(() => resolve(true)); }; \
+                    }; \
+                  });";
+    browser.execute(script, Vec::new()).await?;
+    let items = browser.stored_items().await?;
+    for (area, needle) in [
+        ("localStorage", "local-value"),
+        ("sessionStorage", "session-value"),
+        ("cookie", "cookie-value"),
+        ("history.state", "history-value"),
+        ("indexedDB", "idb-value"),
+    ] {
+        ensure!(
+            items.iter().any(|item| item.area == area && item.value.contains(needle)),
+            "the scan missed {needle} in {area}: {items:?}"
+        );
+    }
+    ensure!(
+        items.iter().any(|item| item.area == "cacheStorage" && item.key == "e2e-cache"),
+        "the scan missed the cache e2e-cache: {items:?}"
+    );
+
+    // CDP reaches the browser, and clearing the cookies takes the page's cookie with it.
+    browser.clear_all_cookies().await?;
+    ensure!(!browser.all_cookies().await?.iter().any(|c| c.value == "cookie-value"), "a cookie survived clearing");
+
+    // The page clock moves Date.now() forward by the offset, and only in this document.
+    let before = browser.execute("return Date.now();", Vec::new()).await?.as_f64().unwrap_or_default();
+    let offset = browser.advance_page_clock(3600).await?;
+    let after = browser.execute("return Date.now();", Vec::new()).await?.as_f64().unwrap_or_default();
+    ensure!(offset == 3600.0 && after - before >= 3_600_000.0, "the clock moved from {before} to {after}");
+    browser.refresh().await?;
+    browser.wait_for("login-button").await?;
+    let reloaded = browser.execute("return Date.now();", Vec::new()).await?.as_f64().unwrap_or_default();
+    ensure!(reloaded < before + 600_000.0, "a new document kept the moved clock ({reloaded} after {before})");
     browser.close().await
 }
 
