@@ -10,12 +10,9 @@ use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Routes};
 
 use crate::components::guard::RequirePermission;
-use crate::components::nav::{PROJECT_LIST, USER_LIST};
+use crate::components::nav::{GuardedScreen, PROJECT_LIST, USER_LIST};
 use crate::screens::{callback::CallbackScreen, home::HomeScreen, not_found::NotFoundScreen};
 use crate::screens::{projects::ProjectsScreen, users::UsersScreen};
-
-/// Kept while `auth.rs` still names it here; use `contract::routes::CALLBACK`.
-pub use contract::routes::CALLBACK;
 
 /// The routes.
 #[component]
@@ -24,22 +21,17 @@ pub fn AppRoutes() -> impl IntoView {
         <Routes fallback=|| view! { <NotFoundScreen /> }>
             <Route path=StaticSegment(routes::HOME) view=HomeScreen />
             <Route path=StaticSegment(routes::CALLBACK) view=CallbackScreen />
-            <Route
-                path=StaticSegment(PROJECT_LIST.path)
-                view=|| view! {
-                    <RequirePermission perm=PROJECT_LIST.needs label=format!("{} screen", PROJECT_LIST.title)>
-                        <ProjectsScreen />
-                    </RequirePermission>
-                }
-            />
-            <Route
-                path=StaticSegment(USER_LIST.path)
-                view=|| view! {
-                    <RequirePermission perm=USER_LIST.needs label=format!("{} screen", USER_LIST.title)>
-                        <UsersScreen />
-                    </RequirePermission>
-                }
-            />
+            <Route path=StaticSegment(PROJECT_LIST.path) view=|| guarded(PROJECT_LIST, ProjectsScreen) />
+            <Route path=StaticSegment(USER_LIST.path) view=|| guarded(USER_LIST, UsersScreen) />
         </Routes>
+    }
+}
+
+/// `screen` behind its guard, which names it in the permissions inspector.
+fn guarded<V: IntoView + 'static>(screen: GuardedScreen, view: fn() -> V) -> impl IntoView {
+    view! {
+        <RequirePermission perm=screen.needs label=format!("{} screen", screen.title)>
+            {view()}
+        </RequirePermission>
     }
 }

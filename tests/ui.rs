@@ -141,16 +141,19 @@ async fn until_counts(host: &web_sys::HtmlElement, expected: &[(&str, u32)]) {
     }
 }
 
+/// A link for each list, the User List's with a fallback.
+fn nav_links() -> impl IntoView {
+    view! {
+        <Can perm=Permission::ReadProjectList><span data-testid="projects-link"></span></Can>
+        <Can perm=Permission::ReadUserList fallback=|| view! { <span data-testid="no-users"></span> }>
+            <span data-testid="users-link"></span>
+        </Can>
+    }
+}
+
 #[wasm_bindgen_test]
 async fn can_shows_children_only_with_the_permission_and_follows_changes() {
-    let (host, auth) = mount(session(json!(["read:project-list"])), || {
-        view! {
-            <Can perm=Permission::ReadProjectList><span data-testid="projects-link"></span></Can>
-            <Can perm=Permission::ReadUserList fallback=|| view! { <span data-testid="no-users"></span> }>
-                <span data-testid="users-link"></span>
-            </Can>
-        }
-    });
+    let (host, auth) = mount(session(json!(["read:project-list"])), nav_links);
     until_counts(&host, &[("projects-link", 1), ("no-users", 1), ("users-link", 0)]).await;
 
     // A new token with other permissions updates the view without a reload.
@@ -309,19 +312,12 @@ fn other_capability_sources_are_configurable() {
 async fn roles_map_to_permissions_through_the_configured_map() {
     let config = config_with(json!({ "roles_claim": "roles", "role_permissions": { "auditor": ["read:user-list"] } }));
     let state = signed_in_with(json!({ "roles": ["auditor"] }));
-    let (host, auth) = mount_with(config, state, || {
-        view! {
-            <Can perm=Permission::ReadUserList><i data-testid="users"></i></Can>
-            <Can perm=Permission::ReadProjectList fallback=|| view! { <i data-testid="no-projects"></i> }>
-                <i data-testid="projects"></i>
-            </Can>
-        }
-    });
-    until_counts(&host, &[("users", 1), ("no-projects", 1), ("projects", 0)]).await;
+    let (host, auth) = mount_with(config, state, nav_links);
+    until_counts(&host, &[("users-link", 1), ("no-users", 0), ("projects-link", 0)]).await;
 
     // A role the map does not name grants nothing.
     auth.state.set(signed_in_with(json!({ "roles": ["viewer"] })));
-    until_counts(&host, &[("users", 0), ("no-projects", 1)]).await;
+    until_counts(&host, &[("no-users", 1), ("users-link", 0), ("projects-link", 0)]).await;
 }
 
 /// Opens the inspector and waits for its panel.
