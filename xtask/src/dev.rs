@@ -225,7 +225,8 @@ fn prepare_watch_ignores(root: &Path, data_dir: &Path) -> Result<()> {
     let trunk_toml = root.join("Trunk.toml");
     let text = std::fs::read_to_string(&trunk_toml).with_context(|| format!("reading {}", trunk_toml.display()))?;
     let ignored: Vec<PathBuf> = watch_ignores(&text).iter().map(|path| root.join(path)).collect();
-    for dir in &ignored {
+    // Only what is missing, as a directory: the ignored files (README.md) are there in every checkout.
+    for dir in ignored.iter().filter(|path| !path.exists()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     if data_dir.starts_with(root) && !ignored.iter().any(|dir| data_dir.starts_with(dir)) {

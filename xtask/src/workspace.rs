@@ -101,3 +101,32 @@ fn quoted_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let rest = line.strip_prefix(key)?.trim_start().strip_prefix('=')?.trim();
     rest.strip_prefix('"')?.strip_suffix('"')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first `key = "value"` of `text`.
+    fn first_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+        text.lines().map(str::trim).find_map(|line| quoted_value(line, key))
+    }
+
+    #[test]
+    fn the_pinned_toolchain_is_the_declared_minimum() {
+        let read = |name: &str| std::fs::read_to_string(root().join(name)).unwrap();
+        let channel = first_value(&read("rust-toolchain.toml"), "channel").unwrap().to_string();
+        let minimum = first_value(&read("Cargo.toml"), "rust-version").unwrap().to_string();
+        // CI builds with the pinned toolchain, so pinning the minimum is what checks that the minimum works.
+        assert!(
+            channel == minimum || channel.strip_prefix(&minimum).is_some_and(|rest| rest.starts_with('.')),
+            "rust-toolchain.toml pins {channel}, but Cargo.toml declares rust-version {minimum}"
+        );
+    }
+
+    #[test]
+    fn quoted_values_are_read() {
+        assert_eq!(quoted_value(r#"version = "0.2.130""#, "version"), Some("0.2.130"));
+        assert_eq!(quoted_value("version = 3", "version"), None);
+        assert_eq!(quoted_value(r#"name = "x""#, "version"), None);
+    }
+}
