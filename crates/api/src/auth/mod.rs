@@ -2,7 +2,9 @@
 //! access tokens.
 //!
 //! * [`issuer`]: the configured issuer and its discovery URL;
-//! * [`jwks`]: discovery, the JWKS fetch, and the cached, rate-limited,
+//! * [`jwk`]: one published key read into a verification key;
+//! * [`key_set`]: a loaded set of keys and how a token selects one;
+//! * [`key_store`]: discovery, the JWKS fetch, and the cached, rate-limited,
 //!   single-flight key store;
 //! * [`validate`]: the token checks, from compact JWT to [`Principal`];
 //! * [`extract`]: the bearer token of a request and the [`Authenticated`]
@@ -14,14 +16,18 @@
 mod cache;
 pub mod extract;
 pub mod issuer;
-pub mod jwks;
+pub mod jwk;
+pub mod key_set;
+pub mod key_store;
 mod rejection;
 pub mod subject;
 pub mod validate;
 
 pub use extract::{Authenticated, bearer_token};
 pub use issuer::{Issuer, IssuerError};
-pub use jwks::{ALLOWED_ALGORITHMS, FetchError, JwksError, KeySet, KeyStore, RefreshOptions};
+pub use jwk::{ALLOWED_ALGORITHMS, VerificationKey};
+pub use key_set::{JwksError, KeyMiss, KeySet};
+pub use key_store::{FetchError, KeyStore, RefreshOptions};
 pub use rejection::Rejection;
 pub use subject::store_user_id;
 pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, Verifier, VerifierConfig};

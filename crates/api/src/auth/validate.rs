@@ -25,7 +25,9 @@ use serde_json::Value;
 
 use super::cache::TokenCache;
 use super::issuer::Issuer;
-use super::jwks::{ALLOWED_ALGORITHMS, KeyMiss, KeyStore, alg_name};
+use super::jwk::{ALLOWED_ALGORITHMS, alg_name};
+use super::key_set::KeyMiss;
+use super::key_store::KeyStore;
 use super::rejection::Rejection;
 
 /// Tokens longer than this are refused before any decoding. Generous: an
