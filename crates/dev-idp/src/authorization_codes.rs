@@ -70,8 +70,8 @@ mod tests {
 
     fn grant(expires_at: i64) -> CodeGrant {
         CodeGrant {
-            client_id: "c".into(),
-            redirect_uri: "http://a/callback".into(),
+            client_id: permissions::names::CLIENT_ID.into(),
+            redirect_uri: contract::routes::redirect_uri("http://a"),
             code_challenge: "x".into(),
             nonce: None,
             user_id: 1,

@@ -10,6 +10,8 @@ use permissions::names::{ACCESS_TOKEN_PERMISSIONS_CLAIM, DEV_IDP_SUBJECT_PREFIX,
 use serde_json::{Map, Value, json};
 use store::User;
 
+use crate::scopes::{EMAIL, PROFILE};
+
 /// The subject identifier of a user: stable for as long as the database,
 /// prefixed like Auth0's `connection|id` so it is obviously not an Auth0 one.
 pub(crate) fn subject(user: &User) -> String {
@@ -71,11 +73,11 @@ impl TokenContext<'_> {
         if let Some(nonce) = self.nonce {
             claims.insert("nonce".into(), json!(nonce));
         }
-        if self.has_scope("profile") {
+        if self.has_scope(PROFILE) {
             claims.insert("name".into(), json!(self.user.name));
             claims.insert("preferred_username".into(), json!(self.user.username));
         }
-        if self.has_scope("email") {
+        if self.has_scope(EMAIL) {
             claims.insert("email".into(), json!(self.user.email));
             // The demo users' addresses are seeded by us; call them verified
             // so relying-party code paths that require it can be exercised.

@@ -98,17 +98,6 @@ impl SpaOrigin {
     pub fn post_logout_redirect_uri(&self) -> String {
         contract::routes::post_logout_uri(&self.0)
     }
-
-    /// Whether the origin is served over TLS.
-    pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
-    }
-}
-
-impl fmt::Display for SpaOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// The provider's issuer identifier: an absolute http(s) URL with no query,

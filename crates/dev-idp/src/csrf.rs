@@ -100,19 +100,21 @@ pub(crate) fn verify(
 
 #[cfg(test)]
 mod tests {
+    use permissions::names::CLIENT_ID;
+
     use super::*;
 
     #[test]
     fn tokens_bind_request_cookie_and_time() {
         let key = CsrfKey::random();
         let cookie = new_binding();
-        let fields = [Some("permission-spa"), None, Some("state")];
+        let fields = [Some(CLIENT_ID), None, Some("state")];
         let token = issue(&key, &cookie, &fields, 1000);
         assert_eq!(verify(&key, Some(&token), Some(&cookie), &fields, 1001), Ok(()));
         assert_eq!(verify(&key, None, Some(&cookie), &fields, 1001), Err(CsrfError::Missing));
         assert_eq!(verify(&key, Some(&token), None, &fields, 1001), Err(CsrfError::NoCookie));
         assert_eq!(verify(&key, Some(&token), Some(&new_binding()), &fields, 1001), Err(CsrfError::Mismatch));
-        let other = [Some("permission-spa"), Some("x"), Some("state")];
+        let other = [Some(CLIENT_ID), Some("x"), Some("state")];
         assert_eq!(verify(&key, Some(&token), Some(&cookie), &other, 1001), Err(CsrfError::Mismatch));
         let later = 1000 + FORM_TTL_SECS;
         assert_eq!(verify(&key, Some(&token), Some(&cookie), &fields, later), Err(CsrfError::Expired));

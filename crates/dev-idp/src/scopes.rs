@@ -9,11 +9,14 @@
 /// (RFC 6749 §3.3 lets the provider grant less than asked). `offline_access`
 /// (OpenID Connect Core §11) earns a refresh token. It is granted without a
 /// consent screen, as Auth0 grants it to first-party applications.
-pub(crate) const SUPPORTED_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+pub(crate) const SUPPORTED_SCOPES: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
 
 /// The scope every request must include: every response carries an ID token.
 pub(crate) const OPENID: &str = "openid";
-
+/// The scope that puts the user's name in the ID token.
+pub(crate) const PROFILE: &str = "profile";
+/// The scope that puts the user's address in the ID token.
+pub(crate) const EMAIL: &str = "email";
 /// The scope that earns a refresh token.
 pub(crate) const OFFLINE_ACCESS: &str = "offline_access";
 

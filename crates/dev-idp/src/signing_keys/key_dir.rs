@@ -374,12 +374,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn retired_keys_are_published_for_the_retention_period_only() {
+    /// A key directory whose first key, `a`, was retired at 1000 by `b`.
+    fn rotated_once() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let [a, b, _] = test_keys();
         KeySet::load_or_create(dir.path(), || Ok(a.clone())).unwrap();
         rotate_to(dir.path(), b, 1000).unwrap();
+        dir
+    }
+
+    #[test]
+    fn retired_keys_are_published_for_the_retention_period_only() {
+        let dir = rotated_once();
+        let [a, b, _] = test_keys();
         let keys = KeySet::load(dir.path()).unwrap();
         let published = |now| keys.published_jwks(now, 600).keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
         assert_eq!(published(1000), [kid(b), kid(a)]);
@@ -393,10 +400,8 @@ mod tests {
 
     #[test]
     fn rotation_deletes_keys_retired_over_a_week_ago_but_never_the_newest() {
-        let dir = tempfile::tempdir().unwrap();
-        let [a, b, c] = test_keys();
-        KeySet::load_or_create(dir.path(), || Ok(a.clone())).unwrap();
-        rotate_to(dir.path(), b, 1000).unwrap();
+        let dir = rotated_once();
+        let [a, _, c] = test_keys();
         // `a` was retired at 1000; a week and a second later it goes.
         let week = KEEP_RETIRED_KEY_FILES_SECS;
         let rotated = rotate_to(dir.path(), c, 1000 + week + 1).unwrap();

@@ -56,14 +56,12 @@ pub(super) enum AuthorizeError {
     Redirect { location: String, status: StatusCode, error: &'static str, description: String },
 }
 
-impl From<PageError> for AuthorizeError {
-    fn from(error: PageError) -> Self {
-        AuthorizeError::Page(error)
-    }
-}
-
-impl From<store::StoreError> for AuthorizeError {
-    fn from(error: store::StoreError) -> Self {
+/// Whatever becomes an error page (a store failure, say) is answered as one.
+impl<E> From<E> for AuthorizeError
+where
+    PageError: From<E>,
+{
+    fn from(error: E) -> Self {
         AuthorizeError::Page(error.into())
     }
 }
