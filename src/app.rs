@@ -56,6 +56,7 @@ fn Shell(
     provide_context(auth);
     provide_context(config.clone());
     auth.keep_alive(arrival);
+    crate::api::provide_api(auth, &config);
     provide_capabilities(config.clone());
     provide_inspector();
     view! {

@@ -142,7 +142,7 @@ pub fn storage_keys(area: StorageArea) -> Vec<String> {
 
 /// How a request treats the browser's HTTP cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Cache {
+pub(crate) enum Cache {
     /// The browser's usual rules (the discovery document may be cached).
     #[default]
     Default,
@@ -154,19 +154,11 @@ pub enum Cache {
 /// An HTTP answer, read whole. HTTP error statuses are answers too; only
 /// network-level failures are errors.
 #[derive(Debug, Clone)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     /// The HTTP status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The body, as text.
-    pub body: String,
-    headers: web_sys::Headers,
-}
-
-impl HttpResponse {
-    /// A response header, if present.
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).ok().flatten()
-    }
+    pub(crate) body: String,
 }
 
 /// Sends `request`, with `body` if given, without cookies (`credentials:
@@ -186,7 +178,7 @@ async fn send(request: RequestBuilder, body: Option<&str>, cache: Cache) -> Resu
     .map_err(|e| e.to_string())?;
     let response = request.send().await.map_err(|e| e.to_string())?;
     let body = response.text().await.map_err(|e| e.to_string())?;
-    Ok(HttpResponse { status: response.status(), body, headers: response.headers().into_raw() })
+    Ok(HttpResponse { status: response.status(), body })
 }
 
 /// Gets a JSON document (discovery, the key set).
@@ -201,34 +193,6 @@ pub(crate) async fn post_form(url: &str, form: &str) -> Result<HttpResponse, Str
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json");
     send(request, Some(form), Cache::Revalidate).await
-}
-
-/// An HTTP request for [`fetch`].
-#[derive(Debug, Clone, Default)]
-pub struct HttpRequest<'a> {
-    /// `GET`, `POST`, `PUT` or `DELETE`.
-    pub method: &'a str,
-    /// Where to send it.
-    pub url: &'a str,
-    /// Header names and values.
-    pub headers: Vec<(&'a str, &'a str)>,
-    /// The body, if any.
-    pub body: Option<&'a str>,
-    /// Revalidate with the server instead of using the browser's cache.
-    pub no_cache: bool,
-}
-
-/// A request through gloo-net, without cookies. Kept for the SPA's API
-/// client (`src/api.rs`) until it builds its requests with gloo-net itself;
-/// the login module's own requests use [`get_json`] and [`post_form`].
-pub async fn fetch(request: HttpRequest<'_>) -> Result<HttpResponse, String> {
-    let method = request.method.parse::<gloo_net::http::Method>().map_err(|e| e.to_string())?;
-    let mut builder = RequestBuilder::new(request.url).method(method);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let cache = if request.no_cache { Cache::Revalidate } else { Cache::Default };
-    send(builder, request.body, cache).await
 }
 
 /// The page's origin (`https://app.example`).

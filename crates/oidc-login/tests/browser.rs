@@ -2,7 +2,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use oidc_login::browser::{self, HttpRequest, StorageArea};
+use oidc_login::browser::{self, StorageArea};
+use oidc_login::{ClientSettings, LoginError, OidcClient};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -38,9 +39,22 @@ fn storage_round_trips_and_removes() {
     assert_eq!(browser::storage_get(StorageArea::Session, "oidc-login.test"), None);
 }
 
+/// Settings for a provider whose issuer is `issuer`.
+fn settings(issuer: &str) -> ClientSettings {
+    ClientSettings::for_origin("http://127.0.0.1:8080", issuer.to_owned(), "spa".to_owned())
+}
+
 #[wasm_bindgen_test]
-async fn a_network_failure_is_an_error_not_a_panic() {
+async fn an_unreachable_provider_is_a_network_error_not_a_panic() {
     // Port 9 (discard) on loopback: nothing listens there.
-    let result = browser::fetch(HttpRequest { method: "GET", url: "http://127.0.0.1:9/x", ..Default::default() }).await;
-    assert!(result.is_err());
+    let err = OidcClient::discover(settings("http://127.0.0.1:9")).await.unwrap_err();
+    assert!(matches!(err, LoginError::Network(ref why) if why.contains("127.0.0.1:9")), "{err:?}");
+}
+
+#[wasm_bindgen_test]
+async fn an_http_error_status_is_an_answer_not_a_network_failure() {
+    // The test runner's own server has no discovery document: a 404.
+    let origin = browser::origin().unwrap();
+    let err = OidcClient::discover(settings(&origin)).await.unwrap_err();
+    assert!(matches!(err, LoginError::Discovery(ref why) if why.contains("HTTP 404")), "{err:?}");
 }
