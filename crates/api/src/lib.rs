@@ -83,16 +83,6 @@ impl AppState {
         self.cors_origins = origins.into_iter().collect();
         self
     }
-
-    /// The database.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The token verifier.
-    pub fn verifier(&self) -> &Arc<Verifier> {
-        &self.verifier
-    }
 }
 
 impl FromRef<AppState> for Store {

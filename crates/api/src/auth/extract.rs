@@ -22,12 +22,6 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
-    /// Wraps an already validated principal (for handlers and tests that
-    /// have one at hand).
-    pub fn new(principal: Arc<Principal>) -> Authenticated {
-        Authenticated { principal }
-    }
-
     /// The token's `sub`, when it has one.
     pub fn subject(&self) -> Option<&str> {
         self.principal.subject.as_deref()

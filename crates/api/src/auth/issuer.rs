@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use url::Url;
 
-/// The path OpenID Connect Discovery 1.0 §4 appends to the issuer.
-const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
+/// The path segments OpenID Connect Discovery 1.0 §4 appends to the issuer.
+const DISCOVERY_PATH: [&str; 2] = [".well-known", "openid-configuration"];
 
 /// Why a configured issuer was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,11 +47,26 @@ impl Issuer {
         if url.query().is_some() || url.fragment().is_some() {
             return Err(invalid("an issuer has no query or fragment"));
         }
-        // One trailing slash is dropped before appending the well-known path,
-        // so Auth0's `https://t.auth0.com/` does not become `...com//.well-known`.
-        let base = value.strip_suffix('/').unwrap_or(value);
-        let discovery_url = Url::parse(&format!("{base}{DISCOVERY_SUFFIX}"))
-            .map_err(|_| invalid("the discovery URL derived from it is not a valid URL"))?;
+        // The identifier is compared with `iss` and the discovery document's
+        // `issuer` as a string, but fetched as the parsed URL: a spelling the
+        // parser rewrites (surrounding spaces, an upper-case scheme or host,
+        // a default port, `..` segments) would fetch one issuer and then
+        // match no token of it. Only the slash an empty path gains is let be.
+        let canonical = url.as_str();
+        if value != canonical && canonical.strip_suffix('/').is_none_or(|bare| url.path() != "/" || bare != value) {
+            return Err(invalid(
+                "write it in canonical form: lower-case scheme and host, no default port, no `.` or `..` segments, no spaces",
+            ));
+        }
+        // OpenID Connect Discovery 1.0 §4: the well-known path goes after the
+        // issuer's own path, whose one trailing empty segment is dropped, so
+        // Auth0's `https://t.auth0.com/` does not become `...com//.well-known`.
+        let mut discovery_url = url.clone();
+        discovery_url
+            .path_segments_mut()
+            .map_err(|()| invalid("the issuer cannot have a path appended"))?
+            .pop_if_empty()
+            .extend(DISCOVERY_PATH);
         Ok(Issuer { id: value.to_owned(), discovery_url })
     }
 
@@ -94,6 +109,8 @@ mod tests {
             ("http://127.0.0.1:8081", "http://127.0.0.1:8081/.well-known/openid-configuration"),
             ("https://tenant.auth0.com/", "https://tenant.auth0.com/.well-known/openid-configuration"),
             ("https://kc.example/realms/x", "https://kc.example/realms/x/.well-known/openid-configuration"),
+            ("https://kc.example/realms/x/", "https://kc.example/realms/x/.well-known/openid-configuration"),
+            ("https://idp.example:8443/a%20b", "https://idp.example:8443/a%20b/.well-known/openid-configuration"),
         ];
         for (issuer, discovery) in cases {
             let parsed = Issuer::parse(issuer).unwrap();
@@ -112,6 +129,16 @@ mod tests {
             "https://x.example/?a=1",
             "https://x.example/#f",
             "file:///etc",
+            // Spellings the URL parser would rewrite: fetched from one
+            // issuer, compared as another.
+            " https://x.example",
+            "https://x.example ",
+            "HTTPS://x.example",
+            "https://X.example",
+            "https://x.example:443",
+            "http://x.example:80/",
+            "https://x.example/a/../b",
+            "https://x.example/a b",
         ] {
             assert!(Issuer::parse(bad).is_err(), "{bad}");
         }

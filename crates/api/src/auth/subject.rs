@@ -7,7 +7,7 @@
 //! them maps to no one. That is the whole mapping; it lives in
 //! [`store_user_id`] alone.
 
-pub use permissions::names::DEV_IDP_SUBJECT_PREFIX;
+use permissions::names::DEV_IDP_SUBJECT_PREFIX;
 
 /// The store's user id a token's `sub` names: `dev-idp|42` is user 42.
 /// `None` for any other subject, including a `dev-idp|` one whose rest is
