@@ -199,3 +199,76 @@ async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiErro
     let text = response.text().await.map_err(|err| ApiError::Network(err.to_string()))?;
     serde_json::from_str(&text).map_err(|err| ApiError::Malformed(err.to_string()))
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use oidc_login::Session;
+    use oidc_login::id_token::IdToken;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    use super::*;
+    use crate::auth::AuthState;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// A client for `api_base` on the test page's origin, signed in or not.
+    fn client(api_base: &str, signed_in: bool) -> ApiClient {
+        let origin = web_sys::window().unwrap().location().origin().unwrap();
+        let config = AppConfig::parse(
+            &serde_json::json!({
+                "issuer": "https://idp.example/",
+                "client_id": permissions::names::CLIENT_ID,
+                "permissions_claim": permissions::names::PERMISSIONS_CLAIM,
+                "api_base": api_base,
+            })
+            .to_string(),
+            &origin,
+        )
+        .unwrap();
+        let state = if signed_in {
+            AuthState::SignedIn(Session {
+                id_token: IdToken {
+                    raw: "h.p.s".into(),
+                    claims: serde_json::json!({ "sub": "u1" }),
+                    subject: "u1".into(),
+                    expires_at: i64::MAX,
+                },
+                access_token: "at".into(),
+                access_token_received_at: 0,
+                access_token_expires_at: i64::MAX,
+            })
+        } else {
+            AuthState::SignedOut
+        };
+        provide_api(Auth::new(state, config.client.clone()), &config)
+    }
+
+    #[wasm_bindgen_test]
+    fn error_bodies_become_typed_errors() {
+        let body = r#"{"error":"insufficient_scope","error_description":"needs delete:project"}"#;
+        assert_eq!(ApiError::from_status(403, body), ApiError::Forbidden("needs delete:project".into()));
+        assert_eq!(ApiError::from_status(401, body), ApiError::Unauthorized("needs delete:project".into()));
+        assert_eq!(ApiError::from_status(409, body), ApiError::Status(409, "needs delete:project".into()));
+        assert_eq!(ApiError::from_status(502, "<html>Bad gateway</html>"), ApiError::Status(502, "no details".into()));
+    }
+
+    #[wasm_bindgen_test]
+    async fn nothing_is_sent_without_a_session() {
+        assert_eq!(client("/api/v1", false).roles().await, Err(ApiError::NotSignedIn));
+    }
+
+    // The test runner's own web server stands in for a wrong `api_base`: it
+    // answers 404 for the API's paths, and its HTML page for `/?…`.
+    #[wasm_bindgen_test]
+    async fn an_answer_that_is_not_the_api_s_is_an_error_never_a_panic() {
+        let missing = client("/not-the-api", true);
+        assert!(matches!(missing.roles().await, Err(ApiError::Status(404, _))));
+
+        let html = client("/?not-the-api=", true);
+        assert!(matches!(html.roles().await, Err(ApiError::Malformed(_))), "an HTML page is not a role catalogue");
+        let list = html.list::<Project>(1, 10).await;
+        assert!(matches!(&list, Err(ApiError::Malformed(why)) if why.contains(paths::TOTAL_COUNT_HEADER)), "{list:?}");
+    }
+}
