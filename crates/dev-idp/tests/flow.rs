@@ -159,39 +159,20 @@ async fn a_malformed_challenge_is_refused() {
 
 #[tokio::test]
 async fn a_wrong_verifier_is_invalid_grant() {
-    let callback = redirect_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let code = idp.sign_in(&AuthRequest::default(), "jhon", &mut Browser::default()).await.code();
-    let other = "x".repeat(43);
-    let reply = idp
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", callback.as_str()),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", &other),
-        ])
-        .await;
+    let reply = idp.exchange_with_verifier(&code, &"x".repeat(43)).await;
     reply.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]
 async fn a_code_is_single_use_even_when_its_first_use_failed() {
-    let callback = redirect_uri(SPA_ORIGIN);
     let idp = Idp::new().await;
     let mut browser = Browser::default();
     let code = idp.sign_in(&AuthRequest::default(), "jhon", &mut browser).await.code();
     let wrong = pkce::s256_challenge("not the verifier");
     let wrong_verifier = format!("{wrong}-padding");
-    let first = idp
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", callback.as_str()),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", &wrong_verifier),
-        ])
-        .await;
+    let first = idp.exchange_with_verifier(&code, &wrong_verifier).await;
     first.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
     idp.exchange(&code).await.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
 
@@ -429,8 +410,7 @@ async fn sessions_expire() {
     let mut browser = Browser::default();
     idp.tokens_for("jhon", &mut browser).await;
     idp.state.clock().advance(8 * 3600 + 1);
-    let reply = idp.get(&AuthRequest::default().with("prompt", "none").url(), &mut browser).await;
-    reply.assert_authorization_error("login_required");
+    idp.assert_signed_out(&mut browser).await;
 }
 
 #[tokio::test]
@@ -454,8 +434,7 @@ async fn end_session_signs_out_and_returns_to_the_spa() {
     assert!(reply.header("set-cookie").unwrap().starts_with("dev_idp_session=;"));
     assert!(!browser.cookies.contains_key("dev_idp_session"));
 
-    let reply = idp.get(&AuthRequest::default().with("prompt", "none").url(), &mut browser).await;
-    reply.assert_authorization_error("login_required");
+    idp.assert_signed_out(&mut browser).await;
 }
 
 #[tokio::test]
@@ -467,8 +446,7 @@ async fn end_session_deletes_the_session_server_side() {
     idp.get("/v2/logout", &mut browser).await;
     // Replaying the old cookie does not bring the session back.
     let mut replay = Browser { cookies: stolen_cookie };
-    let reply = idp.get(&AuthRequest::default().with("prompt", "none").url(), &mut replay).await;
-    reply.assert_authorization_error("login_required");
+    idp.assert_signed_out(&mut replay).await;
 }
 
 #[tokio::test]

@@ -148,13 +148,22 @@ impl Idp {
     /// Exchanges `code` as the SPA at `origin` does: with its redirect URI,
     /// and from that origin.
     pub(crate) async fn exchange_from(&self, origin: &str, code: &str) -> Reply {
+        self.exchange_as(origin, code, VERIFIER).await
+    }
+
+    /// Exchanges `code` with the default redirect URI and `verifier`.
+    pub(crate) async fn exchange_with_verifier(&self, code: &str, verifier: &str) -> Reply {
+        self.exchange_as(SPA_ORIGIN, code, verifier).await
+    }
+
+    async fn exchange_as(&self, origin: &str, code: &str, verifier: &str) -> Reply {
         let redirect = redirect_uri(origin);
         let pairs = [
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect.as_str()),
             ("client_id", CLIENT_ID),
-            ("code_verifier", VERIFIER),
+            ("code_verifier", verifier),
         ];
         self.fetch_form(TOKEN_PATH, origin, &pairs).await
     }
@@ -197,6 +206,13 @@ impl Idp {
         let reply = self.exchange(&code).await;
         assert_eq!(reply.status, StatusCode::OK, "token exchange: {}", reply.text);
         reply.json()
+    }
+
+    /// Asserts that `browser` has no live provider session: a silent
+    /// sign-in (`prompt=none`) comes back as `login_required`.
+    pub(crate) async fn assert_signed_out(&self, browser: &mut Browser) {
+        let reply = self.get(&AuthRequest::default().with("prompt", "none").url(), browser).await;
+        reply.assert_authorization_error("login_required");
     }
 
     /// Asserts that a CORS preflight for `POST path` admits the SPA's
