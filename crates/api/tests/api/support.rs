@@ -175,6 +175,12 @@ impl TestResponse {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
+    /// The list's total, from [`contract::api::TOTAL_COUNT_HEADER`].
+    pub(crate) fn total_count(&self) -> u64 {
+        let total = self.header(contract::api::TOTAL_COUNT_HEADER).expect("a list's total");
+        total.parse().expect("a whole number")
+    }
+
     /// Asserts a `401 invalid_token` whose description contains `reason`.
     #[track_caller]
     pub(crate) fn assert_invalid_token(&self, reason: &str) {
