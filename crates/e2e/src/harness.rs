@@ -119,7 +119,7 @@ impl HarnessBuilder {
         // Under a plain `cargo test` this ends the test binary with a message naming `cargo xtask test e2e`.
         settings.skip_unless_ready(&Needs {
             built_spa: Some(&dist_dir),
-            servers: !self.without_backend,
+            servers: !matches!(self.backend, BackendStart::Never),
             browser: true,
             trunk: false,
         });
