@@ -47,6 +47,7 @@ pub enum ApiError {
     Invalid {
         /// The member of the body at fault, if it is one member.
         field: Option<String>,
+        /// What is wrong with it, for people.
         description: String,
     },
     /// A path that names no resource.
@@ -59,8 +60,10 @@ pub enum ApiError {
     /// The request is well-formed but would break a rule of the data.
     #[error("{0}")]
     Conflict(&'static str),
+    /// A route's path with a method it does not serve.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A body over [`crate::MAX_BODY_BYTES`].
     #[error("the request body is too large")]
     PayloadTooLarge,
     /// The database failed; logged in full, reported as unavailable.

@@ -61,7 +61,9 @@ const BAD_QUERY: &str = "page and per_page may each be given once";
 /// The requested slice of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pagination {
+    /// The page number, from 1.
     pub page: u32,
+    /// Items per page, 1 to [`MAX_PER_PAGE`].
     pub per_page: u32,
 }
 

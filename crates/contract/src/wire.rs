@@ -16,9 +16,9 @@ pub struct Project {
     pub name: String,
     pub description: String,
     pub status: ProjectStatus,
-    /// The owner's username, if the project has one.
+    /// The owner's display name (`James Carter`), if the project has one.
     pub owner: Option<String>,
-    /// When it was created, as the store records it (UTC, `YYYY-MM-DD HH:MM:SS`).
+    /// When it was created, as the store records it (UTC, `YYYY-MM-DD`).
     pub created_at: String,
 }
 

@@ -18,13 +18,17 @@ pub struct RefreshToken {
     pub token_hash: String,
     /// Shared by every token rotated from the same sign-in.
     pub family_id: String,
+    /// Whose sign-in it continues.
     pub user_id: i64,
+    /// The client it was issued to; only that client may present it.
     pub client_id: String,
     /// The scope granted at sign-in, space-separated.
     pub scope: String,
+    /// The access tokens' audience (resource indicator) granted at sign-in.
     pub audience: Option<String>,
     /// When the user signed in (seconds since the Unix epoch).
     pub auth_time: i64,
+    /// When this token was issued.
     pub created_at: i64,
     /// The family's absolute end.
     pub expires_at: i64,
@@ -45,6 +49,7 @@ pub struct Rotation<'a> {
     pub client_id: &'a str,
     /// The hash of the token to issue in its place.
     pub successor_hash: &'a str,
+    /// The current time (seconds since the Unix epoch).
     pub now: i64,
     /// How long the successor may stay unused (capped by the family's end).
     pub idle_ttl_secs: i64,

@@ -107,6 +107,7 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A verifier checking tokens against `config` with the keys of `keys`.
     pub fn new(config: VerifierConfig, keys: KeyStore) -> Verifier {
         let validations = ALLOWED_ALGORITHMS
             .iter()
@@ -128,10 +129,12 @@ impl Verifier {
         Verifier { config, keys, validations, cache }
     }
 
+    /// What tokens are checked against.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
     }
 
+    /// The issuer's keys, for the background reload.
     pub fn keys(&self) -> &KeyStore {
         &self.keys
     }
