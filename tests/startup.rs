@@ -1,6 +1,7 @@
-//! Start-up in headless Chromium, against a provider that is down and then
-//! comes up: the `auth-error` banner's "Try again" runs start-up again
-//! (discovery, then the stored session) instead of doing nothing.
+//! Start-up in headless Chromium: the URL rules of `/config.json`, and a
+//! provider that is down and then comes up, where the `auth-error` banner's
+//! "Try again" runs start-up again (discovery, then the stored session)
+//! instead of doing nothing.
 //!
 //! The provider is played by a stand-in for the page's `fetch` that answers
 //! only the test issuer's URLs (every other request goes to the real
@@ -15,6 +16,7 @@ use leptos::prelude::*;
 use leptos_router::components::Router;
 use oidc_login::{ClientSettings, LoginError};
 use permission_spa::auth::{self, Arrival, AuthState, Startup};
+use permission_spa::config::AppConfig;
 use permission_spa::screens::auth_error::AuthErrorBanner;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -145,4 +147,44 @@ async fn try_again_runs_start_up_again_once_the_provider_is_up() {
         .await;
 
     storage.remove_item(&refresh_key).unwrap();
+}
+
+/// `/config.json` for this test's provider with `api_base` set to `api_base`.
+fn with_api_base(api_base: &str) -> Result<AppConfig, String> {
+    let text = serde_json::json!({
+        "issuer": ISSUER, "client_id": CLIENT_ID, "permissions_claim": "permissions", "api_base": api_base,
+    });
+    AppConfig::parse(&text.to_string(), "http://127.0.0.1:8080").map_err(|e| e.to_string())
+}
+
+#[wasm_bindgen_test]
+fn api_base_is_a_path_on_this_origin_or_a_provider_style_url() {
+    for (ok, kept) in [
+        ("/api/v1/", "/api/v1"),
+        ("/api/v2", "/api/v2"),
+        ("https://api.example/v1", "https://api.example/v1"),
+        ("http://127.0.0.1:3000/api/v1", "http://127.0.0.1:3000/api/v1"),
+    ] {
+        assert_eq!(with_api_base(ok).map(|c| c.api_base).as_deref(), Ok(kept), "{ok}");
+    }
+    for bad in [
+        // A backslash is a slash to the browser: this is `//evil.example`.
+        "/\\evil.example",
+        "//evil.example/api",
+        "http://evil.example/api",
+        "http://127.0.0.1:1@evil.example/",
+        "api/v1",
+    ] {
+        let err = with_api_base(bad).expect_err(bad);
+        assert!(err.contains("api_base"), "{bad}: {err}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_issuer_that_only_looks_like_loopback_is_refused() {
+    let text = serde_json::json!({
+        "issuer": "http://127.0.0.1:1@evil.example/", "client_id": CLIENT_ID, "permissions_claim": "permissions",
+    });
+    let err = AppConfig::parse(&text.to_string(), "http://127.0.0.1:8080").unwrap_err().to_string();
+    assert!(err.contains("issuer") && err.contains("https"), "{err}");
 }

@@ -99,11 +99,6 @@ impl OidcClient {
         Ok(OidcClient { settings, metadata, keys })
     }
 
-    /// The client's settings.
-    pub fn settings(&self) -> &ClientSettings {
-        &self.settings
-    }
-
     /// Starts a sign-in: records the attempt and sends the browser to the
     /// provider. `return_to` is where to go afterwards (a same-origin path;
     /// anything else becomes `/`); `prompt` says whether the provider may

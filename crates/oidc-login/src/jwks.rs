@@ -197,11 +197,6 @@ impl KeySet {
         Ok(KeySet { keys })
     }
 
-    /// A set of these keys (at most [`MAX_KEYS`] are kept).
-    pub fn from_keys(keys: impl IntoIterator<Item = Jwk>) -> KeySet {
-        KeySet { keys: keys.into_iter().take(MAX_KEYS).collect() }
-    }
-
     /// The usable keys, in document order.
     pub fn keys(&self) -> &[Jwk] {
         &self.keys
