@@ -62,9 +62,7 @@ async fn apply(conn: &mut sqlx::SqliteConnection, path: &str, target: usize) -> 
 
 #[cfg(test)]
 mod tests {
-    use std::str::FromStr;
-
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    use sqlx::sqlite::SqlitePoolOptions;
 
     use super::*;
     use crate::test_support::{refresh_token, rotation};
@@ -88,11 +86,7 @@ mod tests {
         // The file as the previous build left it: schema version 1, seeded,
         // with a live provider session.
         {
-            let options = SqliteConnectOptions::from_str("sqlite://")
-                .unwrap()
-                .filename(&path)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal);
+            let options = crate::pool::options(&path).unwrap();
             let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
             run_to(&pool, "v1", 1).await.unwrap();
             let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&pool).await.unwrap();

@@ -37,19 +37,25 @@ fn is_busy(error: &dyn sqlx::error::DatabaseError) -> bool {
     error.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 5)
 }
 
+/// How every connection to the file at `path` is set up: created if
+/// missing, WAL with normal sync, a busy timeout so two processes can share
+/// it, and foreign keys enforced.
+pub(crate) fn options(path: &Path) -> Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str("sqlite://")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true))
+}
+
 impl Store {
     /// Opens (creating if missing) the database file at `path`, and migrates
     /// and seeds it. Safe to call from several processes at once: the
     /// migration runs under SQLite's write lock, so exactly one applies it.
     pub async fn open(path: &Path) -> Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = connect(options).await?;
+        let pool = connect(options(path)?).await?;
         migrate::run(&pool, &path.display().to_string()).await?;
         Ok(Store { pool })
     }
