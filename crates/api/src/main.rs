@@ -58,36 +58,10 @@ async fn main() -> anyhow::Result<()> {
         "API listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(server_kit::shutdown_signal())
+        .await
+        .context("server error")?;
     tracing::info!("API stopped");
     Ok(())
-}
-
-/// Resolves on Ctrl-C or, on Unix, SIGTERM (what process managers send).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for Ctrl-C: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!("cannot listen for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
 }

@@ -111,34 +111,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         refresh_reuse_interval_secs = state.settings().refresh_reuse_interval.as_secs(),
         "dev-idp listening on http://{local}"
     );
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("the server failed")
-}
-
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(server_kit::shutdown_signal())
+        .await
+        .context("the server failed")
 }
