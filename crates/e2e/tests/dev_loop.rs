@@ -250,7 +250,7 @@ async fn someone_else(browser: &Browser) -> Result<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn xtask_dev_reloads_nothing_while_idle_or_after_a_role_change_and_signs_in_on_localhost() -> Result<()> {
+async fn dev_loop_reloads_nothing_while_idle_or_after_a_role_change_and_signs_in_on_localhost() -> Result<()> {
     let settings = Settings::from_env();
     settings.skip_unless_ready(&Needs {
         built_spa: Some(&settings.dist_dir),
