@@ -37,3 +37,9 @@ pub use permissions::names::CLIENT_ID;
 
 /// The ID-token claim that carries the user's permissions (the shared name).
 pub use permissions::names::PERMISSIONS_CLAIM;
+
+/// The SPA-origin path of an API route: `path` below the API's default base (`/users` → `/api/v1/users`), as
+/// the SPA calls it through its origin's `/api` proxy. Take `path` from [`contract::api`].
+pub fn api_path(path: &str) -> String {
+    format!("{}{path}", contract::api::DEFAULT_BASE)
+}

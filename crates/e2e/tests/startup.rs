@@ -1,0 +1,81 @@
+//! Start-up as a developer meets it: the SPA opened at `http://localhost:<port>` signs in as it does at
+//! `http://127.0.0.1:<port>`, and a provider that was down when the SPA started and came up later is reached by
+//! the `auth-error` banner's "Try again", without reloading the page.
+
+use anyhow::{Context, Result, ensure};
+use e2e::browser::testid_selector;
+use e2e::{Browser, Harness};
+
+/// What a page on the SPA's origin shows once the provider is reachable again: the sign-in button (start-up
+/// done, nobody signed in) or the provider's own page (start-up went straight on to sign in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterRetry {
+    SignInOffered,
+    AtTheProvider,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localhost_signs_in_like_127_0_0_1() -> Result<()> {
+    let harness = Harness::builder().localhost_origin().start().await?;
+    let origin = harness.localhost_origin().to_string();
+    let browser = harness.browser_at(&origin).await?;
+    browser.goto(contract::routes::HOME).await?;
+    // sign_in_as waits until the browser is back on the browser's origin, which is the localhost one here.
+    browser.sign_in_as("jhon").await?;
+    browser.assert_shown_without("nav-users", &["auth-error", "login-button"]).await?;
+    let name = browser.text("user-name").await?;
+    ensure!(name == "Jhon Smith", "signed in at {origin}, user-name shows {name:?}");
+    let url = browser.url().await?;
+    ensure!(
+        url.host_str() == Some("localhost"),
+        "the sign-in ended on {url}, not on the localhost origin {origin} it started from"
+    );
+    // The session is the localhost origin's own: the app works from there, through its own /api proxy.
+    browser.click("nav-users").await?;
+    browser.wait_for("user-row").await?;
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_again_reaches_a_provider_that_came_up_late() -> Result<()> {
+    let mut harness = Harness::builder().backend_later().start().await?;
+    let browser = harness.browser().await?;
+    browser.goto(contract::routes::HOME).await?;
+    // The provider's port refuses connections: start-up cannot discover it.
+    browser.assert_shown_without("auth-error", &["user-name", "config-error"]).await?;
+    let retry = format!("{} {}", testid_selector("auth-error"), testid_selector("login-button"));
+    browser.wait_for_css(&retry, "the auth-error banner's Try again").await?;
+
+    harness.start_backend().await?;
+    browser.click_css(&retry, "the auth-error banner's Try again").await?;
+
+    // The retry runs the start-up again, which now reaches the provider; then signing in works as usual.
+    match after_retry(&browser).await? {
+        AfterRetry::AtTheProvider => {}
+        AfterRetry::SignInOffered => browser.click("login-button").await.context("signing in after the retry")?,
+    }
+    browser.click("signin-jhon").await?;
+    browser.wait_for_origin().await?;
+    browser.assert_shown_without("user-name", &["auth-error"]).await?;
+    let name = browser.text("user-name").await?;
+    ensure!(name == "Jhon Smith", "after the retry user-name shows {name:?}");
+    browser.wait_for("nav-users").await?;
+    harness.ensure_backend_running()?;
+    browser.close().await
+}
+
+/// Waits until the retry has led somewhere: the provider's sign-in page, or the SPA offering sign-in with the
+/// banner gone. Fails if the banner is still there when the wait ends (the retry did nothing).
+async fn after_retry(browser: &Browser) -> Result<AfterRetry> {
+    browser
+        .wait_until("the retry to reach the provider or to offer sign-in", browser.timeout(), async || {
+            // Looking fails while one document replaces another; the next look sees the new one.
+            let count = async |testid: &str| browser.count(testid).await.ok();
+            if count("signin-jhon").await.is_some_and(|n| n > 0) {
+                return Ok(Some(AfterRetry::AtTheProvider));
+            }
+            let offered = count("login-button").await.is_some_and(|n| n > 0) && count("auth-error").await == Some(0);
+            Ok(offered.then_some(AfterRetry::SignInOffered))
+        })
+        .await
+}
