@@ -66,6 +66,17 @@ pub enum Arrival {
     Settled,
 }
 
+/// Whether a guarded route visited signed out may start a sign-in by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AutoSignIn {
+    /// It may (the usual case).
+    Allowed,
+    /// Not after a sign-out, here or in another tab, until someone signs in
+    /// again: the provider session may still be alive for a moment, and an
+    /// automatic sign-in would undo the sign-out.
+    PausedBySignOut,
+}
+
 /// After a refresh failed for a passing reason (network), try again after this.
 const REFRESH_RETRY: Duration = Duration::from_secs(20);
 
@@ -74,10 +85,8 @@ const REFRESH_RETRY: Duration = Duration::from_secs(20);
 pub struct Auth {
     /// Where authentication stands; every view derives from it.
     pub state: RwSignal<AuthState>,
-    /// Whether a guarded route may start a sign-in by itself. Off after a
-    /// sign-out (here or in another tab): the provider session may still be
-    /// alive for a moment, and an automatic sign-in would undo the sign-out.
-    auto_sign_in: RwSignal<bool>,
+    /// Whether a guarded route may start a sign-in by itself.
+    auto_sign_in: RwSignal<AutoSignIn>,
     /// The provider as configured; kept to discover it again when start-up
     /// could not reach it.
     settings: StoredValue<ClientSettings, LocalStorage>,
@@ -92,7 +101,7 @@ impl Auth {
     pub fn new(state: AuthState, settings: ClientSettings) -> Auth {
         Auth {
             state: RwSignal::new(state),
-            auto_sign_in: RwSignal::new(true),
+            auto_sign_in: RwSignal::new(AutoSignIn::Allowed),
             settings: StoredValue::new_local(settings),
             client: StoredValue::new_local(None),
             tabs: StoredValue::new_local(None),
@@ -161,7 +170,7 @@ impl Auth {
     /// guarded URL and start it again.
     /// Returns whether it started one (it does not after a sign-out).
     pub fn sign_in_automatically(self, return_to: String) -> bool {
-        if !self.auto_sign_in.get_untracked() {
+        if self.auto_sign_in.get_untracked() == AutoSignIn::PausedBySignOut {
             return false;
         }
         let Some(client) = self.client.get_value() else { return false };
@@ -177,7 +186,7 @@ impl Auth {
     /// Signs out here, in the app's other tabs, and at the provider.
     pub fn sign_out(self) {
         let session = self.state.with_untracked(|s| s.session().cloned());
-        self.auto_sign_in.set(false);
+        self.auto_sign_in.set(AutoSignIn::PausedBySignOut);
         self.state.set(AuthState::SignedOut);
         self.tell_other_tabs(TabMessage::SignedOut);
         let Some(client) = self.client.get_value() else { return };
@@ -297,7 +306,7 @@ impl Auth {
     fn hear(self, message: TabMessage) {
         match message {
             TabMessage::SignedOut => {
-                self.auto_sign_in.set(false);
+                self.auto_sign_in.set(AutoSignIn::PausedBySignOut);
                 // The other tab has already ended the session at the
                 // provider; this only clears what this origin keeps.
                 if let Some(client) = self.client.get_value() {
@@ -311,7 +320,7 @@ impl Auth {
                     // the provider: the other tab just did.
                     let Ok(client) = self.client().await else { return };
                     if let Ok(Some(session)) = client.restore().await {
-                        self.auto_sign_in.set(true);
+                        self.auto_sign_in.set(AutoSignIn::Allowed);
                         self.state.set(AuthState::SignedIn(session));
                     }
                 });

@@ -5,7 +5,12 @@
 //! mount the router. From there one reactive path carries every auth change:
 //! the auth state signal -> the capability store ([`capabilities`]) ->
 //! `<Can>` and the route guards ([`components`]) -> the screens
-//! ([`screens`]), which fetch from the API ([`api`]).
+//! ([`screens`]), which fetch through the API client ([`api`]).
+//!
+//! The modules are layered, each importing only from those before it:
+//! [`config`] and [`auth`], then [`api`], [`capabilities`], [`components`]
+//! (shared views included), [`screens`], [`routes`], and [`app`] on top
+//! (ARCHITECTURE.md, "Layers of the SPA").
 //!
 //! The SPA never authorizes anything: it hides what the user may not use,
 //! and the API re-checks every request.
