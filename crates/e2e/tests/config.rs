@@ -7,9 +7,8 @@ use e2e::{Harness, SpaConfig};
 /// Loads the SPA with the given configuration and expects `config-error` and no `login-button`.
 async fn expect_config_error(harness: &Harness) -> Result<()> {
     let browser = harness.browser().await?;
-    browser.goto("/").await?;
-    browser.wait_for("config-error").await?;
-    browser.assert_absent("login-button").await?;
+    browser.goto(contract::routes::HOME).await?;
+    browser.assert_shown_without("config-error", &["login-button", "user-name", "auth-error"]).await?;
     browser.close().await
 }
 
