@@ -3,6 +3,7 @@
 //! Hand-rolled rather than clap: xtask is rebuilt whenever it runs, and the grammar is small. Options may be
 //! written `--name value` or `--name=value`; an option a command does not take is an error, never ignored.
 
+use crate::bench::BenchOptions;
 use crate::dev::DevOptions;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ Commands:
                        test binaries as they are, e.g. `cargo xtask test native -- --nocapture`
   screenshots          retake the README's screenshots into docs/screenshots (e2e tests write them under
                        target/e2e-artifacts/screenshots otherwise)
+  bench                build our SPA and api and the React and Express peers (../shared/peers), measure them
+                       side by side (bytes, reload and sign-in timings, `<Can>` at scale, API throughput under
+                       wrk) and write target/bench/results.json and results.md; never part of `test`
   help                 show this text
 
 Options:
@@ -36,6 +40,11 @@ Options:
   --data-dir DIR       (dev, backend) where the database and the provider's keys live (default .dev)
   --dist DIR           (dev) where trunk serve writes the SPA (default dist)
   --release            (dev) serve the release build of the SPA (the one `cargo xtask test e2e` builds)
+  --quick              (bench) few runs and 2 s wrk runs, for development: indicative figures only
+  --runs N             (bench) browser runs per app and timing figure (default 20, 3 with --quick)
+  --wrk-secs N         (bench) seconds per wrk run (default 10, 2 with --quick)
+  --connections N      (bench) wrk connections (default 64)
+  --threads N          (bench) wrk threads (default 2)
 ";
 
 /// A parsed command line.
@@ -47,6 +56,7 @@ pub(crate) enum Command {
     Dist { skip_install: bool },
     Test { layers: Vec<String>, skip_install: bool, test_args: Vec<String> },
     Screenshots { skip_install: bool },
+    Bench { options: BenchOptions, skip_install: bool },
     Help,
 }
 
@@ -71,6 +81,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "dev" => &["skip-install", "spa-port", "api-port", "idp-port", "data-dir", "dist", "release"],
         "backend" => &["skip-install", "spa-port", "api-port", "idp-port", "data-dir"],
         "dist" | "test" | "screenshots" => &["skip-install"],
+        "bench" => &["skip-install", "quick", "runs", "wrk-secs", "connections", "threads"],
         other => return Err(usage(format!("unknown command {other:?}"))),
     };
     if let Some((name, _)) = parsed.options.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
@@ -88,6 +99,22 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "help" | "--help" | "-h" => Command::Help,
         "dist" => Command::Dist { skip_install },
         "screenshots" => Command::Screenshots { skip_install },
+        "bench" => {
+            let mut options = BenchOptions::new(parsed.flag("quick"));
+            for (name, slot) in [
+                ("wrk-secs", &mut options.wrk_secs),
+                ("connections", &mut options.connections),
+                ("threads", &mut options.threads),
+            ] {
+                if let Some(value) = parsed.count(name)? {
+                    *slot = value;
+                }
+            }
+            if let Some(runs) = parsed.count("runs")? {
+                options.runs = runs as usize;
+            }
+            Command::Bench { options, skip_install }
+        }
         "dev" | "backend" => {
             let mut options = DevOptions::default();
             if let Some(port) = parsed.port("spa-port")? {
@@ -139,7 +166,8 @@ struct Words {
 }
 
 /// Options that take a value.
-const VALUED: [&str; 5] = ["spa-port", "api-port", "idp-port", "data-dir", "dist"];
+const VALUED: [&str; 9] =
+    ["spa-port", "api-port", "idp-port", "data-dir", "dist", "runs", "wrk-secs", "connections", "threads"];
 
 impl Words {
     fn split(words: &[String]) -> Result<Words> {
@@ -175,6 +203,17 @@ impl Words {
 
     fn value(&self, name: &str) -> Option<&str> {
         self.options.iter().find(|(seen, _)| seen == name).and_then(|(_, value)| value.as_deref())
+    }
+
+    /// A positive whole number given as `--name N`, if given.
+    fn count(&self, name: &str) -> Result<Option<u32>> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(text) => match text.parse::<u32>() {
+                Ok(count) if count > 0 => Ok(Some(count)),
+                _ => bail!("--{name} must be a whole number above 0, got {text:?}"),
+            },
+        }
     }
 
     fn port(&self, name: &str) -> Result<Option<u16>> {
@@ -261,6 +300,20 @@ mod tests {
     fn a_filter_without_a_layer_is_taken_for_a_misspelt_layer() {
         let err = parse_line("test nativ").unwrap_err();
         assert!(format!("{err:#}").contains("unknown test layer \"nativ\""), "{err:#}");
+    }
+
+    #[test]
+    fn bench_takes_quick_runs_and_wrk_settings() {
+        let command = parse_line("bench --quick --runs 5 --wrk-secs=4 --connections 8 --threads 1").unwrap();
+        let options = BenchOptions { quick: true, runs: 5, wrk_secs: 4, connections: 8, threads: 1 };
+        assert_eq!(command, Command::Bench { options, skip_install: false });
+        assert_eq!(
+            parse_line("bench").unwrap(),
+            Command::Bench { options: BenchOptions::new(false), skip_install: false }
+        );
+        for line in ["bench --runs 0", "bench --runs many", "bench --release", "bench extra"] {
+            assert!(parse_line(line).is_err(), "{line:?} was accepted");
+        }
     }
 
     #[test]
