@@ -111,24 +111,33 @@ impl Auth {
     /// The discovered client, discovering the provider first when start-up
     /// could not.
     async fn client(self) -> Result<OidcClient, LoginError> {
-        if let Some(client) = self.client.get_value() {
-            return Ok(client);
+        match self.client.get_value() {
+            Some(client) => Ok(client),
+            None => self.discover().await,
         }
+    }
+
+    /// Fetches the provider's discovery document (again) and keeps the client.
+    async fn discover(self) -> Result<OidcClient, LoginError> {
         let client = OidcClient::discover(self.settings.get_value()).await?;
         self.client.set_value(Some(client.clone()));
         Ok(client)
     }
 
     /// Starts a sign-in that returns to `return_to` (the user asked for it:
-    /// "Sign in", or "Try again" after a failure). When start-up never
-    /// reached the provider, this runs it again first — discovery, then the
-    /// stored session — and only goes to the provider if nobody is signed
-    /// in then. A failure to even start becomes the `Failed` state.
+    /// "Sign in", or "Try again" after a failure). When the provider could
+    /// not be reached (start-up never discovered it, or the last failure was
+    /// a network one), this runs start-up again first — discovery, then the
+    /// stored session — and only goes to the provider if it answered and
+    /// nobody is signed in then; so "Try again" against a provider that is
+    /// still down keeps the app on screen with the reason. A failure to even
+    /// start becomes the `Failed` state.
     pub fn sign_in(self, return_to: String) {
         leptos::task::spawn_local(async move {
+            let unreachable = self.state.with_untracked(|s| matches!(s, AuthState::Failed(LoginError::Network(_))));
             let client = match self.client.get_value() {
-                Some(client) => client,
-                None => match self.start_again().await {
+                Some(client) if !unreachable => client,
+                _ => match self.start_again().await {
                     Some(client) => client,
                     None => return,
                 },
@@ -142,13 +151,15 @@ impl Auth {
     /// Start-up again, after it could not reach the provider: `Pending`
     /// while it runs, then signed in (a stored session), `Failed` (the
     /// provider is still unreachable), or the client to sign in with.
+    /// Discovery runs even with a client: it is what shows the provider is
+    /// back before the browser is sent there.
     async fn start_again(self) -> Option<OidcClient> {
         // A retry is already under way (the banner's button was clicked twice).
         if self.state.with_untracked(|s| matches!(s, AuthState::Pending)) {
             return None;
         }
         self.state.set(AuthState::Pending);
-        let restored = match self.client().await {
+        let restored = match self.discover().await {
             Ok(client) => client.restore().await.map(|session| (client, session)),
             Err(err) => Err(err),
         };

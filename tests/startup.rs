@@ -146,6 +146,12 @@ async fn try_again_runs_start_up_again_once_the_provider_is_up() {
     wait_until("the banner names the new failure", || banner(&host).is_some_and(|t| t.contains("token endpoint")))
         .await;
 
+    // A network failure after discovery (the token endpoint) is retried the
+    // same way: discovery again, then the stored session; the page stays.
+    click_try_again(&host);
+    wait_until("a fourth discovery", || DISCOVERIES.get() == 4).await;
+    wait_until("the refresh failed again", failed_at("token endpoint")).await;
+    wait_until("the banner is back", || banner(&host).is_some()).await;
     storage.remove_item(&refresh_key).unwrap();
 }
 
