@@ -83,13 +83,13 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
+pub(crate) fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(9));
     encoder.write_all(bytes).context("gzip-compressing")?;
     Ok(encoder.finish().context("gzip-compressing")?.len())
 }
 
-fn brotli_len(bytes: &[u8]) -> Result<usize> {
+pub(crate) fn brotli_len(bytes: &[u8]) -> Result<usize> {
     // Quality 11 with the largest standard window (2^22 bytes), as static pre-compression uses.
     let mut encoder = brotli::CompressorWriter::new(Vec::new(), 64 * 1024, 11, 22);
     encoder.write_all(bytes).context("brotli-compressing")?;

@@ -5,8 +5,6 @@
 //! reports its size, [`test`] runs every test layer in order (and the README's screenshots on request).
 //! [`process`] and [`net`] are the shared plumbing.
 
-// The measurements land step by step; until they all use the shared context, parts of it are unused.
-#[allow(dead_code)]
 mod bench;
 mod cli;
 mod dev;

@@ -351,7 +351,7 @@ fn ensure_chromium() -> Result<()> {
 }
 
 /// Installs Debian packages, as root or through passwordless sudo, running `apt-get update` once per xtask run.
-fn apt_install(packages: &[&str]) -> Result<()> {
+pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
     static UPDATED: AtomicBool = AtomicBool::new(false);
     if probe(command("apt-get").arg("--version")).is_none() {
         bail!(

@@ -6,11 +6,18 @@
 //! served sites, the provider and a real access token) and the [`Figure`] it returns. The measurements live in
 //! their own modules; the report ([`report`]) prints them and writes `target/bench/results.{json,md}`.
 
+mod page;
+mod report;
 mod server;
+mod stack;
+mod wrk;
 
-use anyhow::Result;
+use crate::tools::{self, Needs};
+use crate::workspace;
+use anyhow::{Context, Result};
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub(crate) use server::Site;
 
@@ -35,6 +42,7 @@ impl Figure {
 }
 
 /// What a measurement gets: the tools, the places, and the running stack.
+#[allow(dead_code, reason = "the serving part is for the `<Can>` figure (can.rs), which is being written")]
 pub(crate) struct BenchContext {
     /// Drives the async browser helpers of the e2e crate; see [`BenchContext::block_on`].
     pub(crate) runtime: tokio::runtime::Runtime,
@@ -50,6 +58,7 @@ pub(crate) struct BenchContext {
     pub(crate) api_url: String,
 }
 
+#[allow(dead_code, reason = "the serving part is for the `<Can>` figure (can.rs), which is being written")]
 impl BenchContext {
     /// Runs `future` to completion on the bench's runtime (the e2e [`e2e::Browser`] is async).
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -100,8 +109,203 @@ impl BenchOptions {
     }
 }
 
-/// `cargo xtask bench`.
+/// `cargo xtask bench`: builds everything, starts the stack, measures, reports.
 pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
-    let _ = (options, skip_install);
-    anyhow::bail!("cargo xtask bench: the measurements are being wired up (see issue 8)")
+    let started = Instant::now();
+    if !skip_install {
+        tools::ensure(Needs::SPA_BUILD.and(Needs { browser: true, ..Needs::default() }))?;
+        wrk::ensure_wrk()?;
+    }
+    let dir = workspace::Metadata::load()?.target_dir.join("bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let built = stack::build(&dir)?;
+
+    // The e2e harness reads its settings from the environment: the release servers, logs under target/bench,
+    // no skipping, and the servers' warnings only (a log line per request would be measured too).
+    let env = [
+        ("E2E_BIN_DIR", built.bin_dir.clone().into_os_string()),
+        ("E2E_ARTIFACTS_DIR", dir.join("artifacts").into_os_string()),
+        ("E2E_REQUIRED", "1".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    for (name, value) in env {
+        // SAFETY: no other thread exists yet (the runtime is created below), so nothing reads the environment
+        // while it changes.
+        unsafe { std::env::set_var(name, value) };
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let settings = e2e::Settings::from_env();
+    let stack = runtime.block_on(stack::start(&built, &dir))?;
+    let ctx = BenchContext {
+        runtime,
+        settings,
+        dir: dir.clone(),
+        quick: options.quick,
+        config: stack.harness.default_config(),
+        api_url: stack.harness.api_url(),
+    };
+    let machine = report::machine(&ctx.settings.chromium);
+    println!("\nbench: measuring on {machine}");
+
+    let token = ctx.block_on(stack.harness.access_token_for(stack::USER)).context("signing in for a token")?;
+    let mut figures = Vec::new();
+    let browsers = [ctx.browser(&stack.ours.origin)?, ctx.browser(&stack.peer.origin)?];
+    let (page_figures, waterfalls) = ctx.block_on(measure_pages(&stack, &browsers, &token, options.runs))?;
+    figures.extend(page_figures);
+    for browser in browsers {
+        ctx.block_on(browser.close())?;
+    }
+    // CAN FIGURE HERE
+
+    figures.extend(measure_api(&stack, &token, options, &dir)?);
+    report::write(&dir, &machine, options, &figures, &waterfalls)?;
+    println!("bench: done in {} s", started.elapsed().as_secs());
+    let _entered = ctx.runtime.enter();
+    drop(stack);
+    Ok(())
+}
+
+/// The browser figures, ours first in each pair; `browsers` are ours and the peer's.
+async fn measure_pages(
+    stack: &stack::Stack,
+    browsers: &[e2e::Browser; 2],
+    token: &str,
+    runs: usize,
+) -> Result<(Vec<Figure>, serde_json::Value)> {
+    let metadata = stack.harness.provider_metadata().await?;
+    let token_endpoint = metadata["token_endpoint"].as_str().context("the discovery document has no token_endpoint")?;
+    let http = reqwest::Client::new();
+    let refetch = page::Refetch { http: &http, token, token_endpoint };
+    for browser in browsers {
+        page::observe(browser).await?;
+    }
+    let mut figures = Vec::new();
+    let mut waterfalls = serde_json::Map::new();
+    let mut loads = Vec::new();
+    for (state, marker) in [("signed out", "login-button"), ("signed in", "nav-users")] {
+        let mut pair = Vec::new();
+        for browser in browsers {
+            if state == "signed in" {
+                browser.sign_in_as(stack::USER).await?;
+            }
+            pair.push(page::load(browser, "/", marker, &refetch).await?);
+        }
+        loads.push((state, pair));
+    }
+    for (state, pair) in &loads {
+        let [ours, peer] = [&pair[0], &pair[1]];
+        let figure = |what: &str, unit: &'static str, of: fn(&page::Load) -> usize| Figure {
+            name: format!("first load of `/` {state}: {what}"),
+            unit,
+            ours: of(ours) as f64,
+            peer: of(peer) as f64,
+        };
+        figures.push(figure("bytes, raw (all files but maps)", "B", |l| l.raw));
+        figures.push(figure("bytes, gzip -9", "B", |l| l.gzip));
+        figures.push(figure("bytes, brotli -11", "B", |l| l.brotli));
+        figures.push(figure("requests", "requests", |l| l.requests));
+        figures.push(figure("of which to the provider", "requests", |l| l.to_provider));
+        waterfalls.insert(format!("first load, {state}"), sides(&ours.entries, &peer.entries));
+    }
+
+    for (path, mark, what) in [
+        ("/", page::Mark::NavUsers, "signed-in cold reload of `/` until `nav-users` is in the DOM"),
+        ("/projects", page::Mark::Row, "signed-in cold reload of `/projects` until the first `project-row`"),
+    ] {
+        for browser in browsers {
+            browser.goto(path).await?;
+        }
+        let (samples, last) = alternate(runs, |side| page::reload_until(&browsers[side], mark)).await?;
+        figures.push(median_figure(format!("{what}, median of {runs}"), &samples));
+        waterfalls.insert(what.to_string(), sides(&last[0], &last[1]));
+    }
+
+    let what = "`/callback` (after the provider's redirect) until Project List rows, via `nav-projects`";
+    let (samples, last) = alternate(runs, |side| page::callback_to_rows(&browsers[side], stack::USER)).await?;
+    figures.push(median_figure(format!("{what}, median of {runs}"), &samples));
+    waterfalls.insert(what.to_string(), sides(&last[0], &last[1]));
+    Ok((figures, serde_json::Value::Object(waterfalls)))
+}
+
+/// Runs `measure` `runs` times for each side (0 = ours, 1 = the peer), alternating and swapping who goes first
+/// every run; returns each side's samples and its last run's requests.
+async fn alternate<F, Fut>(runs: usize, mut measure: F) -> Result<([Vec<f64>; 2], [Vec<page::Entry>; 2])>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<(f64, Vec<page::Entry>)>>,
+{
+    let mut samples = [Vec::new(), Vec::new()];
+    let mut last = [Vec::new(), Vec::new()];
+    for run in 0..runs {
+        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let (ms, entries) = measure(side).await?;
+            samples[side].push(ms);
+            last[side] = entries;
+        }
+    }
+    Ok((samples, last))
+}
+
+/// The figure of two sets of millisecond samples: their medians.
+fn median_figure(name: String, samples: &[Vec<f64>; 2]) -> Figure {
+    Figure { name, unit: "ms", ours: median(&samples[0]), peer: median(&samples[1]) }
+}
+
+/// The median of `values` (NaN when empty).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// A waterfall pair for the results.
+fn sides(ours: &[page::Entry], peer: &[page::Entry]) -> serde_json::Value {
+    let list = |entries: &[page::Entry]| entries.iter().map(page::Entry::json).collect::<Vec<_>>();
+    serde_json::json!({ "ours": list(ours), "peer": list(peer) })
+}
+
+/// The wrk figures: the list on both APIs (ours, then the peer, then ours and the peer again in a full run),
+/// then the write on ours.
+fn measure_api(stack: &stack::Stack, token: &str, options: &BenchOptions, dir: &Path) -> Result<Vec<Figure>> {
+    let targets = [stack.harness.api_url(), stack.node_url.clone()];
+    let list = [
+        wrk::run(&targets[0], token, wrk::Load::ListProjects, options, dir)?,
+        wrk::run(&targets[1], token, wrk::Load::ListProjects, options, dir)?,
+    ];
+    let write = wrk::run(&targets[0], token, wrk::Load::CreateProject, options, dir)?;
+    let conn = options.connections;
+    let mut figures = vec![
+        Figure {
+            name: format!("authenticated `GET /api/v1/projects`, {conn} connections: requests/s"),
+            unit: "req/s",
+            ours: list[0].requests_per_sec,
+            peer: list[1].requests_per_sec,
+        },
+        Figure { name: "same: p50 latency".into(), unit: "ms", ours: list[0].p50_ms, peer: list[1].p50_ms },
+        Figure { name: "same: p99 latency".into(), unit: "ms", ours: list[0].p99_ms, peer: list[1].p99_ms },
+        Figure {
+            name: "authenticated `POST /api/v1/projects` (the peer has no write route): requests/s".to_string(),
+            unit: "req/s",
+            ours: write.requests_per_sec,
+            peer: f64::NAN,
+        },
+        Figure { name: "same: p99 latency".into(), unit: "ms", ours: write.p99_ms, peer: f64::NAN },
+    ];
+    for (what, run, peer) in [("GET", &list[0], Some(&list[1])), ("POST", &write, None)] {
+        let errors = run.errors + peer.map_or(0, |p| p.errors);
+        if errors > 0 {
+            figures.push(Figure {
+                name: format!("{what}: answers that were not 2xx (the figures above do not count)"),
+                unit: "answers",
+                ours: run.errors as f64,
+                peer: peer.map_or(f64::NAN, |p| p.errors as f64),
+            });
+        }
+    }
+    Ok(figures)
 }

@@ -1,0 +1,170 @@
+//! `<Can>` at scale: N `<Can perm>` and N `<Can not>` elements on one page follow one permission change, ours
+//! (bench/can, our `<Can>` under the real capability store) against CASL's `<Can>` in a copy of the React peer
+//! (bench/react-can). Both pages keep the same contract (`?n=N`, `.can-yes`/`.can-no`, `window.canBench.toggle()`;
+//! see bench/can/src/main.rs), so one script ([`TOGGLE`]) times both: from the change until the DOM shows it, and
+//! until after the next frame.
+//!
+//! Each app has its own browser session with the page loaded once per size, so that the two can alternate run by
+//! run; two flips per page warm up first (the JIT, the first re-render's allocations), and each run flips the
+//! permission once, in alternating directions, the same for both.
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::time::Duration;
+
+use super::{BenchContext, Figure};
+use crate::process::{command, run_checked};
+use crate::{tools, workspace};
+
+/// Flips the permission and resolves to `[ms until the DOM shows it, ms until after the next frame]`. "Shows
+/// it": every element of the kind now allowed is in the DOM and none of the other kind. The DOM is read after
+/// each task (a `MessageChannel` message, which is not clamped like `setTimeout`); each app's own updates run in
+/// tasks and microtasks in between. "After the next frame": a `requestAnimationFrame` callback, then one task
+/// more, so that the frame's style, layout and paint are in.
+const TOGGLE: &str = r#"return (async () => {
+  const bench = window.canBench;
+  const yes = document.getElementsByClassName('can-yes');
+  const no = document.getElementsByClassName('can-no');
+  const channel = new MessageChannel();
+  const nextTask = () => new Promise((resolve) => { channel.port1.onmessage = () => resolve(); channel.port2.postMessage(0); });
+  const start = performance.now();
+  const granted = bench.toggle();
+  const [shown, hidden] = granted ? [yes, no] : [no, yes];
+  while (!(shown.length === bench.n && hidden.length === 0)) await nextTask();
+  const dom = performance.now();
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  await nextTask();
+  return [dom - start, performance.now() - start];
+})();"#;
+
+/// Whether the page has rendered its first state (the permission granted: N `.can-yes`).
+const READY: &str = "return !!window.canBench && document.getElementsByClassName('can-yes').length === window.canBench.n \
+                     && document.getElementsByClassName('can-no').length === 0;";
+
+/// Flips before the timed runs, per page and size.
+const WARM_UP: usize = 2;
+
+/// How long a page of 2 × N elements may take to render the first time.
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One app's page: where it is served and the path that renders N of each.
+struct Page {
+    browser: e2e::Browser,
+    path: fn(usize) -> String,
+}
+
+impl Page {
+    async fn load(&self, n: usize) -> Result<()> {
+        self.browser.goto(&(self.path)(n)).await?;
+        self.browser
+            .wait_until(&format!("{n} + {n} <Can> elements"), READY_TIMEOUT, async || {
+                Ok(self.browser.execute(READY, vec![]).await?.as_bool().unwrap_or(false).then_some(()))
+            })
+            .await
+    }
+
+    /// One flip: `(ms until the DOM shows it, ms until after the next frame)`.
+    async fn toggle(&self) -> Result<(f64, f64)> {
+        let answer = self.browser.execute(TOGGLE, vec![]).await?;
+        match (answer[0].as_f64(), answer[1].as_f64()) {
+            (Some(dom), Some(frame)) => Ok((dom, frame)),
+            _ => bail!("the toggle script answered {answer}"),
+        }
+    }
+}
+
+/// Builds both pages, then for each of `sizes` times `runs` flips of each, alternating ours and CASL's; two
+/// figures per size (DOM updated, after the next frame), medians.
+pub(crate) fn measure(ctx: &BenchContext, sizes: &[usize], runs: usize) -> Result<Vec<Figure>> {
+    let ours_dist = build_ours(&ctx.dir)?;
+    let peer_dist = build_peer(&ctx.dir)?;
+    let ours_site = ctx.serve(&ours_dist)?;
+    let peer_site = ctx.serve(&peer_dist)?;
+    let ours = Page { browser: ctx.browser(&ours_site.origin)?, path: |n| format!("/index.html?n={n}") };
+    let peer = Page { browser: ctx.browser(&peer_site.origin)?, path: |n| format!("/can-bench.html?n={n}") };
+    let figures = ctx.block_on(async {
+        let mut figures = Vec::new();
+        for &n in sizes {
+            ours.load(n).await?;
+            peer.load(n).await?;
+            for _ in 0..WARM_UP {
+                ours.toggle().await?;
+                peer.toggle().await?;
+            }
+            let (mut ours_runs, mut peer_runs) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+            for _ in 0..runs {
+                ours_runs.push(ours.toggle().await?);
+                peer_runs.push(peer.toggle().await?);
+            }
+            let label = format!("`<Can>`: {n} `<Can perm>` + {n} `<Can not>` follow one permission change");
+            for (what, pick) in [("DOM updated", first as fn(&(f64, f64)) -> f64), ("after the next frame", second)] {
+                figures.push(Figure {
+                    name: format!("{label} ({what}), median of {runs}"),
+                    unit: "ms",
+                    ours: median(ours_runs.iter().map(pick).collect()),
+                    peer: median(peer_runs.iter().map(pick).collect()),
+                });
+            }
+        }
+        anyhow::Ok(figures)
+    })?;
+    ctx.block_on(async {
+        ours.browser.close().await?;
+        peer.browser.close().await
+    })?;
+    Ok(figures)
+}
+
+fn first(run: &(f64, f64)) -> f64 {
+    run.0
+}
+
+fn second(run: &(f64, f64)) -> f64 {
+    run.1
+}
+
+/// The median (the mean of the middle two for an even count); NaN for none.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        len if len % 2 == 1 => values[len / 2],
+        len => (values[len / 2 - 1] + values[len / 2]) / 2.0,
+    }
+}
+
+/// Builds bench/can with trunk (release, the SPA's profile) into `dir/can`.
+fn build_ours(dir: &Path) -> Result<std::path::PathBuf> {
+    let dist = dir.join("can");
+    let mut trunk = tools::trunk();
+    trunk.current_dir(workspace::root().join("bench/can")).arg("build").arg("--release").arg("--dist").arg(&dist);
+    run_checked(&mut trunk).context("building the <Can> bench page (bench/can)")?;
+    Ok(dist)
+}
+
+/// Builds bench/react-can (its exact dependencies from package-lock.json, installed the first time) into
+/// `dir/react-can`.
+fn build_peer(dir: &Path) -> Result<std::path::PathBuf> {
+    let project = workspace::root().join("bench/react-can");
+    if !project.join("node_modules").is_dir() {
+        run_checked(command("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))
+            .context("installing the CASL bench's dependencies (bench/react-can)")?;
+    }
+    let dist = dir.join("react-can");
+    let mut vite = command("npx");
+    vite.current_dir(&project).args(["vite", "build", "--outDir"]).arg(&dist).arg("--emptyOutDir");
+    run_checked(&mut vite).context("building the CASL bench page (bench/react-can)")?;
+    Ok(dist)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![5.0, 1.0, 3.0]), 3.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(Vec::new()).is_nan());
+    }
+}
