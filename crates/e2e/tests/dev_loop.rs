@@ -124,12 +124,21 @@ impl DevStack {
         self.xtask.ensure_running()?;
         let now = self.builds();
         if now != builds {
-            let changes: Vec<String> =
-                self.trunk_lines().into_iter().filter(|line| line.contains(CHANGE_ACCEPTED)).collect();
+            // Each accepted change names its path; one path often changes many times.
+            let mut paths: Vec<(String, usize)> = Vec::new();
+            for line in self.trunk_lines() {
+                let Some((_, rest)) = line.split_once(CHANGE_ACCEPTED) else { continue };
+                let path = rest.split(" of type ").next().unwrap_or(rest).trim().to_string();
+                match paths.iter_mut().find(|(seen, _)| *seen == path) {
+                    Some((_, count)) => *count += 1,
+                    None => paths.push((path, 1)),
+                }
+            }
+            let listed: Vec<String> = paths.iter().map(|(path, count)| format!("{path} ({count}×)")).collect();
             bail!(
-                "trunk rebuilt {} time(s) {during}; the changes it accepted:\n  {}\n(full log: {})",
+                "trunk rebuilt {} time(s) {during}; the paths whose changes it accepted:\n  {}\n(full log: {})",
                 now - builds,
-                changes.join("\n  "),
+                listed.join("\n  "),
                 self.xtask.log_path().display()
             );
         }
