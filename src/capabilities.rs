@@ -9,7 +9,9 @@
 //! another tab) updates every `<Can>` and guard without a reload.
 //!
 //! It also decides, for `<Can>` and the route guard alike, what a
-//! requirement comes to ([`Decision`]), so the two cannot disagree.
+//! requirement comes to ([`Decision`]), so the two cannot disagree: once
+//! per distinct requirement for every element that asks it, and it updates
+//! only the elements whose decision a change alters ([`Followers`]).
 
 use contract::api as paths;
 use leptos::prelude::*;
@@ -86,13 +88,111 @@ pub struct CapabilityStore {
     pub state: Memo<CapabilityState>,
     /// How the state was derived.
     pub report: Memo<CapabilityReport>,
+    /// The elements following a decision, by requirement.
+    followers: StoredValue<Followers>,
 }
 
 impl CapabilityStore {
-    /// The decision on `requirement`, following the state.
-    pub fn decide(self, requirement: Requirement) -> Memo<Decision> {
-        let state = self.state;
-        Memo::new(move |_| state.with(|state| state.decide(&requirement)))
+    /// The decision on `requirement`, following the state while the calling
+    /// component is mounted. It is right from the start (decided now), and
+    /// after each change of state it is decided once for all the elements
+    /// that follow the same requirement.
+    pub fn decide(self, requirement: Requirement) -> Signal<Decision> {
+        let decision = ArcRwSignal::new(self.state.with_untracked(|state| state.decide(&requirement)));
+        let followed = decision.clone();
+        if let Some(slot) = self.followers.try_update_value(|followers| followers.add(requirement, followed)) {
+            let followers = self.followers;
+            on_cleanup(move || followers.update_value(|followers| followers.remove(slot)));
+        }
+        decision.into()
+    }
+
+    /// How many distinct requirements are followed, and by how many elements
+    /// in all (for tests, and to see that the elements share decisions).
+    pub fn followed(self) -> (usize, usize) {
+        self.followers.with_value(|followers| {
+            let groups = followers.groups.iter().filter(|group| group.live > 0);
+            groups.fold((0, 0), |(requirements, elements), group| (requirements + 1, elements + group.live))
+        })
+    }
+}
+
+/// Every element that follows a decision ([`CapabilityStore::decide`]),
+/// grouped by requirement. Each element has a signal of its own, set from
+/// here, rather than a memo of the state: a state followed by N memos
+/// would have every one of them unsubscribe from, and subscribe again to, a
+/// list of N subscribers each time it re-ran (O(N) each, O(N²) per change;
+/// the reactive graph keeps subscribers in order). This way the state has
+/// one follower, each requirement is decided once per change, and only the
+/// elements whose decision changes are touched.
+#[derive(Default)]
+struct Followers {
+    /// Few: one per distinct requirement in the code, so found by scanning.
+    groups: Vec<Group>,
+}
+
+/// The elements following one requirement.
+struct Group {
+    requirement: Requirement,
+    /// Each element's decision; `None` where one was unmounted (reused).
+    members: Vec<Option<ArcRwSignal<Decision>>>,
+    /// The indices in `members` that are `None`.
+    free: Vec<usize>,
+    /// How many of `members` are `Some`.
+    live: usize,
+}
+
+/// Where one element is in [`Followers`].
+#[derive(Clone, Copy)]
+struct Slot {
+    group: usize,
+    member: usize,
+}
+
+impl Followers {
+    /// Adds an element following `requirement` with its `decision`.
+    fn add(&mut self, requirement: Requirement, decision: ArcRwSignal<Decision>) -> Slot {
+        let group = match self.groups.iter().position(|group| group.requirement == requirement) {
+            Some(group) => group,
+            None => {
+                self.groups.push(Group { requirement, members: Vec::new(), free: Vec::new(), live: 0 });
+                self.groups.len() - 1
+            }
+        };
+        let entry = &mut self.groups[group];
+        entry.live += 1;
+        let member = match entry.free.pop() {
+            Some(member) => {
+                entry.members[member] = Some(decision);
+                member
+            }
+            None => {
+                entry.members.push(Some(decision));
+                entry.members.len() - 1
+            }
+        };
+        Slot { group, member }
+    }
+
+    /// Removes the element at `slot` (it was unmounted).
+    fn remove(&mut self, slot: Slot) {
+        let Some(group) = self.groups.get_mut(slot.group) else { return };
+        if group.members.get_mut(slot.member).and_then(Option::take).is_some() {
+            group.free.push(slot.member);
+            group.live -= 1;
+        }
+    }
+
+    /// The elements whose decision differs from what `state` decides, with
+    /// the new decision: each requirement decided once.
+    fn changes(&self, state: &CapabilityState) -> Vec<(ArcRwSignal<Decision>, Decision)> {
+        let mut changes = Vec::new();
+        for group in self.groups.iter().filter(|group| group.live > 0) {
+            let decision = state.decide(&group.requirement);
+            let stale = group.members.iter().flatten().filter(|member| member.get_untracked() != decision);
+            changes.extend(stale.map(|member| (member.clone(), decision)));
+        }
+        changes
     }
 }
 
@@ -188,7 +288,17 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
             leptos::logging::warn!("permissions: {warning}");
         }
     });
-    let store = CapabilityStore { state, report };
+    let followers = StoredValue::new(Followers::default());
+    // The one follower of the state on behalf of every guarded element. The
+    // new decisions are collected first and set after, so that nothing a
+    // signal's subscribers do can reach the followers while they are read.
+    Effect::new(move |_| {
+        let changes = state.with(|state| followers.with_value(|followers| followers.changes(state)));
+        for (decision, new) in changes {
+            decision.set(new);
+        }
+    });
+    let store = CapabilityStore { state, report, followers };
     provide_context(store);
     store
 }

@@ -44,11 +44,13 @@ pub fn Can(
 ) -> impl IntoView {
     let mut requirement = Requirement { all_of, any_of, negate: not };
     requirement.all_of.extend(perm);
-    let needs = requirement.to_string();
+    // Shared with every element that asks the same requirement: a page of
+    // thousands of `<Can>` follows a change in one pass (see the store).
     let decision = use_capabilities().decide(requirement.clone());
     let requirement = StoredValue::new(requirement);
     let reason = move |decision: Decision| requirement.with_value(|r| decision.reason(r));
     if let Some(label) = label {
+        let needs = requirement.with_value(ToString::to_string);
         let refused = if disabled_with_reason { "disabled" } else { "hidden" };
         let verdict = Signal::derive(move || match decision.get() {
             Decision::Pending => "pending".to_owned(),

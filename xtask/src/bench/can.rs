@@ -4,9 +4,11 @@
 //! see bench/can/src/main.rs), so one script ([`TOGGLE`]) times both: from the change until the DOM shows it, and
 //! until after the next frame.
 //!
-//! Each app has its own browser session with the page loaded once per size, so that the two can alternate run by
-//! run; two flips per page warm up first (the JIT, the first re-render's allocations), and each run flips the
-//! permission once, in alternating directions, the same for both.
+//! CASL's page flips the permission in two ways, each a figure: `ability.update(rules)` (CASL's way to change an
+//! ability in place; every `<Can>` hears it) and a new ability provided through the context (the peer app's way
+//! when its token changes, App.jsx). Each page has its own browser session, loaded once per size, so that the
+//! three alternate run by run; two flips per page warm up first (the JIT, the first re-render's allocations), and
+//! each run flips the permission once, in alternating directions, the same for all.
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -73,54 +75,60 @@ impl Page {
     }
 }
 
-/// Builds both pages, then for each of `sizes` times `runs` flips of each, alternating ours and CASL's; two
-/// figures per size (DOM updated, after the next frame), medians.
+/// Builds both pages, then for each of `sizes` times `runs` flips of each, alternating ours and CASL's two ways;
+/// three figures per size (DOM updated and after the next frame against `ability.update`, DOM updated against a
+/// new ability in the context), medians.
 pub(crate) fn measure(ctx: &BenchContext, sizes: &[usize], runs: usize) -> Result<Vec<Figure>> {
     let ours_dist = build_ours(&ctx.dir)?;
     let peer_dist = build_peer(&ctx.dir)?;
     let ours_site = ctx.serve(&ours_dist)?;
     let peer_site = ctx.serve(&peer_dist)?;
-    let ours = Page { browser: ctx.browser(&ours_site.origin)?, path: |n| format!("/index.html?n={n}") };
-    let peer = Page { browser: ctx.browser(&peer_site.origin)?, path: |n| format!("/can-bench.html?n={n}") };
+    let pages = [
+        Page { browser: ctx.browser(&ours_site.origin)?, path: |n| format!("/index.html?n={n}") },
+        Page { browser: ctx.browser(&peer_site.origin)?, path: |n| format!("/can-bench.html?n={n}") },
+        Page { browser: ctx.browser(&peer_site.origin)?, path: |n| format!("/can-bench.html?n={n}&via=context") },
+    ];
     let figures = ctx.block_on(async {
         let mut figures = Vec::new();
         for &n in sizes {
-            ours.load(n).await?;
-            peer.load(n).await?;
+            for page in &pages {
+                page.load(n).await?;
+            }
             for _ in 0..WARM_UP {
-                ours.toggle().await?;
-                peer.toggle().await?;
+                for page in &pages {
+                    page.toggle().await?;
+                }
             }
-            let (mut ours_runs, mut peer_runs) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+            let mut timed: [Vec<(f64, f64)>; 3] = Default::default();
             for _ in 0..runs {
-                ours_runs.push(ours.toggle().await?);
-                peer_runs.push(peer.toggle().await?);
+                for (page, runs) in pages.iter().zip(&mut timed) {
+                    runs.push(page.toggle().await?);
+                }
             }
+            let [ours, update, context] = timed.map(|runs| {
+                let (dom, frame): (Vec<f64>, Vec<f64>) = runs.into_iter().unzip();
+                (median(dom), median(frame))
+            });
             let label = format!("`<Can>`: {n} `<Can perm>` + {n} `<Can not>` follow one permission change");
-            for (what, pick) in [("DOM updated", first as fn(&(f64, f64)) -> f64), ("after the next frame", second)] {
-                figures.push(Figure {
-                    name: format!("{label} ({what}), median of {runs}"),
-                    unit: "ms",
-                    ours: median(ours_runs.iter().map(pick).collect()),
-                    peer: median(peer_runs.iter().map(pick).collect()),
-                });
-            }
+            let figure = |what: &str, ours: f64, peer: f64| Figure {
+                name: format!("{label} ({what}), median of {runs}"),
+                unit: "ms",
+                ours,
+                peer,
+            };
+            figures.push(figure("DOM updated; CASL: ability.update", ours.0, update.0));
+            figures.push(figure("after the next frame; CASL: ability.update", ours.1, update.1));
+            figures.push(figure("DOM updated; CASL: a new ability in the context", ours.0, context.0));
         }
         anyhow::Ok(figures)
     })?;
     ctx.block_on(async {
-        ours.browser.close().await?;
-        peer.browser.close().await
+        for page in pages {
+            page.browser.close().await?;
+        }
+        anyhow::Ok(())
     })?;
     Ok(figures)
-}
-
-fn first(run: &(f64, f64)) -> f64 {
-    run.0
-}
-
-fn second(run: &(f64, f64)) -> f64 {
-    run.1
 }
 
 /// The median (the mean of the middle two for an even count); NaN for none.

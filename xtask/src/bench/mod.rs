@@ -6,6 +6,7 @@
 //! served sites, the provider and a real access token) and the [`Figure`] it returns. The measurements live in
 //! their own modules; the report ([`report`]) prints them and writes `target/bench/results.{json,md}`.
 
+mod can;
 mod page;
 mod report;
 mod server;
@@ -155,7 +156,7 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
     for browser in browsers {
         ctx.block_on(browser.close())?;
     }
-    // CAN FIGURE HERE
+    figures.extend(can::measure(&ctx, &[5_000, 10_000], options.runs)?);
 
     figures.extend(measure_api(&stack, &token, options, &dir)?);
     report::write(&dir, &machine, options, &figures, &waterfalls)?;
