@@ -109,6 +109,8 @@ pub(crate) fn run(mode: Mode, options: &DevOptions, skip_install: bool) -> Resul
     let data_dir = root.join(&options.data_dir);
     std::fs::create_dir_all(data_dir.join("dev-idp")).with_context(|| format!("creating {}", data_dir.display()))?;
     let database = data_dir.join("app.db");
+    // Also for `backend`: the developer's own `trunk serve` reads the same Trunk.toml.
+    prepare_watch_ignores(&root, &data_dir)?;
 
     let mut supervisor = Supervisor::new()?;
     let mut dev_idp = command(bin_dir.join("dev-idp"));
@@ -150,7 +152,6 @@ pub(crate) fn run(mode: Mode, options: &DevOptions, skip_install: bool) -> Resul
     }
 
     if mode == Mode::WithTrunk {
-        prepare_watch_ignores(&root, &data_dir)?;
         supervisor.spawn("trunk", trunk_serve(options, with_ipv6)?)?;
         let first_build = "the SPA (trunk's first build takes a few minutes)";
         let every_30s = Duration::from_secs(30);
