@@ -43,7 +43,6 @@ impl Figure {
 }
 
 /// What a measurement gets: the tools, the places, and the running stack.
-#[allow(dead_code, reason = "the serving part is for the `<Can>` figure (can.rs), which is being written")]
 pub(crate) struct BenchContext {
     /// Drives the async browser helpers of the e2e crate; see [`BenchContext::block_on`].
     pub(crate) runtime: tokio::runtime::Runtime,
@@ -51,15 +50,12 @@ pub(crate) struct BenchContext {
     pub(crate) settings: e2e::Settings,
     /// `target/bench`: the peers' copies, logs, artifacts and the results.
     pub(crate) dir: PathBuf,
-    /// `--quick`: few runs and short wrk runs, for development; the figures are then only indicative.
-    pub(crate) quick: bool,
     /// The `/config.json` every site answers (dev-idp as the provider, `/api` as `api_base`).
     pub(crate) config: serde_json::Value,
     /// Base URL of our api (`http://127.0.0.1:PORT`), which [`BenchContext::serve`] proxies `/api` to.
     pub(crate) api_url: String,
 }
 
-#[allow(dead_code, reason = "the serving part is for the `<Can>` figure (can.rs), which is being written")]
 impl BenchContext {
     /// Runs `future` to completion on the bench's runtime (the e2e [`e2e::Browser`] is async).
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -141,7 +137,6 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
         runtime,
         settings,
         dir: dir.clone(),
-        quick: options.quick,
         config: stack.harness.default_config(),
         api_url: stack.harness.api_url(),
     };

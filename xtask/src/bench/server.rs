@@ -36,7 +36,6 @@ struct Shared {
 impl Site {
     /// Binds a free loopback port and serves `dist` there, with `config` as `/config.json` and `/api/*` forwarded
     /// to `upstream` (`http://host:port`). Must run inside the bench's runtime.
-    #[allow(dead_code, reason = "for the `<Can>` figure (can.rs), which is being written")]
     pub(crate) async fn start(dist: &Path, config: serde_json::Value, upstream: String) -> Result<Site> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding a static server")?;
         Site::start_on(listener, dist, config, upstream)

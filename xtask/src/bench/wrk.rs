@@ -19,14 +19,16 @@ pub(crate) struct WrkRun {
 }
 
 /// The wrk script of the write run: each request creates a project whose name is unique per thread and request.
+/// The headers go into `wrk.headers`, which already holds the `-H` Authorization: a table passed to
+/// `wrk.format` would replace them instead of adding to them.
 const POST_SCRIPT: &str = r#"
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("id", threads) end
-function init(args) n = 0 end
+function init(args) n = 0; wrk.headers["Content-Type"] = "application/json" end
 function request()
   n = n + 1
   local body = string.format('{"name":"wrk %d-%d","description":"bench write","status":"active"}', id, n)
-  return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, body)
+  return wrk.format("POST", nil, nil, body)
 end
 "#;
 
