@@ -24,11 +24,19 @@ pub(crate) fn machine(chromium: &Path) -> Value {
     json!({
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "cpu_model": field(&read("/proc/cpuinfo"), "model name"),
-        "memory": field(&read("/proc/meminfo"), "MemTotal"),
+        "memory": memory(&field(&read("/proc/meminfo"), "MemTotal")),
         "chromium": run(chromium, &["--version"]),
         "node": run(Path::new("node"), &["--version"]),
         "date": run(Path::new("date"), &["-u", "+%Y-%m-%d %H:%M UTC"]),
     })
+}
+
+/// `/proc/meminfo`'s `MemTotal` (`24683656 kB`) in GiB.
+fn memory(total: &str) -> String {
+    match total.strip_suffix(" kB").and_then(|kib| kib.trim().parse::<f64>().ok()) {
+        Some(kib) => format!("{:.1} GiB", kib / (1024.0 * 1024.0)),
+        None => total.to_string(),
+    }
 }
 
 /// A value for the table: whole numbers with thousands separators, else one decimal; `n/a` for none.
@@ -150,5 +158,6 @@ mod tests {
         let table = table(&figures);
         assert!(table.contains("| bytes | 248,225 B | 92,754 B | 2.68× |"), "{table}");
         assert!(table.contains("| writes | 12.5 req/s | n/a  |  |"), "{table}");
+        assert_eq!(memory("24683656 kB"), "23.5 GiB");
     }
 }
