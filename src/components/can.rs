@@ -28,10 +28,10 @@ pub fn Can(
     not: bool,
     /// Shown when the requirement is not met (nothing by default).
     #[prop(optional, into)]
-    fallback: ViewFn,
+    fallback: Option<ViewFn>,
     /// Shown while permissions are pending (nothing by default).
     #[prop(optional, into)]
-    pending: ViewFn,
+    pending: Option<ViewFn>,
     /// Instead of hiding the children, render them disabled with a visible
     /// reason (for actions the user should know exist).
     #[prop(optional)]
@@ -59,16 +59,21 @@ pub fn Can(
         });
         register_guard(label, needs, verdict);
     }
+    // `None` for "nothing": one placeholder node, where an empty view
+    // would take two (its own and the type-erased view's), to create,
+    // insert and remove again on every flip of a long list.
     move || match decision.get() {
-        Decision::Pending => pending.run(),
-        Decision::Allowed => children().into_any(),
-        denied if disabled_with_reason => view! {
-            <span class="can-disabled">
-                <fieldset disabled class="can-disabled-controls">{children()}</fieldset>
-                <small class="reason" data-testid="disabled-reason">{reason(denied)}</small>
-            </span>
-        }
-        .into_any(),
-        Decision::SignInFirst | Decision::Denied => fallback.run(),
+        Decision::Pending => pending.as_ref().map(ViewFn::run),
+        Decision::Allowed => Some(children()),
+        denied if disabled_with_reason => Some(
+            view! {
+                <span class="can-disabled">
+                    <fieldset disabled class="can-disabled-controls">{children()}</fieldset>
+                    <small class="reason" data-testid="disabled-reason">{reason(denied)}</small>
+                </span>
+            }
+            .into_any(),
+        ),
+        Decision::SignInFirst | Decision::Denied => fallback.as_ref().map(ViewFn::run),
     }
 }

@@ -5,7 +5,8 @@
 //! (bench/react-can) and times each flip until the DOM shows it.
 //!
 //! The page's contract with the bench, the same for both apps:
-//! - `?n=<N>` sets N (5,000 by default);
+//! - `?n=<N>` sets N (5,000 by default); with `&layout=rows` each `<Can>`
+//!   is in an element of its own (a row), rather than all 2N side by side;
 //! - while the user has `read:project-list`, N `.can-yes` elements show
 //!   (the children of `<Can perm>`), otherwise N `.can-no` elements (the
 //!   children of `<Can not>`); it starts with the permission;
@@ -32,11 +33,13 @@ const DEFAULT_N: usize = 5_000;
 fn main() {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
-    let n = location
-        .search()
-        .ok()
-        .and_then(|search| search.strip_prefix("?n=").and_then(|n| n.parse().ok()))
-        .unwrap_or(DEFAULT_N);
+    let search = location.search().unwrap_or_default();
+    let param = |key: &str| {
+        let query = search.strip_prefix('?').unwrap_or_default();
+        query.split('&').find_map(|pair| pair.strip_prefix(key)?.strip_prefix('=').map(str::to_owned))
+    };
+    let n = param("n").and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_N);
+    let rows = param("layout").as_deref() == Some("rows");
     let origin = location.origin().unwrap_or_default();
     let config =
         json!({ "issuer": "https://idp.example/", "client_id": CLIENT_ID, "permissions_claim": PERMISSIONS_CLAIM });
@@ -51,15 +54,26 @@ fn main() {
         view! {
             <main id="can-bench">
                 {(0..n)
-                    .map(|_| view! { <Can perm=Permission::ReadProjectList><span class="can-yes"></span></Can> })
+                    .map(|_| {
+                        let can = view! { <Can perm=Permission::ReadProjectList><span class="can-yes"></span></Can> };
+                        in_row(rows, can)
+                    })
                     .collect_view()}
                 {(0..n)
-                    .map(|_| view! { <Can perm=Permission::ReadProjectList not=true><span class="can-no"></span></Can> })
+                    .map(|_| {
+                        let can = view! { <Can perm=Permission::ReadProjectList not=true><span class="can-no"></span></Can> };
+                        in_row(rows, can)
+                    })
                     .collect_view()}
             </main>
         }
     });
     expose(&window, n, auth);
+}
+
+/// `can` in a row of its own when `rows`, else as it is.
+fn in_row(rows: bool, can: impl IntoView + 'static) -> AnyView {
+    if rows { view! { <div class="row">{can}</div> }.into_any() } else { can.into_any() }
 }
 
 /// Signed in, with `read:project-list` when `granted`.

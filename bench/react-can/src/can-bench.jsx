@@ -8,7 +8,9 @@
 //   show, otherwise N `.can-no`; it starts granted;
 // - `window.canBench.toggle()` flips the grant and returns whether it holds now.
 // With `?via=context` the flip provides a new ability through the context
-// instead, as the peer app does when its token changes (App.jsx).
+// instead, as the peer app does when its token changes (App.jsx). With
+// `?layout=rows` each `<Can>` is in an element of its own (a row), rather
+// than all 2N side by side.
 import { memo, useState } from 'react'
 import { createRoot } from 'react-dom/client'
 import { AbilityProvider, Can } from '@casl/react'
@@ -17,6 +19,7 @@ import { defineAbilityFor } from './ability.js'
 const params = new URLSearchParams(window.location.search)
 const n = Number(params.get('n')) || 5000
 const viaContext = params.get('via') === 'context'
+const rows = params.get('layout') === 'rows'
 const rulesFor = (granted) => defineAbilityFor(granted ? ['read:project-list'] : []).rules
 const ability = defineAbilityFor(['read:project-list'])
 
@@ -25,10 +28,14 @@ const ability = defineAbilityFor(['read:project-list'])
 const Bench = memo(function Bench() {
   const elements = []
   for (let i = 0; i < n; i++) {
-    elements.push(<Can key={`yes-${i}`} I="read" a="project-list"><span className="can-yes" /></Can>)
+    const key = `yes-${i}`
+    const can = <Can key={key} I="read" a="project-list"><span className="can-yes" /></Can>
+    elements.push(rows ? <div key={key} className="row">{can}</div> : can)
   }
   for (let i = 0; i < n; i++) {
-    elements.push(<Can key={`no-${i}`} not I="read" a="project-list"><span className="can-no" /></Can>)
+    const key = `no-${i}`
+    const can = <Can key={key} not I="read" a="project-list"><span className="can-no" /></Can>
+    elements.push(rows ? <div key={key} className="row">{can}</div> : can)
   }
   return <main id="can-bench">{elements}</main>
 })

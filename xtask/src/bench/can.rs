@@ -4,6 +4,11 @@
 //! see bench/can/src/main.rs), so one script ([`TOGGLE`]) times both: from the change until the DOM shows it, and
 //! until after the next frame.
 //!
+//! Both pages come in two layouts, each a figure: the 2N `<Can>` side by side (the page as specified), and each in
+//! an element of its own (`layout=rows`, as in a list whose rows each hold a guarded control). React places a new
+//! node by searching the following siblings for one in the DOM, so side by side, with every other sibling empty,
+//! each insertion searches up to N of them: the first layout costs CASL O(N²) that the second does not.
+//!
 //! CASL's page flips the permission in two ways, each a figure: `ability.update(rules)` (CASL's way to change an
 //! ability in place; every `<Can>` hears it) and a new ability provided through the context (the peer app's way
 //! when its token changes, App.jsx). Each page has its own browser session, loaded once per size, so that the
@@ -49,15 +54,42 @@ const WARM_UP: usize = 2;
 /// How long a page of 2 × N elements may take to render the first time.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// One app's page: where it is served and the path that renders N of each.
+/// How the 2N `<Can>` are laid out (the pages' `layout` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// All side by side, children of one element.
+    SideBySide,
+    /// Each in an element of its own.
+    Rows,
+}
+
+impl Layout {
+    fn query(self) -> &'static str {
+        match self {
+            Layout::SideBySide => "",
+            Layout::Rows => "&layout=rows",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Layout::SideBySide => "side by side",
+            Layout::Rows => "each in a row",
+        }
+    }
+}
+
+/// One app's page: its browser session, and the page's path before the query.
 struct Page {
     browser: e2e::Browser,
-    path: fn(usize) -> String,
+    path: &'static str,
+    /// Added to the query: how this page flips the permission.
+    via: &'static str,
 }
 
 impl Page {
-    async fn load(&self, n: usize) -> Result<()> {
-        self.browser.goto(&(self.path)(n)).await?;
+    async fn load(&self, n: usize, layout: Layout) -> Result<()> {
+        self.browser.goto(&format!("{}?n={n}{}{}", self.path, layout.query(), self.via)).await?;
         self.browser
             .wait_until(&format!("{n} + {n} <Can> elements"), READY_TIMEOUT, async || {
                 Ok(self.browser.execute(READY, vec![]).await?.as_bool().unwrap_or(false).then_some(()))
@@ -75,24 +107,26 @@ impl Page {
     }
 }
 
-/// Builds both pages, then for each of `sizes` times `runs` flips of each, alternating ours and CASL's two ways;
-/// three figures per size (DOM updated and after the next frame against `ability.update`, DOM updated against a
-/// new ability in the context), medians.
+/// Builds both pages, then for each layout and each of `sizes` times `runs` flips of each, alternating ours and
+/// CASL's two ways; three figures each (DOM updated and after the next frame against `ability.update`, DOM updated
+/// against a new ability in the context), medians.
 pub(crate) fn measure(ctx: &BenchContext, sizes: &[usize], runs: usize) -> Result<Vec<Figure>> {
     let ours_dist = build_ours(&ctx.dir)?;
     let peer_dist = build_peer(&ctx.dir)?;
     let ours_site = ctx.serve(&ours_dist)?;
     let peer_site = ctx.serve(&peer_dist)?;
     let pages = [
-        Page { browser: ctx.browser(&ours_site.origin)?, path: |n| format!("/index.html?n={n}") },
-        Page { browser: ctx.browser(&peer_site.origin)?, path: |n| format!("/can-bench.html?n={n}") },
-        Page { browser: ctx.browser(&peer_site.origin)?, path: |n| format!("/can-bench.html?n={n}&via=context") },
+        Page { browser: ctx.browser(&ours_site.origin)?, path: "/index.html", via: "" },
+        Page { browser: ctx.browser(&peer_site.origin)?, path: "/can-bench.html", via: "" },
+        Page { browser: ctx.browser(&peer_site.origin)?, path: "/can-bench.html", via: "&via=context" },
     ];
+    let cases =
+        [Layout::SideBySide, Layout::Rows].into_iter().flat_map(|layout| sizes.iter().map(move |&n| (layout, n)));
     let figures = ctx.block_on(async {
         let mut figures = Vec::new();
-        for &n in sizes {
+        for (layout, n) in cases {
             for page in &pages {
-                page.load(n).await?;
+                page.load(n, layout).await?;
             }
             for _ in 0..WARM_UP {
                 for page in &pages {
@@ -109,7 +143,10 @@ pub(crate) fn measure(ctx: &BenchContext, sizes: &[usize], runs: usize) -> Resul
                 let (dom, frame): (Vec<f64>, Vec<f64>) = runs.into_iter().unzip();
                 (median(dom), median(frame))
             });
-            let label = format!("`<Can>`: {n} `<Can perm>` + {n} `<Can not>` follow one permission change");
+            let label = format!(
+                "`<Can>`: {n} `<Can perm>` + {n} `<Can not>`, {}, follow one permission change",
+                layout.describe()
+            );
             let figure = |what: &str, ours: f64, peer: f64| Figure {
                 name: format!("{label} ({what}), median of {runs}"),
                 unit: "ms",
