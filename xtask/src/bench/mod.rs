@@ -141,7 +141,7 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
         api_url: stack.harness.api_url(),
     };
     let machine = report::machine(&ctx.settings.chromium);
-    println!("\nbench: measuring on {machine}");
+    println!("\nbench: {}", report::machine_line(&machine, options));
 
     let token = ctx.block_on(stack.harness.access_token_for(stack::USER)).context("signing in for a token")?;
     let mut figures = Vec::new();

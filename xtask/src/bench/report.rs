@@ -39,6 +39,21 @@ fn memory(total: &str) -> String {
     }
 }
 
+/// The machine in one sentence, e.g. "Machine: 2 CPUs (...), 23.5 GiB memory, Chromium 156..., Node v20...; date."
+pub(crate) fn machine_line(machine: &Value, options: &BenchOptions) -> String {
+    let m = |key: &str| machine[key].as_str().map(str::to_string).unwrap_or_else(|| machine[key].to_string());
+    format!(
+        "Machine: {} CPUs ({}), {} memory, {}, Node {}; {}.{}",
+        m("cpus"),
+        m("cpu_model"),
+        m("memory"),
+        m("chromium"),
+        m("node"),
+        m("date"),
+        if options.quick { " **--quick run: indicative only.**" } else { "" }
+    )
+}
+
 /// A value for the table: whole numbers with thousands separators, else one decimal; `n/a` for none.
 fn number(value: f64) -> String {
     if !value.is_finite() {
@@ -101,18 +116,7 @@ pub(crate) fn write(
     std::fs::write(&json_path, text).with_context(|| format!("writing {}", json_path.display()))?;
 
     let mut md = String::new();
-    let m = |key: &str| machine[key].as_str().map(str::to_string).unwrap_or_else(|| machine[key].to_string());
-    let _ = writeln!(
-        md,
-        "Machine: {} CPUs ({}), {} memory, {}, Node {}; {}.{}\n",
-        m("cpus"),
-        m("cpu_model"),
-        m("memory"),
-        m("chromium"),
-        m("node"),
-        m("date"),
-        if options.quick { " **--quick run: indicative only.**" } else { "" }
-    );
+    let _ = writeln!(md, "{}\n", machine_line(machine, options));
     let _ = writeln!(
         md,
         "Browser timings: median of {} runs each, alternating ours and the peer; wrk: {} threads, {} connections, {} s.\n",
