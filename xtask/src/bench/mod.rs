@@ -146,8 +146,8 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
     let token = ctx.block_on(stack.harness.access_token_for(stack::USER)).context("signing in for a token")?;
     let mut figures = Vec::new();
     let browsers = [ctx.browser(&stack.ours.origin)?, ctx.browser(&stack.peer.origin)?];
-    let (page_figures, waterfalls) = ctx.block_on(measure_pages(&stack, &browsers, &token, options.runs))?;
-    figures.extend(page_figures);
+    let pages = ctx.block_on(measure_pages(&stack, &browsers, &token, options.runs))?;
+    figures.extend(pages.figures);
     for browser in browsers {
         ctx.block_on(browser.close())?;
     }
@@ -156,11 +156,20 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
     // A new sign-in, so that no token nears its expiry during the wrk runs; both APIs get this same one.
     let token = ctx.block_on(stack.harness.access_token_for(stack::USER)).context("signing in for a token")?;
     figures.extend(measure_api(&stack, &token, options, &dir)?);
-    report::write(&dir, &machine, options, &figures, &waterfalls)?;
+    report::write(&dir, &machine, options, &figures, &pages.waterfalls, &pages.files)?;
     println!("bench: done in {} s", started.elapsed().as_secs());
     let _entered = ctx.runtime.enter();
     drop(stack);
     Ok(())
+}
+
+/// What the browser part measured.
+struct PageResults {
+    figures: Vec<Figure>,
+    /// One run's requests per figure, ours and the peer's.
+    waterfalls: serde_json::Value,
+    /// Each first load's files with their sizes, ours and the peer's.
+    files: serde_json::Value,
 }
 
 /// The browser figures, ours first in each pair; `browsers` are ours and the peer's.
@@ -169,7 +178,7 @@ async fn measure_pages(
     browsers: &[e2e::Browser; 2],
     token: &str,
     runs: usize,
-) -> Result<(Vec<Figure>, serde_json::Value)> {
+) -> Result<PageResults> {
     let metadata = stack.harness.provider_metadata().await?;
     let token_endpoint = metadata["token_endpoint"].as_str().context("the discovery document has no token_endpoint")?;
     let http = reqwest::Client::new();
@@ -179,6 +188,7 @@ async fn measure_pages(
     }
     let mut figures = Vec::new();
     let mut waterfalls = serde_json::Map::new();
+    let mut sizes = serde_json::Map::new();
     let mut loads = Vec::new();
     for (state, marker) in [("signed out", "login-button"), ("signed in", "nav-users")] {
         let mut pair = Vec::new();
@@ -204,6 +214,8 @@ async fn measure_pages(
         figures.push(figure("requests", "requests", |l| l.requests));
         figures.push(figure("of which to the provider", "requests", |l| l.to_provider));
         waterfalls.insert(format!("first load, {state}"), sides(&ours.entries, &peer.entries));
+        let files = |load: &page::Load| load.files.iter().map(page::FileSize::json).collect::<Vec<_>>();
+        sizes.insert(format!("first load, {state}"), serde_json::json!({ "ours": files(ours), "peer": files(peer) }));
     }
 
     for (path, mark, what) in [
@@ -222,7 +234,7 @@ async fn measure_pages(
     let (samples, last) = alternate(runs, |side| page::callback_to_rows(&browsers[side], stack::USER)).await?;
     figures.push(median_figure(format!("{what}, median of {runs}"), &samples));
     waterfalls.insert(what.to_string(), sides(&last[0], &last[1]));
-    Ok((figures, serde_json::Value::Object(waterfalls)))
+    Ok(PageResults { figures, waterfalls: waterfalls.into(), files: sizes.into() })
 }
 
 /// Runs `measure` `runs` times for each side (0 = ours, 1 = the peer), alternating and swapping who goes first

@@ -78,6 +78,24 @@ pub(crate) struct Load {
     /// Requests to the provider (another origin than the SPA's).
     pub(crate) to_provider: usize,
     pub(crate) entries: Vec<Entry>,
+    /// Each counted request's sizes, for seeing where the bytes go.
+    pub(crate) files: Vec<FileSize>,
+}
+
+/// The sizes of one request's body.
+#[derive(Debug, Clone)]
+pub(crate) struct FileSize {
+    pub(crate) name: String,
+    pub(crate) raw: usize,
+    pub(crate) gzip: usize,
+    pub(crate) brotli: usize,
+}
+
+impl FileSize {
+    /// The sizes as the results file writes them.
+    pub(crate) fn json(&self) -> Value {
+        json!({ "name": self.name, "raw": self.raw, "gzip": self.gzip, "brotli": self.brotli })
+    }
 }
 
 /// What re-fetching needs to know.
@@ -146,9 +164,12 @@ pub(crate) async fn load(browser: &Browser, path: &str, marker: &str, refetch: &
             load.to_provider += 1;
         }
         let body = body_of(entry, refetch).await?;
-        load.raw += body.len();
-        load.gzip += gzip_len(&body)?;
-        load.brotli += brotli_len(&body)?;
+        let file =
+            FileSize { name: entry.name.clone(), raw: body.len(), gzip: gzip_len(&body)?, brotli: brotli_len(&body)? };
+        load.raw += file.raw;
+        load.gzip += file.gzip;
+        load.brotli += file.brotli;
+        load.files.push(file);
     }
     load.entries = entries;
     Ok(load)

@@ -99,6 +99,7 @@ pub(crate) fn write(
     options: &BenchOptions,
     figures: &[Figure],
     waterfalls: &Value,
+    files: &Value,
 ) -> Result<()> {
     let figures_json: Vec<Value> = figures
         .iter()
@@ -110,6 +111,7 @@ pub(crate) fn write(
                      "connections": options.connections, "threads": options.threads },
         "figures": figures_json,
         "waterfalls": waterfalls,
+        "first_load_files": files,
     });
     let json_path = dir.join("results.json");
     let text = serde_json::to_string_pretty(&results).context("encoding the results")?;
@@ -123,6 +125,20 @@ pub(crate) fn write(
         options.runs, options.threads, options.connections, options.wrk_secs
     );
     md.push_str(&table(figures));
+    md.push_str("\n## First-load files (raw, gzip -9, brotli -11 bytes)\n");
+    if let Some(map) = files.as_object() {
+        for (name, sides) in map {
+            for side in ["ours", "peer"] {
+                let _ = writeln!(md, "\n### {name}, {side}\n\n```");
+                for file in sides[side].as_array().into_iter().flatten() {
+                    let size = |key: &str| number(file[key].as_f64().unwrap_or_default());
+                    let name = file["name"].as_str().unwrap_or_default();
+                    let _ = writeln!(md, "{:>9} {:>9} {:>9}  {name}", size("raw"), size("gzip"), size("brotli"));
+                }
+                md.push_str("```\n");
+            }
+        }
+    }
     md.push_str("\n## Waterfalls (one run each: start ms, duration ms, initiator, URL)\n");
     if let Some(map) = waterfalls.as_object() {
         for (name, sides) in map {
