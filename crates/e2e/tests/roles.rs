@@ -3,10 +3,7 @@
 
 use anyhow::{Context, Result, bail, ensure};
 use e2e::{Browser, Harness};
-
-/// Every permission the admin role grants, in the order the contract lists them.
-const ALL_PERMISSIONS: [&str; 5] =
-    ["read:project-list", "read:user-list", "create:project", "delete:project", "update:user-roles"];
+use permissions::Permission;
 
 /// Sorted, so the comparison does not depend on the order the SPA renders them in.
 fn sorted(mut items: Vec<String>) -> Vec<String> {
@@ -26,7 +23,8 @@ async fn jhon_the_admin_sees_every_screen() -> Result<()> {
     // The nav link shows that the permissions are known; the home screen lists them in the same render.
     browser.wait_for("nav-users").await?;
     let permissions = sorted(browser.texts("permission").await?);
-    let expected = sorted(ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect());
+    // The admin role grants every permission the application knows.
+    let expected = sorted(Permission::KNOWN.iter().map(ToString::to_string).collect());
     ensure!(permissions == expected, "permission hooks show {permissions:?}, expected {expected:?}");
 
     browser.click("nav-projects").await?;

@@ -91,27 +91,39 @@ async fn a_second_401_after_the_refresh_is_not_retried_again() -> Result<()> {
     harness.restart_api_for("https://another-api.permission-spa.example").await?;
     let refreshes_before = harness.idp_requests("POST", &token_path)?;
     browser.click("nav-projects").await?;
-    // The outcome on screen: the list's error, or the session's.
+    // What the SPA has done so far: the api's answers to the list request, and refreshes since the restart.
+    let so_far = || -> Result<(Vec<u16>, usize)> {
+        let statuses = harness.api_statuses("GET", &projects())?;
+        let refreshes = harness.idp_requests("POST", &token_path)? - refreshes_before;
+        ensure!(
+            statuses.len() <= 2 && refreshes <= 1,
+            "the SPA kept retrying: GET {} answered {statuses:?} and the token endpoint was asked {refreshes} time(s)",
+            projects()
+        );
+        Ok((statuses, refreshes))
+    };
+
+    // The outcome on screen, the list's error or the session's, while the requests stay within one retry.
     let failed = r#"[data-testid="page-projects"] [role="alert"], [data-testid="auth-error"]"#;
-    browser.wait_for_css(failed, "the Project List's error after the refused retry").await?;
+    browser
+        .wait_until("the Project List's error after the refused retry", browser.timeout(), async || {
+            so_far()?;
+            Ok((browser.count_css(failed).await? > 0).then_some(()))
+        })
+        .await?;
     browser.assert_shown_without("page-projects", &["project-row"]).await?;
 
     // Then quiet: two requests (the first and its one retry), one refresh, and no more for a while.
-    let expected = (vec![401, 401], 1);
-    let mut seen = (Vec::new(), 0);
     let until = std::time::Instant::now() + QUIET_WINDOW;
+    let mut seen = so_far()?;
     while std::time::Instant::now() < until {
-        seen =
-            (harness.api_statuses("GET", &projects())?, harness.idp_requests("POST", &token_path)? - refreshes_before);
-        ensure!(
-            seen.0.len() <= 2 && seen.1 <= 1,
-            "after a refused retry the SPA went on: GET {} answered {:?} and the token endpoint was asked {} time(s)",
-            projects(),
-            seen.0,
-            seen.1
-        );
         tokio::time::sleep(Duration::from_millis(200)).await;
+        seen = so_far()?;
     }
-    ensure!(seen == expected, "expected GET {} answered [401, 401] and one refresh, saw {seen:?}", projects());
+    ensure!(
+        seen == (vec![401, 401], 1),
+        "expected GET {} answered [401, 401] and one refresh, saw {seen:?}",
+        projects()
+    );
     browser.close().await
 }
