@@ -164,8 +164,12 @@ pub(crate) async fn load(browser: &Browser, path: &str, marker: &str, refetch: &
             load.to_provider += 1;
         }
         let body = body_of(entry, refetch).await?;
-        let file =
-            FileSize { name: entry.name.clone(), raw: body.len(), gzip: gzip_len(&body)?, brotli: brotli_len(&body)? };
+        // An empty body (the token endpoint's, unknown) costs nothing; compressing it would count the headers.
+        let file = if body.is_empty() {
+            FileSize { name: entry.name.clone(), raw: 0, gzip: 0, brotli: 0 }
+        } else {
+            FileSize { name: entry.name.clone(), raw: body.len(), gzip: gzip_len(&body)?, brotli: brotli_len(&body)? }
+        };
         load.raw += file.raw;
         load.gzip += file.gzip;
         load.brotli += file.brotli;
