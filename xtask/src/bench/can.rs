@@ -13,10 +13,11 @@
 //! ability in place; every `<Can>` hears it) and a new ability provided through the context (the peer app's way
 //! when its token changes, App.jsx). Each page has its own browser session, loaded once per size, so that the
 //! three alternate run by run; two flips per page warm up first (the JIT, the first re-render's allocations), and
-//! each run flips the permission once, in alternating directions, the same for all.
+//! each run flips the permission once, in alternating directions, the same for all. To measure the code before a
+//! change, build its bench/can once and name the dist in `BENCH_CAN_DIST` ([`OURS_DIST_ENV`]).
 
 use anyhow::{Context, Result, bail};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{BenchContext, Figure};
@@ -47,6 +48,10 @@ const TOGGLE: &str = r#"return (async () => {
 /// Whether the page has rendered its first state (the permission granted: N `.can-yes`).
 const READY: &str = "return !!window.canBench && document.getElementsByClassName('can-yes').length === window.canBench.n \
                      && document.getElementsByClassName('can-no').length === 0;";
+
+/// Names a built bench page (a trunk dist of bench/can) to measure as ours instead of building bench/can: the
+/// code before a change, built once, measured beside CASL in the same way as the code after it.
+const OURS_DIST_ENV: &str = "BENCH_CAN_DIST";
 
 /// Flips before the timed runs, per page and size.
 const WARM_UP: usize = 2;
@@ -111,7 +116,13 @@ impl Page {
 /// CASL's two ways; three figures each (DOM updated and after the next frame against `ability.update`, DOM updated
 /// against a new ability in the context), medians.
 pub(crate) fn measure(ctx: &BenchContext, sizes: &[usize], runs: usize) -> Result<Vec<Figure>> {
-    let ours_dist = build_ours(&ctx.dir)?;
+    let ours_dist = match std::env::var_os(OURS_DIST_ENV) {
+        Some(dist) => {
+            println!("bench: <Can>: measuring the page built in {} ({OURS_DIST_ENV})", dist.to_string_lossy());
+            PathBuf::from(dist)
+        }
+        None => build_ours(&ctx.dir)?,
+    };
     let peer_dist = build_peer(&ctx.dir)?;
     let ours_site = ctx.serve(&ours_dist)?;
     let peer_site = ctx.serve(&peer_dist)?;
@@ -153,6 +164,14 @@ pub(crate) fn measure(ctx: &BenchContext, sizes: &[usize], runs: usize) -> Resul
                 ours,
                 peer,
             };
+            println!(
+                "bench: <Can> {n} + {n} {}: DOM updated in {:.1} ms, CASL {:.1} ms (ability.update) and {:.1} ms \
+                 (context)",
+                layout.describe(),
+                ours.0,
+                update.0,
+                context.0
+            );
             figures.push(figure("DOM updated; CASL: ability.update", ours.0, update.0));
             figures.push(figure("after the next frame; CASL: ability.update", ours.1, update.1));
             figures.push(figure("DOM updated; CASL: a new ability in the context", ours.0, context.0));
@@ -179,7 +198,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Builds bench/can with trunk (release, the SPA's profile) into `dir/can`.
-fn build_ours(dir: &Path) -> Result<std::path::PathBuf> {
+fn build_ours(dir: &Path) -> Result<PathBuf> {
     let dist = dir.join("can");
     let mut trunk = tools::trunk();
     trunk.current_dir(workspace::root().join("bench/can")).arg("build").arg("--release").arg("--dist").arg(&dist);
@@ -189,7 +208,7 @@ fn build_ours(dir: &Path) -> Result<std::path::PathBuf> {
 
 /// Builds bench/react-can (its exact dependencies from package-lock.json, installed the first time) into
 /// `dir/react-can`.
-fn build_peer(dir: &Path) -> Result<std::path::PathBuf> {
+fn build_peer(dir: &Path) -> Result<PathBuf> {
     let project = workspace::root().join("bench/react-can");
     if !project.join("node_modules").is_dir() {
         run_checked(command("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))
