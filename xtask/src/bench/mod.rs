@@ -225,41 +225,49 @@ async fn measure_pages(
         for browser in browsers {
             browser.goto(path).await?;
         }
-        let (samples, last) = alternate(runs, |side| page::reload_until(&browsers[side], mark)).await?;
-        figures.push(median_figure(format!("{what}, median of {runs}"), &samples));
-        waterfalls.insert(what.to_string(), sides(&last[0], &last[1]));
+        let samples = alternate(runs, |side| page::reload_until(&browsers[side], mark)).await?;
+        figures.push(median_figure(format!("{what}, median of {runs}"), &samples, |s| s.ms));
+        if mark == page::Mark::NavUsers {
+            let name = format!("same reload of `/`: first contentful paint, median of {runs}");
+            figures.push(median_figure(name, &samples, |s| s.paint.unwrap_or(f64::NAN)));
+        }
+        waterfalls.insert(what.to_string(), last_waterfall(&samples));
     }
 
     let what = "`/callback` (after the provider's redirect) until Project List rows, via `nav-projects`";
-    let (samples, last) = alternate(runs, |side| page::callback_to_rows(&browsers[side], stack::USER)).await?;
-    figures.push(median_figure(format!("{what}, median of {runs}"), &samples));
-    waterfalls.insert(what.to_string(), sides(&last[0], &last[1]));
+    let samples = alternate(runs, |side| page::callback_to_rows(&browsers[side], stack::USER)).await?;
+    figures.push(median_figure(format!("{what}, median of {runs}"), &samples, |s| s.ms));
+    waterfalls.insert(what.to_string(), last_waterfall(&samples));
     Ok(PageResults { figures, waterfalls: waterfalls.into(), files: sizes.into() })
 }
 
 /// Runs `measure` `runs` times for each side (0 = ours, 1 = the peer), alternating and swapping who goes first
-/// every run; returns each side's samples and its last run's requests.
-async fn alternate<F, Fut>(runs: usize, mut measure: F) -> Result<([Vec<f64>; 2], [Vec<page::Entry>; 2])>
+/// every run; returns each side's samples in order.
+async fn alternate<F, Fut>(runs: usize, mut measure: F) -> Result<[Vec<page::Sample>; 2]>
 where
     F: FnMut(usize) -> Fut,
-    Fut: Future<Output = Result<(f64, Vec<page::Entry>)>>,
+    Fut: Future<Output = Result<page::Sample>>,
 {
     let mut samples = [Vec::new(), Vec::new()];
-    let mut last = [Vec::new(), Vec::new()];
     for run in 0..runs {
         let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
         for side in order {
-            let (ms, entries) = measure(side).await?;
-            samples[side].push(ms);
-            last[side] = entries;
+            samples[side].push(measure(side).await?);
         }
     }
-    Ok((samples, last))
+    Ok(samples)
 }
 
-/// The figure of two sets of millisecond samples: their medians.
-fn median_figure(name: String, samples: &[Vec<f64>; 2]) -> Figure {
-    Figure { name, unit: "ms", ours: median(&samples[0]), peer: median(&samples[1]) }
+/// The figure of both sides' samples: the medians of what `value` reads from them, in milliseconds.
+fn median_figure(name: String, samples: &[Vec<page::Sample>; 2], value: fn(&page::Sample) -> f64) -> Figure {
+    let side = |side: &[page::Sample]| median(&side.iter().map(value).filter(|v| v.is_finite()).collect::<Vec<_>>());
+    Figure { name, unit: "ms", ours: side(&samples[0]), peer: side(&samples[1]) }
+}
+
+/// The requests of each side's last run.
+fn last_waterfall(samples: &[Vec<page::Sample>; 2]) -> serde_json::Value {
+    let last = |side: &[page::Sample]| side.last().map(|s| s.entries.clone()).unwrap_or_default();
+    sides(&last(&samples[0]), &last(&samples[1]))
 }
 
 /// The median of `values` (NaN when empty).

@@ -231,17 +231,36 @@ async fn wait_mark(browser: &Browser, mark: Mark) -> Result<f64> {
     }
 }
 
-/// Reloads the current page (cold: everything is `no-store`) and returns the ms until `mark`, with the requests.
-pub(crate) async fn reload_until(browser: &Browser, mark: Mark) -> Result<(f64, Vec<Entry>)> {
+/// One timed run: the figure's milliseconds, the first contentful paint when the run reads it, and the requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Sample {
+    pub(crate) ms: f64,
+    /// `first-contentful-paint`, ms since the navigation started.
+    pub(crate) paint: Option<f64>,
+    pub(crate) entries: Vec<Entry>,
+}
+
+/// Reloads the current page (cold: everything is `no-store`) and returns the ms until `mark`, the first
+/// contentful paint (waited for up to 2 s after the mark) and the requests.
+pub(crate) async fn reload_until(browser: &Browser, mark: Mark) -> Result<Sample> {
     browser.refresh().await?;
     let ms = wait_mark(browser, mark).await?;
-    Ok((ms, entries(browser).await?.1))
+    let script = "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null;";
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut paint = None;
+    while paint.is_none() && Instant::now() < deadline {
+        paint = browser.execute(script, Vec::new()).await?.as_f64();
+        if paint.is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(Sample { ms, paint, entries: entries(browser).await?.1 })
 }
 
 /// Signs out completely (the SPA origin's storage and every cookie, the provider's session too), signs in as
 /// `user` from `/`, and returns the ms from the start of the `/callback` request (after the provider's redirect)
 /// until the first `project-row`, the in-page click on `nav-projects` included, with that document's requests.
-pub(crate) async fn callback_to_rows(browser: &Browser, user: &str) -> Result<(f64, Vec<Entry>)> {
+pub(crate) async fn callback_to_rows(browser: &Browser, user: &str) -> Result<Sample> {
     // Off the origin first, so that no running copy of the app writes its session back after the clearing.
     browser.client().goto("about:blank").await.context("leaving the SPA")?;
     browser.cdp("Storage.clearDataForOrigin", json!({ "origin": browser.origin(), "storageTypes": "all" })).await?;
@@ -262,5 +281,5 @@ pub(crate) async fn callback_to_rows(browser: &Browser, user: &str) -> Result<(f
             entry.duration -= fetch_start;
         }
     }
-    Ok((rows - fetch_start, entries))
+    Ok(Sample { ms: rows - fetch_start, paint: None, entries })
 }
