@@ -33,7 +33,7 @@ Commands:
   help                 show this text
 
 Options:
-  --skip-install       (dev, backend, dist, test, screenshots) do not check or install tools first
+  --skip-install       (dev, backend, dist, test, screenshots, bench) do not check or install tools first
   --spa-port PORT      (dev, backend) the SPA's port (default 8080)
   --api-port PORT      (dev, backend) the api's port (default 3000)
   --idp-port PORT      (dev, backend) dev-idp's port (default 8081)
