@@ -45,8 +45,6 @@ pub const WINDOW_SIZE: (u32, u32) = (1280, 900);
 
 /// How often the wait helpers look at the page again.
 const POLL: Duration = Duration::from_millis(100);
-/// How long [`Browser::assert_absent`] watches the page for a late arrival.
-const ABSENCE_WINDOW: Duration = Duration::from_millis(600);
 /// How much of the page's markup a failure message quotes.
 const SNIPPET_CHARS: usize = 2500;
 /// How many of the latest console messages a failure message quotes.
@@ -327,26 +325,6 @@ impl Browser {
         Err(self.failure(&message, &format!("not-without-{shown}")).await)
     }
 
-    /// Fails if an element with `data-testid="<testid>"` is on the page or turns up within a short window.
-    ///
-    /// Absence proves nothing about a page that is still rendering, so this can pass before the render that
-    /// would show the element: use [`Browser::assert_shown_without`], which names the render's marker. Kept for
-    /// callers not yet moved.
-    pub async fn assert_absent(&self, testid: &str) -> Result<()> {
-        let until = Instant::now() + ABSENCE_WINDOW;
-        loop {
-            let present = self.count(testid).await?;
-            if present > 0 {
-                let message = format!("hook `{testid}` must be absent, but the page has {present}");
-                return Err(self.failure(&message, &format!("absent-{testid}")).await);
-            }
-            if Instant::now() >= until {
-                return Ok(());
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
     /// Waits for the hook and clicks it.
     pub async fn click(&self, testid: &str) -> Result<()> {
         let element = self.wait_for(testid).await?;
@@ -434,25 +412,6 @@ impl Browser {
                     self.timeout.as_secs()
                 );
                 return Err(self.failure(&message, &format!("still-{testid}")).await);
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    /// Like [`Browser::assert_absent`], but watches the page for `window` (a few seconds: for things that would
-    /// show up only after a round trip, such as a failed refresh). Prefer [`Browser::assert_shown_without_for`],
-    /// which first waits for a marker that the page has rendered.
-    pub async fn assert_absent_for(&self, testid: &str, window: Duration) -> Result<()> {
-        let until = Instant::now() + window;
-        loop {
-            let present = self.count(testid).await?;
-            if present > 0 {
-                let text = self.texts(testid).await.unwrap_or_default().join(" | ");
-                let message = format!("hook `{testid}` must be absent, but the page has {present}: {text}");
-                return Err(self.failure(&message, &format!("absent-{testid}")).await);
-            }
-            if Instant::now() >= until {
-                return Ok(());
             }
             tokio::time::sleep(POLL).await;
         }

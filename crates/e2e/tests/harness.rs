@@ -160,8 +160,8 @@ async fn browser_helpers_find_hooks_and_fail_with_context() -> Result<()> {
 
     // The helpers must be able to fail, and say where: the hook, the URL and the markup.
     browser.set_timeout(Duration::from_secs(1));
-    let present = browser.assert_absent("login-button").await.expect_err("login-button is present");
-    ensure!(format!("{present:#}").contains("login-button"), "absent error: {present:#}");
+    let present = browser.assert_shown_without("route", &["login-button"]).await.expect_err("login-button is present");
+    ensure!(format!("{present:#}").contains("`login-button` (Log in)"), "shown-without error: {present:#}");
     let never = browser.assert_shown_without("no-such-hook", &["late"]).await.expect_err("the marker never shows");
     ensure!(format!("{never:#}").contains("no-such-hook"), "a missing marker's error: {never:#}");
     let hidden = browser.wait_for("hidden-hook").await.expect_err("a hidden element is not visible");
