@@ -19,7 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use session_support::*;
 
-/// Keeps a copy of every answer of the token endpoint (`arguments`-free: the endpoint is spliced in as JSON) in
+/// Keeps a copy of every answer of the token endpoint (`TOKEN_ENDPOINT` is replaced by its URL as a JSON string) in
 /// `window.__e2eTokenResponses`, passing every response on untouched.
 const CAPTURE_SCRIPT: &str = r#"
 (() => {
