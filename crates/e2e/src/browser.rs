@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
+/// How long one of chromedriver's vendor commands (a CDP call, the log) may take.
+const DRIVER_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Chromium's flags: headless without sandbox (containers run us as root), and nothing that phones home or
 /// slows start-up.
 pub const CHROMIUM_ARGS: &[&str] = &[
@@ -508,27 +511,35 @@ impl Browser {
         self.client().switch_to_window(tab.0.clone()).await.context("switching tabs")
     }
 
-    /// The page's console messages since the session started (level, source and text, one a line); they are
-    /// also appended to the test's `console.log`.
-    pub async fn console_messages(&self) -> Result<Vec<String>> {
+    /// POSTs `body` to chromedriver's vendor endpoint `suffix` of this session (`se/log`, `goog/cdp/execute`):
+    /// the commands W3C WebDriver has no verb for. Answers any status; the caller reads it.
+    pub(crate) async fn driver_command(&self, suffix: &str, body: Value) -> Result<reqwest::Response> {
         let session = self
             .client()
             .session_id()
             .await
             .context("reading the WebDriver session id")?
             .context("the WebDriver session has no id")?;
-        // chromedriver's log endpoint (no W3C command exists); it hands each entry out once.
-        let url = format!("{}/session/{session}/se/log", self.driver_url);
-        let answer: Value = reqwest::Client::new()
+        let url = format!("{}/session/{session}/{suffix}", self.driver_url);
+        reqwest::Client::new()
             .post(&url)
-            .json(&json!({ "type": "browser" }))
-            .timeout(Duration::from_secs(10))
+            .json(&body)
+            .timeout(DRIVER_COMMAND_TIMEOUT)
             .send()
             .await
-            .with_context(|| format!("POST {url}"))?
+            .with_context(|| format!("POST {url}"))
+    }
+
+    /// The page's console messages since the session started (level, source and text, one a line); they are
+    /// also appended to the test's `console.log`.
+    pub async fn console_messages(&self) -> Result<Vec<String>> {
+        // chromedriver's log endpoint (no W3C command exists); it hands each entry out once.
+        let answer: Value = self
+            .driver_command("se/log", json!({ "type": "browser" }))
+            .await?
             .json()
             .await
-            .with_context(|| format!("reading the answer of POST {url}"))?;
+            .context("reading chromedriver's browser log")?;
         let fresh: Vec<String> = answer["value"]
             .as_array()
             .map(|entries| {

@@ -6,10 +6,6 @@
 use super::Browser;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use std::time::Duration;
-
-/// How long one CDP command may take.
-const CDP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One string the browser has stored: where, under which name, and the stored text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,20 +54,10 @@ impl Browser {
     /// Runs the CDP command `method` with `params` on the current tab (chromedriver's `goog/cdp/execute`) and
     /// returns its result.
     pub async fn cdp(&self, method: &str, params: Value) -> Result<Value> {
-        let session = self
-            .client()
-            .session_id()
+        let response = self
+            .driver_command("goog/cdp/execute", json!({ "cmd": method, "params": params }))
             .await
-            .context("reading the WebDriver session id")?
-            .context("the WebDriver session has no id")?;
-        let url = format!("{}/session/{session}/goog/cdp/execute", self.driver_url);
-        let response = reqwest::Client::new()
-            .post(&url)
-            .json(&json!({ "cmd": method, "params": params }))
-            .timeout(CDP_TIMEOUT)
-            .send()
-            .await
-            .with_context(|| format!("POST {url} ({method})"))?;
+            .with_context(|| format!("CDP {method}"))?;
         let status = response.status();
         let answer: Value = response.json().await.with_context(|| format!("reading the answer to CDP {method}"))?;
         if !status.is_success() {
