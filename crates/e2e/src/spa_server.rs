@@ -1,12 +1,13 @@
 //! The SPA's origin, served in-process: the built files with a fallback to `index.html` for client-side
 //! routes, `/config.json` answered with whatever the test chose (and can change between page loads), and
-//! `/api/*` proxied to the api so the browser sees one origin, as in production.
+//! `/api/*` proxied to the api so the browser sees one origin, as in production. `cargo xtask bench` serves
+//! the SPAs it measures through the same server, with [`Caching::NoStore`] so that every reload is cold.
 
 use anyhow::{Context, Result};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::Value;
@@ -15,6 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use tokio::task::JoinHandle;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The largest request or response body the proxy passes on.
 const PROXY_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -33,6 +35,16 @@ pub enum SpaConfig {
     NotFound,
 }
 
+/// Which `Cache-Control` the server's answers carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// `/config.json` says `no-store`; the files and the proxied answers carry what the file server or the api
+    /// chose (what the e2e tests run against).
+    ConfigOnly,
+    /// Every answer says `no-store`, overriding the api's own header, so that each reload fetches everything again.
+    NoStore,
+}
+
 /// The state the handlers share.
 #[derive(Clone)]
 struct Shared {
@@ -44,7 +56,7 @@ struct Shared {
 }
 
 /// A running SPA origin; dropping it stops the server.
-pub(crate) struct SpaServer {
+pub struct SpaServer {
     addr: SocketAddr,
     config: Arc<RwLock<SpaConfig>>,
     task: JoinHandle<()>,
@@ -58,6 +70,18 @@ impl SpaServer {
         config: SpaConfig,
         upstream: Option<String>,
     ) -> Result<Self> {
+        SpaServer::start_with(listener, dist_dir, config, upstream, Caching::ConfigOnly)
+    }
+
+    /// Serves `dist_dir` on an already bound listener, proxying `/api/*` to `upstream` (`http://host:port`),
+    /// with the `Cache-Control` that `caching` names. Must run inside a Tokio runtime.
+    pub fn start_with(
+        listener: tokio::net::TcpListener,
+        dist_dir: &Path,
+        config: SpaConfig,
+        upstream: Option<String>,
+        caching: Caching,
+    ) -> Result<Self> {
         let addr = listener.local_addr().context("reading the SPA server's address")?;
         let config = Arc::new(RwLock::new(config));
         // The proxy passes redirects through to the browser instead of following them itself.
@@ -67,12 +91,16 @@ impl SpaServer {
             .context("building the proxy's HTTP client")?;
         let shared = Shared { config: config.clone(), upstream, client };
         let files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
-        let app = Router::new()
+        let mut app = Router::new()
             .route(contract::routes::CONFIG, get(config_json))
             .route("/api", any(proxy))
             .route("/api/{*rest}", any(proxy))
             .fallback_service(files)
             .with_state(shared);
+        if caching == Caching::NoStore {
+            app = app
+                .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        }
         let task = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
                 eprintln!("e2e: the SPA server stopped: {err}");
@@ -81,7 +109,8 @@ impl SpaServer {
         Ok(SpaServer { addr, config, task })
     }
 
-    pub(crate) fn addr(&self) -> SocketAddr {
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
