@@ -126,43 +126,39 @@ pub(crate) fn write(
     );
     md.push_str(&table(figures));
     md.push_str("\n## First-load files (raw, gzip -9, brotli -11 bytes)\n");
-    if let Some(map) = files.as_object() {
-        for (name, sides) in map {
-            for side in ["ours", "peer"] {
-                let _ = writeln!(md, "\n### {name}, {side}\n\n```");
-                for file in sides[side].as_array().into_iter().flatten() {
-                    let size = |key: &str| number(file[key].as_f64().unwrap_or_default());
-                    let name = file["name"].as_str().unwrap_or_default();
-                    let _ = writeln!(md, "{:>9} {:>9} {:>9}  {name}", size("raw"), size("gzip"), size("brotli"));
-                }
-                md.push_str("```\n");
-            }
-        }
-    }
+    per_side(&mut md, files, |file| {
+        let size = |key: &str| number(file[key].as_f64().unwrap_or_default());
+        let name = file["name"].as_str().unwrap_or_default();
+        format!("{:>9} {:>9} {:>9}  {name}", size("raw"), size("gzip"), size("brotli"))
+    });
     md.push_str("\n## Waterfalls (one run each: start ms, duration ms, initiator, URL)\n");
-    if let Some(map) = waterfalls.as_object() {
-        for (name, sides) in map {
-            for side in ["ours", "peer"] {
-                let _ = writeln!(md, "\n### {name}, {side}\n\n```");
-                for entry in sides[side].as_array().into_iter().flatten() {
-                    let _ = writeln!(
-                        md,
-                        "{:>8.1} {:>8.1}  {:<14} {}",
-                        entry["start_ms"].as_f64().unwrap_or_default(),
-                        entry["duration_ms"].as_f64().unwrap_or_default(),
-                        entry["initiator"].as_str().unwrap_or_default(),
-                        entry["name"].as_str().unwrap_or_default()
-                    );
-                }
-                md.push_str("```\n");
-            }
-        }
-    }
+    per_side(&mut md, waterfalls, |entry| {
+        format!(
+            "{:>8.1} {:>8.1}  {:<14} {}",
+            entry["start_ms"].as_f64().unwrap_or_default(),
+            entry["duration_ms"].as_f64().unwrap_or_default(),
+            entry["initiator"].as_str().unwrap_or_default(),
+            entry["name"].as_str().unwrap_or_default()
+        )
+    });
     let md_path = dir.join("results.md");
     std::fs::write(&md_path, &md).with_context(|| format!("writing {}", md_path.display()))?;
     println!("\n{}", table(figures));
     println!("Results: {} and {}", json_path.display(), md_path.display());
     Ok(())
+}
+
+/// Writes one code block per page and side (`{"page": {"ours": [...], "peer": [...]}}`), one `line` per item.
+fn per_side(md: &mut String, sections: &Value, line: impl Fn(&Value) -> String) {
+    for (name, sides) in sections.as_object().into_iter().flatten() {
+        for side in ["ours", "peer"] {
+            let _ = writeln!(md, "\n### {name}, {side}\n\n```");
+            for item in sides[side].as_array().into_iter().flatten() {
+                let _ = writeln!(md, "{}", line(item));
+            }
+            md.push_str("```\n");
+        }
+    }
 }
 
 #[cfg(test)]
