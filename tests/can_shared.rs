@@ -9,33 +9,21 @@
 use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
-use oidc_login::Session;
-use oidc_login::id_token::IdToken;
 use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::{CapabilityStore, provide_capabilities};
 use permission_spa::components::can::Can;
 use permission_spa::config::AppConfig;
 use permissions::Permission;
 use permissions::names::{CLIENT_ID, PERMISSIONS_CLAIM};
-use serde_json::{Value, json};
+use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+mod support;
+
+use support::{count, session, until_counts};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// How long the DOM may take to show what the test waits for.
-const DEADLINE_MS: f64 = 5_000.0;
-
-/// Signed in, with `permissions` in the demo deployment's claim.
-fn session(permissions: Value) -> AuthState {
-    let claims = json!({ "sub": "u1", PERMISSIONS_CLAIM: permissions });
-    AuthState::SignedIn(Session {
-        id_token: IdToken { raw: "h.p.s".into(), claims, subject: "u1".into(), expires_at: i64::MAX },
-        access_token: "at".into(),
-        access_token_received_at: 0,
-        access_token_expires_at: i64::MAX,
-    })
-}
 
 /// Mounts `view` under an auth context in `state` and the capability store,
 /// and returns the host element, the auth context and the store.
@@ -60,30 +48,6 @@ fn mount<V: IntoView + 'static>(
     .forget();
     let store = store.lock().unwrap().expect("the store is provided while mounting");
     (host, auth, store)
-}
-
-fn count(host: &web_sys::HtmlElement, testid: &str) -> u32 {
-    host.query_selector_all(&format!("[data-testid='{testid}']")).unwrap().length()
-}
-
-/// One turn of the browser's event loop.
-async fn next_turn() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
-
-/// Waits until each `(testid, n)` has exactly `n` elements, all at once;
-/// each call includes a positive count the render under test brings.
-async fn until_counts(host: &web_sys::HtmlElement, expected: &[(&str, u32)]) {
-    let matches = || expected.iter().all(|(testid, n)| count(host, testid) == *n);
-    let start = js_sys::Date::now();
-    while !matches() {
-        let seen: Vec<(&str, u32)> = expected.iter().map(|(testid, _)| (*testid, count(host, testid))).collect();
-        assert!(js_sys::Date::now() - start < DEADLINE_MS, "expected {expected:?}, still {seen:?}");
-        next_turn().await;
-    }
 }
 
 #[wasm_bindgen_test]

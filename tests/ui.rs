@@ -12,8 +12,6 @@
 use contract::wire::{RoleCatalog, SetRoles, UserWithRoles};
 use leptos::prelude::*;
 use leptos_router::components::Router;
-use oidc_login::Session;
-use oidc_login::id_token::IdToken;
 use permission_spa::api::provide_api;
 use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::provide_capabilities;
@@ -28,31 +26,14 @@ use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+mod support;
+
+use support::{count, session, signed_in_with, until, until_counts};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 const ISSUER: &str = "https://idp.example/";
-/// How long the DOM may take to show what a test waits for.
-const DEADLINE_MS: f64 = 5_000.0;
-
-/// A signed-in state whose ID token carries `extra` claims.
-fn signed_in_with(extra: Value) -> AuthState {
-    let mut claims = json!({ "sub": "u1", "name": "Jhon Smith" });
-    if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
-        claims.extend(extra);
-    }
-    AuthState::SignedIn(Session {
-        id_token: IdToken { raw: "h.p.s".into(), claims, subject: "u1".into(), expires_at: i64::MAX },
-        access_token: "at".into(),
-        access_token_received_at: 0,
-        access_token_expires_at: i64::MAX,
-    })
-}
-
-/// A signed-in state whose permissions claim holds `permissions`.
-fn session(permissions: Value) -> AuthState {
-    signed_in_with(json!({ PERMISSIONS_CLAIM: permissions }))
-}
 
 /// A configuration of the demo deployment with `keys` added.
 fn config_with(keys: Value) -> AppConfig {
@@ -99,46 +80,12 @@ fn mount<V: IntoView + 'static>(
     mount_with(claim_config(), state, view)
 }
 
-fn count(host: &web_sys::HtmlElement, testid: &str) -> u32 {
-    host.query_selector_all(&format!("[data-testid='{testid}']")).unwrap().length()
-}
-
 fn element<T: JsCast>(host: &web_sys::HtmlElement, selector: &str) -> T {
     host.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).unchecked_into()
 }
 
 fn text(host: &web_sys::HtmlElement, testid: &str) -> String {
     element::<web_sys::HtmlElement>(host, &format!("[data-testid='{testid}']")).text_content().unwrap_or_default()
-}
-
-/// One turn of the browser's event loop.
-async fn next_turn() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
-
-/// Waits until `check` holds, failing with `what` after [`DEADLINE_MS`].
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    let start = js_sys::Date::now();
-    while !check() {
-        assert!(js_sys::Date::now() - start < DEADLINE_MS, "timed out waiting for {what}");
-        next_turn().await;
-    }
-}
-
-/// Waits until each `(testid, n)` has exactly `n` elements, all at once.
-/// Each call must include a positive count that the render under test
-/// brings, so that it cannot pass on the render before.
-async fn until_counts(host: &web_sys::HtmlElement, expected: &[(&str, u32)]) {
-    let matches = || expected.iter().all(|(testid, n)| count(host, testid) == *n);
-    let start = js_sys::Date::now();
-    while !matches() {
-        let seen: Vec<(&str, u32)> = expected.iter().map(|(testid, _)| (*testid, count(host, testid))).collect();
-        assert!(js_sys::Date::now() - start < DEADLINE_MS, "expected {expected:?}, still {seen:?}");
-        next_turn().await;
-    }
 }
 
 /// A link for each list, the User List's with a fallback.

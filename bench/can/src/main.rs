@@ -15,8 +15,6 @@
 //!   user has it now.
 
 use leptos::prelude::*;
-use oidc_login::Session;
-use oidc_login::id_token::IdToken;
 use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::provide_capabilities;
 use permission_spa::components::can::Can;
@@ -76,16 +74,13 @@ fn in_row(rows: bool, can: impl IntoView + 'static) -> AnyView {
     if rows { view! { <div class="row">{can}</div> }.into_any() } else { can.into_any() }
 }
 
+// The signed-in states of the SPA's browser tests: one home for both.
+#[path = "../../../tests/support/session.rs"]
+mod session;
+
 /// Signed in, with `read:project-list` when `granted`.
 fn signed_in(granted: bool) -> AuthState {
-    let permissions = if granted { json!(["read:project-list"]) } else { json!([]) };
-    let claims = json!({ "sub": "u1", PERMISSIONS_CLAIM: permissions });
-    AuthState::SignedIn(Session {
-        id_token: IdToken { raw: "h.p.s".into(), claims, subject: "u1".into(), expires_at: i64::MAX },
-        access_token: "at".into(),
-        access_token_received_at: 0,
-        access_token_expires_at: i64::MAX,
-    })
+    session::session(if granted { json!(["read:project-list"]) } else { json!([]) })
 }
 
 /// Sets `window.canBench` to `{ n, toggle }` (the contract above).
