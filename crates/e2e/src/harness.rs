@@ -297,6 +297,15 @@ impl Harness {
         Browser::open(&self.settings, &self.spa_origin, &self.artifacts).await
     }
 
+    /// Opens a fresh browser session on the home page and signs in as `username` at the provider: where most
+    /// tests of a signed-in app begin.
+    pub async fn signed_in_browser(&self, username: &str) -> Result<Browser> {
+        let browser = self.browser().await?;
+        browser.goto(contract::routes::HOME).await?;
+        browser.sign_in_as(username).await?;
+        Ok(browser)
+    }
+
     /// Opens a fresh browser session aimed at `origin`, another name of the SPA server (see
     /// [`Harness::localhost_origin`]).
     pub async fn browser_at(&self, origin: &str) -> Result<Browser> {

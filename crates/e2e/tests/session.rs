@@ -15,9 +15,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_restores_the_session_without_the_provider() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = harness.browser().await?;
-    browser.goto("/").await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     see_projects_in_app(&browser).await?;
     let before = require_refresh_token(&browser).await?;
     let url = browser.url().await?;
@@ -59,9 +57,7 @@ async fn a_reload_restores_the_session_without_the_provider() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_revokes_the_refresh_token() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = harness.browser().await?;
-    browser.goto("/").await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     see_projects_in_app(&browser).await?;
     let token = require_refresh_token(&browser).await?;
     let authorizations = sign_in_requests(&harness)?;
@@ -188,9 +184,7 @@ async fn two_tabs_share_the_session_through_renewals_and_sign_out() -> Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn going_back_after_sign_in_does_no_harm() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = harness.browser().await?;
-    browser.goto("/").await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     browser.wait_for_path("/").await?;
 
     // History is now: the SPA before sign-in, dev-idp's sign-in page, the SPA (the callback, replaced by `/`).
@@ -253,9 +247,7 @@ async fn a_guarded_screen_visited_signed_out_starts_the_sign_in_by_itself_and_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signing_key_rotation_mid_session_goes_unnoticed() -> Result<()> {
     let harness = Harness::builder().token_ttl(SHORT_TOKEN_TTL).start().await?;
-    let browser = harness.browser().await?;
-    browser.goto("/").await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     see_projects_in_app(&browser).await?;
 
     let old_kid = harness.active_kid().await?;

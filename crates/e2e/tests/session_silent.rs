@@ -23,9 +23,7 @@ async fn signed_in_without_refresh_token() -> Result<(Harness, Browser)> {
     let mut config = harness.default_config();
     config["scope"] = json!(SCOPE_WITHOUT_REFRESH);
     harness.set_config(SpaConfig::Json(config));
-    let browser = harness.browser().await?;
-    browser.goto("/").await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     browser.wait_for("permission").await?;
     ensure!(
         stored_refresh_token(&browser).await?.is_none(),
