@@ -26,14 +26,6 @@ const JAMES_PERMISSIONS: [&str; 2] = ["create:project", "read:project-list"];
 /// Enough rows per API page to hold every seeded user and project (and a few created ones) at once.
 const ALL: &str = "per_page=100";
 
-/// A fresh browser on the harness's SPA, signed in as `username` and back on the home screen.
-async fn signed_in(harness: &Harness, username: &str) -> Result<Browser> {
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as(username).await?;
-    Ok(browser)
-}
-
 /// The CSS selector of the project row for project `id`.
 fn project_row(id: i64) -> String {
     format!(r#"[data-testid="project-row"][data-project="{id}"]"#)
@@ -171,7 +163,7 @@ async fn assert_no_delete_on_any_page(browser: &Browser, project_count: usize) -
 async fn jhon_creates_and_deletes_a_project() -> Result<()> {
     let harness = Harness::start().await?;
     let token = harness.access_token_for("jhon").await?;
-    let browser = signed_in(&harness, "jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     browser.goto(contract::routes::PROJECTS).await?;
     browser.wait_for("project-row").await?;
     let create = browser.wait_for("project-create").await?;
@@ -241,7 +233,7 @@ async fn jhon_grants_and_removes_a_role() -> Result<()> {
     let before = api_roles_of(&harness, &token, "gustav").await?;
     ensure!(before.is_empty(), "gustav should start without a role, but the api lists {before:?}");
 
-    let browser = signed_in(&harness, "jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     browser.goto(contract::routes::USERS).await?;
     browser.wait_for("user-row").await?;
     // Every row has one control per role once the role catalog has arrived.
@@ -276,7 +268,7 @@ async fn jhon_grants_and_removes_a_role() -> Result<()> {
 async fn james_may_create_but_not_delete_and_the_api_agrees() -> Result<()> {
     let harness = Harness::start().await?;
     let token = harness.access_token_for("james").await?;
-    let browser = signed_in(&harness, "james").await?;
+    let browser = harness.signed_in_browser("james").await?;
     browser.goto(contract::routes::PROJECTS).await?;
     browser.wait_for("project-row").await?;
     let create = browser.wait_for("project-create").await?;
@@ -329,7 +321,7 @@ async fn james_may_create_but_not_delete_and_the_api_agrees() -> Result<()> {
 async fn bruno_the_viewer_sees_new_project_disabled_with_the_reason() -> Result<()> {
     let harness = Harness::start().await?;
     let token = harness.access_token_for("bruno").await?;
-    let browser = signed_in(&harness, "bruno").await?;
+    let browser = harness.signed_in_browser("bruno").await?;
     // The nav link shows that the permissions are known; the home screen lists them in the same render.
     browser.wait_for("nav-projects").await?;
     let permissions = browser.texts("permission").await?;
@@ -364,7 +356,7 @@ async fn bruno_the_viewer_sees_new_project_disabled_with_the_reason() -> Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_sees_nothing_and_the_api_refuses_nobody() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = signed_in(&harness, "nobody").await?;
+    let browser = harness.signed_in_browser("nobody").await?;
     for path in [contract::routes::PROJECTS, contract::routes::USERS] {
         browser.goto(path).await?;
         // Forbidden is the verdict of known permissions: the nav beside it is decided too.
@@ -408,7 +400,7 @@ async fn guard_rows(browser: &Browser) -> Result<Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inspector_explains_james_s_screen() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = signed_in(&harness, "james").await?;
+    let browser = harness.signed_in_browser("james").await?;
     browser.assert_shown_without("inspector-toggle", &["inspector"]).await?;
     browser.click("inspector-toggle").await?;
     browser.wait_for("inspector").await?;
@@ -452,7 +444,7 @@ async fn the_inspector_explains_james_s_screen() -> Result<()> {
 /// inspector when `with_inspector`. Returns the paths written.
 async fn screenshot_every_screen(username: &str, may_see_users: bool, with_inspector: bool) -> Result<Vec<String>> {
     let harness = Harness::start().await?;
-    let browser = signed_in(&harness, username).await?;
+    let browser = harness.signed_in_browser(username).await?;
     let mut written = Vec::new();
 
     browser.wait_for("permission").await?;

@@ -14,9 +14,7 @@ fn sorted(mut items: Vec<String>) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jhon_the_admin_sees_every_screen() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
 
     let name = browser.text("user-name").await?;
     ensure!(name == "Jhon Smith", "user-name shows {name:?}, expected \"Jhon Smith\"");
@@ -77,9 +75,7 @@ async fn find_user_row(browser: &Browser, username: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn james_the_project_manager_sees_projects_but_not_users() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("james").await?;
+    let browser = harness.signed_in_browser("james").await?;
 
     let name = browser.text("user-name").await?;
     ensure!(name == "James Carter", "user-name shows {name:?}, expected \"James Carter\"");
@@ -104,9 +100,7 @@ async fn james_the_project_manager_sees_projects_but_not_users() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_without_a_role_is_refused_everywhere() -> Result<()> {
     let harness = Harness::start().await?;
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("nobody").await?;
+    let browser = harness.signed_in_browser("nobody").await?;
 
     let name = browser.text("user-name").await?;
     ensure!(name == "Nobody Atall", "user-name shows {name:?}, expected \"Nobody Atall\"");

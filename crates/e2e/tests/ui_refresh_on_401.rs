@@ -28,9 +28,7 @@ async fn token_path(harness: &Harness) -> Result<String> {
 
 /// A browser on the harness's SPA, signed in as jhon and on the home screen, which calls no API.
 async fn jhon_at_home(harness: &Harness) -> Result<Browser> {
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     browser.wait_for("nav-projects").await?;
     Ok(browser)
 }

@@ -39,9 +39,7 @@ async fn role_toggles_are_disabled_with_the_reason_when_the_provider_manages_rol
     ensure!(catalog.body["editable"] == json!(false), "the api calls roles editable: {}", catalog.body);
     let reason = catalog.body["reason"].as_str().context("the role catalogue gives no reason")?.to_string();
 
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("jhon").await?;
+    let browser = harness.signed_in_browser("jhon").await?;
     browser.click("nav-users").await?;
     browser.wait_for("user-row").await?;
     // Each row's toggles arrive with the role catalogue, after the rows.

@@ -56,9 +56,7 @@ async fn capabilities_source_api_takes_james_s_permissions_from_the_api() -> Res
     // meaningless permission `project-manager` and no screen, so whatever he is shown comes from the API.
     harness
         .set_config(config_with(&harness, json!({ "capabilities_source": "api", "permissions_claim": ROLES_CLAIM }))?);
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("james").await?;
+    let browser = harness.signed_in_browser("james").await?;
 
     browser.assert_shown_without("nav-projects", &["nav-users", "auth-error"]).await?;
     let permissions = shown_permissions(&browser).await?;
@@ -96,9 +94,7 @@ async fn the_inspector_names_the_source_and_warns_about_an_unreadable_claim() ->
     let roles =
         json!({ "roles_claim": "email_verified", "role_permissions": { "project-manager": ["delete:project"] } });
     harness.set_config(config_with(&harness, roles)?);
-    let browser = harness.browser().await?;
-    browser.goto(contract::routes::HOME).await?;
-    browser.sign_in_as("james").await?;
+    let browser = harness.signed_in_browser("james").await?;
     browser.wait_for("nav-projects").await?;
     let permissions = shown_permissions(&browser).await?;
     ensure!(permissions == JAMES_PERMISSIONS, "james's permission hooks show {permissions:?}");
