@@ -205,25 +205,25 @@ impl Words {
         self.options.iter().find(|(seen, _)| seen == name).and_then(|(_, value)| value.as_deref())
     }
 
-    /// A positive whole number given as `--name N`, if given.
-    fn count(&self, name: &str) -> Result<Option<u32>> {
+    /// A number above zero given as `--name N`, if given; `expected` says in words what it must be.
+    fn positive<T: std::str::FromStr + PartialOrd + Default>(&self, name: &str, expected: &str) -> Result<Option<T>> {
         match self.value(name) {
             None => Ok(None),
-            Some(text) => match text.parse::<u32>() {
-                Ok(count) if count > 0 => Ok(Some(count)),
-                _ => bail!("--{name} must be a whole number above 0, got {text:?}"),
+            Some(text) => match text.parse::<T>() {
+                Ok(number) if number > T::default() => Ok(Some(number)),
+                _ => bail!("--{name} must be {expected}, got {text:?}"),
             },
         }
     }
 
+    /// A positive whole number given as `--name N`, if given.
+    fn count(&self, name: &str) -> Result<Option<u32>> {
+        self.positive(name, "a whole number above 0")
+    }
+
+    /// A port number given as `--name N`, if given.
     fn port(&self, name: &str) -> Result<Option<u16>> {
-        match self.value(name) {
-            None => Ok(None),
-            Some(text) => match text.parse::<u16>() {
-                Ok(port) if port > 0 => Ok(Some(port)),
-                _ => bail!("--{name} must be a port number from 1 to 65535, got {text:?}"),
-            },
-        }
+        self.positive(name, "a port number from 1 to 65535")
     }
 }
 

@@ -56,10 +56,18 @@ pub struct Store {
 mod test_support {
     use crate::{RefreshToken, Rotation, Store};
 
+    /// Where a test's database goes: a path in a temporary directory that
+    /// lives as long as the returned guard.
+    pub(crate) fn db_path() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        (dir, path)
+    }
+
     /// A new, migrated and seeded database in a temporary directory.
     pub(crate) async fn fresh() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("app.db")).await.unwrap();
+        let (dir, path) = db_path();
+        let store = Store::open(&path).await.unwrap();
         (dir, store)
     }
 

@@ -70,8 +70,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_newer_schema_is_refused_not_clobbered() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
+        let (_dir, path) = crate::test_support::db_path();
         let store = Store::open(&path).await.unwrap();
         sqlx::query("PRAGMA user_version = 999").execute(&store.pool).await.unwrap();
         drop(store);
@@ -81,8 +80,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_version_1_database_is_migrated_in_place() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
+        let (_dir, path) = crate::test_support::db_path();
         // The file as the previous build left it: schema version 1, seeded,
         // with a live provider session.
         {

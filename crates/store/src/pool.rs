@@ -74,8 +74,7 @@ mod tests {
 
     #[tokio::test]
     async fn reopening_keeps_data_and_does_not_seed_twice() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
+        let (_dir, path) = crate::test_support::db_path();
         let total = Store::open(&path).await.unwrap().all_users().await.unwrap().len();
         let again = Store::open(&path).await.unwrap().all_users().await.unwrap().len();
         assert_eq!(total, again);
@@ -83,8 +82,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_first_opens_migrate_exactly_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
+        let (_dir, path) = crate::test_support::db_path();
         // Four pools, each with its own connections: they contend for the
         // write lock exactly as four processes would.
         let (a, b, c, d) = tokio::join!(Store::open(&path), Store::open(&path), Store::open(&path), Store::open(&path));

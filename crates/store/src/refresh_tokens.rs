@@ -356,8 +356,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_rotations_of_one_token_cannot_both_succeed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
+        let (_dir, path) = crate::test_support::db_path();
         // Two pools on one file: as two processes (or two connections) would.
         let (a, b) = (Store::open(&path).await.unwrap(), Store::open(&path).await.unwrap());
         let jhon = a.user_by_username("jhon").await.unwrap().unwrap();
