@@ -26,6 +26,17 @@ const JAMES_PERMISSIONS: [&str; 2] = ["create:project", "read:project-list"];
 /// Enough rows per API page to hold every seeded user and project (and a few created ones) at once.
 const ALL: &str = "per_page=100";
 
+/// Opens the Project List, checks that *New project* is offered, enabled and with no reason beside it, as it is
+/// to whoever holds `create:project` (`who`, for the message), and returns it.
+async fn open_projects_with_create_enabled(browser: &Browser, who: &str) -> Result<Element> {
+    browser.goto(contract::routes::PROJECTS).await?;
+    browser.wait_for("project-row").await?;
+    let create = browser.wait_for("project-create").await?;
+    ensure!(create.is_enabled().await?, "project-create is disabled for {who}, who holds create:project");
+    browser.assert_shown_without("project-create", &["disabled-reason"]).await?;
+    Ok(create)
+}
+
 /// The CSS selector of the project row for project `id`.
 fn project_row(id: i64) -> String {
     format!(r#"[data-testid="project-row"][data-project="{id}"]"#)
@@ -164,11 +175,7 @@ async fn jhon_creates_and_deletes_a_project() -> Result<()> {
     let harness = Harness::start().await?;
     let token = harness.access_token_for("jhon").await?;
     let browser = harness.signed_in_browser("jhon").await?;
-    browser.goto(contract::routes::PROJECTS).await?;
-    browser.wait_for("project-row").await?;
-    let create = browser.wait_for("project-create").await?;
-    ensure!(create.is_enabled().await?, "project-create is disabled for jhon, who holds create:project");
-    browser.assert_shown_without("project-create", &["disabled-reason"]).await?;
+    let create = open_projects_with_create_enabled(&browser, "jhon").await?;
     ensure!(browser.count("project-delete").await? > 0, "jhon holds delete:project but no row has project-delete");
 
     let name = unique_project_name();
@@ -269,11 +276,7 @@ async fn james_may_create_but_not_delete_and_the_api_agrees() -> Result<()> {
     let harness = Harness::start().await?;
     let token = harness.access_token_for("james").await?;
     let browser = harness.signed_in_browser("james").await?;
-    browser.goto(contract::routes::PROJECTS).await?;
-    browser.wait_for("project-row").await?;
-    let create = browser.wait_for("project-create").await?;
-    ensure!(create.is_enabled().await?, "project-create is disabled for james, who holds create:project");
-    browser.assert_shown_without("project-create", &["disabled-reason"]).await?;
+    open_projects_with_create_enabled(&browser, "james").await?;
     let project_count = api_project_ids(&harness, &token).await?.len();
     assert_no_delete_on_any_page(&browser, project_count).await?;
     browser.goto(contract::routes::USERS).await?;

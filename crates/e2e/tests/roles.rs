@@ -11,13 +11,19 @@ fn sorted(mut items: Vec<String>) -> Vec<String> {
     items
 }
 
+/// Checks that the header names the signed-in user `expected` (the ID token's `name`).
+async fn expect_user_name(browser: &Browser, expected: &str) -> Result<()> {
+    let name = browser.text("user-name").await?;
+    ensure!(name == expected, "user-name shows {name:?}, expected {expected:?}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jhon_the_admin_sees_every_screen() -> Result<()> {
     let harness = Harness::start().await?;
     let browser = harness.signed_in_browser("jhon").await?;
 
-    let name = browser.text("user-name").await?;
-    ensure!(name == "Jhon Smith", "user-name shows {name:?}, expected \"Jhon Smith\"");
+    expect_user_name(&browser, "Jhon Smith").await?;
     // The nav link shows that the permissions are known; the home screen lists them in the same render.
     browser.wait_for("nav-users").await?;
     let permissions = sorted(browser.texts("permission").await?);
@@ -77,8 +83,7 @@ async fn james_the_project_manager_sees_projects_but_not_users() -> Result<()> {
     let harness = Harness::start().await?;
     let browser = harness.signed_in_browser("james").await?;
 
-    let name = browser.text("user-name").await?;
-    ensure!(name == "James Carter", "user-name shows {name:?}, expected \"James Carter\"");
+    expect_user_name(&browser, "James Carter").await?;
     browser.assert_shown_without("nav-projects", &["nav-users"]).await?;
     let permissions = sorted(browser.texts("permission").await?);
     ensure!(
@@ -102,8 +107,7 @@ async fn nobody_without_a_role_is_refused_everywhere() -> Result<()> {
     let harness = Harness::start().await?;
     let browser = harness.signed_in_browser("nobody").await?;
 
-    let name = browser.text("user-name").await?;
-    ensure!(name == "Nobody Atall", "user-name shows {name:?}, expected \"Nobody Atall\"");
+    expect_user_name(&browser, "Nobody Atall").await?;
     permissions_known_to_be_none(&browser).await?;
     browser.assert_shown_without("inspector", &["permission", "nav-projects", "nav-users"]).await?;
 
