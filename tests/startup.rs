@@ -104,7 +104,7 @@ async fn try_again_runs_start_up_again_once_the_provider_is_up() {
     // A session kept from an earlier visit: the retried start-up tries to
     // restore it (and the page never leaves for the provider's sign-in page).
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    let refresh_key = format!("oidc-login.refresh.{CLIENT_ID}");
+    let refresh_key = oidc_login::refresh::storage_key(CLIENT_ID);
     storage.set_item(&refresh_key, r#"{"refresh_token":"rt","subject":"u1"}"#).unwrap();
 
     // Start-up with the provider down: failed, and nothing to retry with but the settings.
