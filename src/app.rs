@@ -8,6 +8,7 @@ use crate::capabilities::provide_capabilities;
 use crate::components::header::Header;
 use crate::components::inspector::{Inspector, provide_inspector};
 use crate::config::{AppConfig, ConfigError};
+use crate::load::Loader;
 use crate::routes::AppRoutes;
 use crate::screens::auth_error::AuthErrorBanner;
 use crate::screens::config_error::ConfigErrorScreen;
@@ -24,7 +25,7 @@ async fn start() -> Result<(AppConfig, Startup), ConfigError> {
 /// renders before that, so nothing flashes.
 #[component]
 pub fn App() -> impl IntoView {
-    let started = LocalResource::new(start);
+    let started = Loader::new(start);
     move || match started.get() {
         None | Some(Ok((_, Startup::Redirecting))) => view! { <Splash /> }.into_any(),
         Some(Err(error)) => view! { <ConfigErrorScreen error /> }.into_any(),

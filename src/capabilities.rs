@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::api::use_api;
 use crate::auth::{AuthState, use_auth};
 use crate::config::{AppConfig, CapabilitySource};
+use crate::load::Loader;
 
 /// What the UI knows about the user's permissions.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,7 +236,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
         CapabilitySource::Api => {
             let api = use_api();
             let token = Memo::new(move |_| auth.state.with(|s| s.session().map(|s| s.access_token.clone())));
-            let fetched = LocalResource::new(move || {
+            let fetched = Loader::new(move || {
                 let signed_in = token.get().is_some();
                 async move {
                     if !signed_in {

@@ -8,7 +8,8 @@
 //! ([`screens`]), which fetch through the API client ([`api`]).
 //!
 //! The modules are layered, each importing only from those before it:
-//! [`config`] and [`auth`], then [`api`], [`capabilities`], [`components`]
+//! [`load`] (a value loaded in the background) at the bottom, [`config`]
+//! and [`auth`], then [`api`], [`capabilities`], [`components`]
 //! (shared views included), [`screens`], [`routes`], and [`app`] on top
 //! (ARCHITECTURE.md, "Layers of the SPA").
 //!
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod capabilities;
 pub mod components;
 pub mod config;
+pub mod load;
 pub mod routes;
 pub mod screens;
 

@@ -7,11 +7,12 @@ use leptos::prelude::*;
 use crate::api::{ApiError, ListPage, Listed, use_api};
 use crate::components::pager::{PER_PAGE, Pager, use_page};
 use crate::components::status::Skeleton;
+use crate::load::Loader;
 
 /// One page of an API list, following `?page=`.
 pub struct PagedList<T: 'static> {
     /// The page as the API answered it (`None` while loading).
-    pub items: LocalResource<Result<ListPage<T>, ApiError>>,
+    pub items: Loader<Result<ListPage<T>, ApiError>>,
     /// The current page number.
     pub page: Memo<u32>,
     /// How many items the whole list has (0 until known).
@@ -29,7 +30,7 @@ impl<T: 'static> Copy for PagedList<T> {}
 impl<T: 'static> PagedList<T> {
     /// Fetches the current page again (after a write).
     pub fn refetch(self) {
-        self.items.refetch();
+        self.items.reload();
     }
 }
 
@@ -37,7 +38,7 @@ impl<T: 'static> PagedList<T> {
 pub fn use_paged_list<T: Listed>() -> PagedList<T> {
     let api = use_api();
     let page = use_page();
-    let items = LocalResource::new(move || {
+    let items = Loader::new(move || {
         let page = page.get();
         async move { api.list::<T>(page, PER_PAGE).await }
     });

@@ -14,6 +14,7 @@ use crate::api::use_api;
 use crate::components::can::Can;
 use crate::components::list::{PagedTable, use_paged_list};
 use crate::components::status::{ActionStatus, StatusLine};
+use crate::load::Loader;
 
 /// The id of the note saying why roles cannot be edited here; disabled
 /// role controls name it in `aria-describedby`.
@@ -25,7 +26,7 @@ pub fn UsersScreen() -> impl IntoView {
     let api = use_api();
     let list = use_paged_list::<UserWithRoles>();
     let status = RwSignal::new(ActionStatus::Idle);
-    let roles = LocalResource::new(move || async move { api.roles().await });
+    let roles = Loader::new(move || async move { api.roles().await });
     let catalog = Signal::derive(move || roles.get().and_then(Result::ok));
     let on_change = Callback::new(move |(user, roles): (UserWithRoles, SetRoles)| {
         status.set(ActionStatus::Pending(format!("Changing {}'s roles…", user.name)));
