@@ -159,6 +159,9 @@ pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     /// The body, as text.
     pub(crate) body: String,
+    /// How long the answer may be reused, from its `Cache-Control` (and
+    /// `Age`, when readable) headers: see [`crate::provider_cache::reuse_seconds`].
+    pub(crate) reuse_seconds: Option<i64>,
 }
 
 /// Sends `request`, with `body` if given, without cookies (`credentials:
@@ -177,8 +180,11 @@ async fn send(request: RequestBuilder, body: Option<&str>, cache: Cache) -> Resu
     }
     .map_err(|e| e.to_string())?;
     let response = request.send().await.map_err(|e| e.to_string())?;
+    let headers = response.headers();
+    let reuse_seconds =
+        crate::provider_cache::reuse_seconds(headers.get("cache-control").as_deref(), headers.get("age").as_deref());
     let body = response.text().await.map_err(|e| e.to_string())?;
-    Ok(HttpResponse { status: response.status(), body })
+    Ok(HttpResponse { status: response.status(), body, reuse_seconds })
 }
 
 /// Gets a JSON document (discovery, the key set).

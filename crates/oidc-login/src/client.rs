@@ -8,6 +8,17 @@
 //!
 //! After sign-in the session is renewed with the refresh token (rotated on
 //! every use, shared by the app's tabs under a Web Lock: see [`crate::refresh`]).
+//!
+//! A reload waits for as little as it can: discovery and the key set come
+//! from [`crate::provider_cache`] while their `max-age` lasts, the key set
+//! is fetched beside the token request when it must be fetched at all, and
+//! each verified ID token's claims are kept for this tab
+//! ([`crate::claims_cache`]) so the app can render them while the refresh
+//! is in flight.
+
+use std::future::poll_fn;
+use std::pin::pin;
+use std::task::Poll;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,10 +27,12 @@ use crate::LoginError;
 use crate::authorize::{AuthorizationRequest, Prompt, authorization_url, end_session_url, form_encode};
 use crate::browser::{self, Cache, HistoryEntry, StorageArea};
 use crate::callback::{CallbackOutcome, CallbackParams};
+use crate::claims_cache::{self, RememberedClaims};
 use crate::discovery::{ProviderMetadata, discovery_url};
 use crate::error::ProviderError;
 use crate::id_token::{self, Expectations, IdToken};
 use crate::locks::with_lock;
+use crate::provider_cache;
 use crate::refresh::{StoredRefresh, check_refreshed, lock_name, storage_key};
 use crate::settings::ClientSettings;
 use crate::signature::ProviderKeys;
@@ -84,18 +97,67 @@ pub struct OidcClient {
     keys: ProviderKeys,
 }
 
+/// Where discovery may take the provider's documents from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Documents {
+    /// From [`crate::provider_cache`] while they last, else the provider.
+    Remembered,
+    /// From the provider itself, past every cache.
+    Provider,
+}
+
 impl OidcClient {
-    /// Fetches and checks the provider's discovery document.
+    /// The provider's discovery document, checked: the copy remembered from
+    /// an earlier page load while its `max-age` lasts (checked again, and
+    /// dropped if it no longer passes), else fetched. The key set is taken
+    /// from the same cache when it has one.
     pub async fn discover(settings: ClientSettings) -> Result<OidcClient, LoginError> {
+        OidcClient::discover_from(settings, Documents::Remembered).await
+    }
+
+    /// [`discover`](Self::discover), asking the provider itself past every
+    /// cache: after the provider could not be reached, an answer is what
+    /// shows it is back before the browser is sent there.
+    pub async fn rediscover(settings: ClientSettings) -> Result<OidcClient, LoginError> {
+        OidcClient::discover_from(settings, Documents::Provider).await
+    }
+
+    async fn discover_from(settings: ClientSettings, documents: Documents) -> Result<OidcClient, LoginError> {
         check_provider_url(&settings.issuer).map_err(LoginError::Discovery)?;
         let url = discovery_url(&settings.issuer);
-        let response =
-            browser::get_json(&url, Cache::Default).await.map_err(|e| LoginError::Network(format!("{url}: {e}")))?;
-        if response.status != 200 {
-            return Err(LoginError::Discovery(format!("{url} answered HTTP {}", response.status)));
-        }
-        let metadata = ProviderMetadata::parse(&response.body, &settings.issuer)?;
+        let now = browser::now_seconds();
+        let remembered = match documents {
+            Documents::Remembered => provider_cache::recall(&url, now)
+                .and_then(|body| ProviderMetadata::parse(&body, &settings.issuer).ok())
+                .or_else(|| {
+                    // Absent, expired, or no longer passing (another issuer
+                    // configured now, a damaged entry): fetched afresh.
+                    provider_cache::forget(&url);
+                    None
+                }),
+            Documents::Provider => None,
+        };
+        let metadata = match remembered {
+            Some(metadata) => metadata,
+            None => {
+                let cache = match documents {
+                    Documents::Remembered => Cache::Default,
+                    Documents::Provider => Cache::Revalidate,
+                };
+                let response =
+                    browser::get_json(&url, cache).await.map_err(|e| LoginError::Network(format!("{url}: {e}")))?;
+                if response.status != 200 {
+                    return Err(LoginError::Discovery(format!("{url} answered HTTP {}", response.status)));
+                }
+                let metadata = ProviderMetadata::parse(&response.body, &settings.issuer)?;
+                provider_cache::keep(&url, &response.body, response.reuse_seconds, browser::now_seconds());
+                metadata
+            }
+        };
         let keys = ProviderKeys::new(&metadata.jwks_uri);
+        if documents == Documents::Remembered {
+            keys.recall(now);
+        }
         Ok(OidcClient { settings, metadata, keys })
     }
 
@@ -158,14 +220,16 @@ impl OidcClient {
             CallbackOutcome::Code(code) => code,
             CallbackOutcome::Error { error, description } => return Err(LoginError::Provider { error, description }),
         };
-        let tokens = self.exchange_code(&code, &attempt.verifier).await?;
+        // The key set, when not in hand, is fetched during the code exchange.
+        let (tokens, ()) = both(self.exchange_code(&code, &attempt.verifier), self.keys.preload()).await;
+        let tokens = tokens?;
         let id_token_raw = tokens
             .id_token
             .as_deref()
             .ok_or_else(|| LoginError::TokenExchange("the response carries no ID token".into()))?;
         let id_token = self.validate_id_token(id_token_raw, Some(&attempt.nonce)).await?;
-        let session = self.session_from(&tokens, id_token);
-        self.keep_refresh_token(&tokens, &session.id_token.subject)?;
+        self.keep_refresh_token(&tokens, &id_token.subject)?;
+        let session = self.start_session(&tokens, id_token);
         browser::storage_set(StorageArea::Local, SESSION_HINT_KEY, "1")?;
         Ok(session)
     }
@@ -187,7 +251,10 @@ impl OidcClient {
         )
     }
 
-    fn session_from(&self, tokens: &TokenResponse, id_token: IdToken) -> Session {
+    /// The session of `tokens`, whose ID token `id_token` has passed every
+    /// check; its claims are remembered for this tab's next page load.
+    fn start_session(&self, tokens: &TokenResponse, id_token: IdToken) -> Session {
+        claims_cache::remember(&self.settings, &id_token);
         let now = browser::now_seconds();
         let access_token_expires_at = tokens.expires_in.map_or(id_token.expires_at, |secs| now + secs as i64);
         Session {
@@ -215,22 +282,34 @@ impl OidcClient {
     }
 
     fn stored_refresh(&self) -> Option<StoredRefresh> {
-        let text = browser::storage_get(StorageArea::Local, &storage_key(&self.settings.client_id))?;
-        serde_json::from_str(&text).ok()
+        stored_refresh(&self.settings.client_id)
     }
 
+    /// Forgets the refresh token, and with it the claims this tab remembers.
     fn forget_refresh_token(&self) {
         browser::storage_remove(StorageArea::Local, &storage_key(&self.settings.client_id));
+        claims_cache::forget(&self.settings);
     }
 
     /// Signs in from the stored refresh token, if there is one (a reload, a
     /// new tab): no redirect at all. `Ok(None)` when there is none or the
-    /// provider refused it (then it is forgotten).
+    /// provider refused it (then it is forgotten). Unless it restores a
+    /// session, this tab's remembered claims are forgotten.
     pub async fn restore(&self) -> Result<Option<Session>, LoginError> {
+        let restored = self.restore_locked().await;
+        if !matches!(restored, Ok(Some(_))) {
+            claims_cache::forget(&self.settings);
+        }
+        restored
+    }
+
+    async fn restore_locked(&self) -> Result<Option<Session>, LoginError> {
         let client = self.clone();
         with_lock(&lock_name(&self.settings.client_id), move || async move {
             let Some(stored) = client.stored_refresh() else { return Ok(None) };
-            match client.refresh_grant(&stored.refresh_token).await {
+            // The key set, when not in hand, is fetched during the refresh.
+            let (grant, ()) = both(client.refresh_grant(&stored.refresh_token), client.keys.preload()).await;
+            match grant {
                 Ok(tokens) => {
                     client.keep_refresh_token(&tokens, &stored.subject)?;
                     let raw = tokens
@@ -242,7 +321,7 @@ impl OidcClient {
                         client.forget_refresh_token();
                         return Ok(None);
                     }
-                    Ok(Some(client.session_from(&tokens, id_token)))
+                    Ok(Some(client.start_session(&tokens, id_token)))
                 }
                 Err(RefreshFailure::Refused(_)) => {
                     client.forget_refresh_token();
@@ -256,7 +335,19 @@ impl OidcClient {
 
     /// Renews `current` with the refresh token, one tab at a time. The
     /// refreshed ID token must satisfy OIDC Core §12.2 against `current`.
+    /// Unless it fails for a passing reason (network), a failure forgets
+    /// this tab's remembered claims: the session is over.
     pub async fn refresh(&self, current: &Session) -> Result<Session, LoginError> {
+        let refreshed = self.refresh_locked(current).await;
+        if let Err(err) = &refreshed
+            && !matches!(err, LoginError::Network(_))
+        {
+            claims_cache::forget(&self.settings);
+        }
+        refreshed
+    }
+
+    async fn refresh_locked(&self, current: &Session) -> Result<Session, LoginError> {
         let client = self.clone();
         let current = current.clone();
         with_lock(&lock_name(&self.settings.client_id), move || async move {
@@ -285,7 +376,7 @@ impl OidcClient {
                 }
                 None => current.id_token.clone(),
             };
-            Ok(client.session_from(&tokens, id_token))
+            Ok(client.start_session(&tokens, id_token))
         })
         .await
     }
@@ -330,6 +421,17 @@ impl OidcClient {
         browser::storage_get(StorageArea::Local, SESSION_HINT_KEY).is_some()
     }
 
+    /// The claims of the last ID token this tab verified, if they may be
+    /// shown now (see [`crate::claims_cache`]): for this provider and client,
+    /// unexpired, and for the user whose refresh token this browser still
+    /// holds. Read before discovery, so that a reload can render at once.
+    pub fn remembered_claims(settings: &ClientSettings) -> Option<RememberedClaims> {
+        // Only the record's subject is read, outside the refresh lock: a
+        // rotation under way keeps the subject, and the token is not used.
+        let stored = stored_refresh(&settings.client_id);
+        claims_cache::recall(settings, stored.as_ref(), browser::now_seconds())
+    }
+
     /// Forgets the hint (after a failed silent sign-in, or at sign-out).
     pub fn forget_session_hint(&self) {
         browser::storage_remove(StorageArea::Local, SESSION_HINT_KEY);
@@ -363,6 +465,39 @@ impl OidcClient {
         self.forget_refresh_token();
         self.forget_session_hint();
     }
+}
+
+/// The refresh-token record stored for `client_id`, if readable.
+fn stored_refresh(client_id: &str) -> Option<StoredRefresh> {
+    let text = browser::storage_get(StorageArea::Local, &storage_key(client_id))?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Runs `a` and `b` at once and waits for both: two requests whose round
+/// trips need not follow one another.
+async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut done_a, mut done_b) = (None, None);
+    poll_fn(|cx| {
+        if done_a.is_none()
+            && let Poll::Ready(value) = a.as_mut().poll(cx)
+        {
+            done_a = Some(value);
+        }
+        if done_b.is_none()
+            && let Poll::Ready(value) = b.as_mut().poll(cx)
+        {
+            done_b = Some(value);
+        }
+        match (done_a.take(), done_b.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (done_a, done_b) = (a, b);
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
 
 /// Why a refresh failed: the provider refused the token (sign in again), or
@@ -476,6 +611,41 @@ mod tests {
         ] {
             assert_eq!(safe_return_path(bad), "/", "{bad:?}");
         }
+    }
+
+    /// A future that is pending `polls` times (waking itself) before it is ready with `value`.
+    struct After {
+        polls: u32,
+        value: &'static str,
+    }
+
+    impl Future for After {
+        type Output = &'static str;
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<&'static str> {
+            if self.polls == 0 {
+                return Poll::Ready(self.value);
+            }
+            self.polls -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn both_waits_for_both_and_polls_them_side_by_side() {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut joined = pin!(both(After { polls: 1, value: "a" }, After { polls: 3, value: "b" }));
+        let mut polls = 1;
+        let result = loop {
+            match joined.as_mut().poll(&mut cx) {
+                Poll::Ready(result) => break result,
+                Poll::Pending => polls += 1,
+            }
+        };
+        assert_eq!(result, ("a", "b"));
+        // Side by side: as many polls as the slower one needs, not the sum.
+        assert_eq!(polls, 4);
     }
 
     #[test]

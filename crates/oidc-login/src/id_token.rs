@@ -51,11 +51,17 @@ pub struct IdToken {
 impl IdToken {
     /// The name to show for the user: `name`, else `email`, else `sub`.
     pub fn display_name(&self) -> &str {
-        ["name", "email"]
-            .iter()
-            .find_map(|claim| self.claims.get(claim).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))
-            .unwrap_or(&self.subject)
+        display_name(&self.claims, &self.subject)
     }
+}
+
+/// The name to show for the user of `claims`: `name`, else `email`, else
+/// `subject`.
+pub fn display_name<'a>(claims: &'a Value, subject: &'a str) -> &'a str {
+    ["name", "email"]
+        .iter()
+        .find_map(|claim| claims.get(claim).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))
+        .unwrap_or(subject)
 }
 
 fn invalid(why: impl Into<String>) -> LoginError {

@@ -18,12 +18,14 @@
 pub mod authorize;
 pub mod browser;
 pub mod callback;
+pub mod claims_cache;
 pub mod client;
 pub mod discovery;
 pub mod error;
 pub mod id_token;
 pub mod jwks;
 pub mod locks;
+pub mod provider_cache;
 pub mod refresh;
 pub mod settings;
 pub mod signature;
@@ -32,6 +34,7 @@ pub mod urls;
 
 pub use authorize::Prompt;
 pub use browser::HistoryEntry;
+pub use claims_cache::RememberedClaims;
 pub use client::{OidcClient, Session};
 pub use error::LoginError;
 pub use settings::ClientSettings;

@@ -9,6 +9,12 @@
 //! signature over the ASCII bytes of `header.payload` checked with
 //! `SubtleCrypto.verify`. No cryptography is done in Rust.
 //!
+//! Between page loads the key set is remembered in `localStorage` for as
+//! long as the provider's `Cache-Control` allows ([`crate::provider_cache`]);
+//! a remembered set counts as not fetched yet, so a token naming a `kid` it
+//! lacks is looked up at the provider at once, and a remembered set that
+//! fails a token is dropped and the provider's own set tried once.
+//!
 //! Imported `CryptoKey`s are not cached: a token is verified once per
 //! sign-in or refresh, and an import costs well under a millisecond, while a
 //! cache would make [`ProviderKeys`] hold JavaScript objects (neither `Send`
@@ -24,6 +30,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::LoginError;
 use crate::browser::{self, Cache, describe};
 use crate::jwks::{Jwk, JwsAlgorithm, JwsHeader, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
+use crate::provider_cache;
 
 fn invalid(why: impl Into<String>) -> LoginError {
     LoginError::InvalidIdToken(why.into())
@@ -126,24 +133,43 @@ pub async fn verify_jws(raw_token: &str, key: &Jwk) -> Result<(), LoginError> {
     if valid.as_bool() == Some(true) { Ok(()) } else { Err(invalid("the signature is invalid")) }
 }
 
-/// Fetches the JWKS document at `jwks_uri` (without cookies).
+/// Fetches the JWKS document at `jwks_uri` (without cookies), past the
+/// browser's HTTP cache, and remembers a usable one for later page loads
+/// as long as its `Cache-Control` allows.
 pub async fn fetch_jwks(jwks_uri: &str) -> Result<String, LoginError> {
-    // A key set cached by the browser would hide a rotation.
+    // A key set cached by the browser would hide a rotation: this is what
+    // runs when a token names a key the set in hand lacks.
     let response = browser::get_json(jwks_uri, Cache::Revalidate)
         .await
         .map_err(|e| LoginError::Network(format!("{jwks_uri}: {e}")))?;
     if response.status != 200 {
         return Err(LoginError::Discovery(format!("the key set {jwks_uri} answered HTTP {}", response.status)));
     }
+    let reuse = KeySet::parse(&response.body).ok().and(response.reuse_seconds);
+    provider_cache::keep(jwks_uri, &response.body, reuse, browser::now_seconds());
     Ok(response.body)
+}
+
+/// Where the key set in hand came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum KeysFrom {
+    /// Fetched from the provider by this page.
+    #[default]
+    Provider,
+    /// Remembered from an earlier page load ([`crate::provider_cache`]).
+    Remembered,
 }
 
 /// What [`ProviderKeys`] remembers.
 #[derive(Debug, Default)]
 struct KeyCache {
-    /// The last key set fetched successfully.
+    /// The key set in hand: the last one fetched successfully, or one
+    /// remembered from an earlier page load.
     keys: Option<KeySet>,
-    /// When the last fetch started (successful or not).
+    /// Where `keys` came from.
+    from: KeysFrom,
+    /// When the last fetch started (successful or not); `None` while the
+    /// keys in hand are remembered ones, so an unknown `kid` fetches at once.
     last_fetch_at: Option<i64>,
 }
 
@@ -175,6 +201,62 @@ impl ProviderKeys {
         self.lock().keys.clone()
     }
 
+    /// Takes the key set remembered from an earlier page load, if it may
+    /// still be used `now` and is a usable JWKS (else it is dropped). Its
+    /// keys verify tokens as fetched ones do, but an unknown `kid` is looked
+    /// up at the provider at once, and a failed verification drops them.
+    pub fn recall(&self, now: i64) {
+        let Some(body) = provider_cache::recall(&self.jwks_uri, now) else { return };
+        match KeySet::parse(&body) {
+            Ok(keys) => {
+                let mut cache = self.lock();
+                if cache.keys.is_none() {
+                    *cache = KeyCache { keys: Some(keys), from: KeysFrom::Remembered, last_fetch_at: None };
+                }
+            }
+            Err(_) => provider_cache::forget(&self.jwks_uri),
+        }
+    }
+
+    /// Drops the key set in hand if it was remembered from an earlier page
+    /// load; `true` when it did (the caller drops the stored copy).
+    fn forget_remembered(&self) -> bool {
+        let mut cache = self.lock();
+        if cache.keys.is_none() || cache.from != KeysFrom::Remembered {
+            return false;
+        }
+        *cache = KeyCache::default();
+        true
+    }
+
+    /// Fetches the key set unless one is in hand, so that the verification
+    /// that follows finds it: started beside the token request whose ID
+    /// token it will verify, the two round trips overlap. A failure is left
+    /// for that verification to meet (it fetches again).
+    pub async fn preload(&self) {
+        let _ = self.preload_with(browser::now_seconds(), fetch_jwks).await;
+    }
+
+    /// [`preload`](Self::preload), with the clock and the fetch supplied.
+    async fn preload_with(
+        &self,
+        now: i64,
+        fetch: impl AsyncFnOnce(&str) -> Result<String, LoginError>,
+    ) -> Result<(), LoginError> {
+        {
+            let mut cache = self.lock();
+            if cache.keys.is_some() {
+                return Ok(());
+            }
+            cache.last_fetch_at = Some(now);
+        }
+        let keys = KeySet::parse(&fetch(&self.jwks_uri).await?)?;
+        let mut cache = self.lock();
+        cache.keys = Some(keys);
+        cache.from = KeysFrom::Provider;
+        Ok(())
+    }
+
     fn lock(&self) -> MutexGuard<'_, KeyCache> {
         // Nothing panics while the lock is held; a poisoned cache is still sound.
         self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -189,9 +271,15 @@ impl ProviderKeys {
     /// is a key rotation, not an attack: if the key set was fetched too
     /// recently to fetch it again, this waits out the rest of the window
     /// (at most [`REFETCH_INTERVAL_SECONDS`]) and tries once more, rather
-    /// than end a session that is fine.
+    /// than end a session that is fine. Keys remembered from an earlier page
+    /// load that fail the token are dropped first, and the provider's own
+    /// set tried.
     pub async fn verify(&self, raw: &str) -> Result<(), LoginError> {
-        let first = self.verify_with(raw, browser::now_seconds(), fetch_jwks).await;
+        let mut first = self.verify_with(raw, browser::now_seconds(), fetch_jwks).await;
+        if first.is_err() && self.forget_remembered() {
+            provider_cache::forget(&self.jwks_uri);
+            first = self.verify_with(raw, browser::now_seconds(), fetch_jwks).await;
+        }
         if first.is_ok() {
             return first;
         }
@@ -270,7 +358,11 @@ impl ProviderKeys {
         }
         let keys = KeySet::parse(&fetch(&self.jwks_uri).await?)?;
         let chosen = choose(&keys);
-        self.lock().keys = Some(keys);
+        {
+            let mut cache = self.lock();
+            cache.keys = Some(keys);
+            cache.from = KeysFrom::Provider;
+        }
         chosen?.ok_or_else(|| unknown(""))
     }
 }
@@ -431,6 +523,64 @@ mod tests {
         }
         // Malformed tokens.
         assert!(ready(keys.key_for("a.b", T0 + 500, never)).is_err());
+    }
+
+    /// Keys as [`ProviderKeys::recall`] leaves them: remembered from an earlier page load.
+    fn remembered(kids: &[&str]) -> ProviderKeys {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        *keys.lock() = KeyCache {
+            keys: Some(KeySet::parse(&jwks(kids)).unwrap()),
+            from: KeysFrom::Remembered,
+            last_fetch_at: None,
+        };
+        keys
+    }
+
+    #[test]
+    fn remembered_keys_verify_without_a_fetch_and_look_up_an_unknown_kid_at_once() {
+        let keys = remembered(&["a"]);
+        assert_eq!(resolve(&keys, "a", T0, "unused"), (Ok(Some("a".into())), false));
+        // The provider rotated since the set was remembered: asked at once, not after the interval.
+        assert_eq!(resolve(&keys, "b", T0 + 1, &jwks(&["a", "b"])), (Ok(Some("b".into())), true));
+        // From then on the fetched set is in hand, rate-limited as usual.
+        let (result, fetched) = resolve(&keys, "c", T0 + 2, &jwks(&["c"]));
+        assert!(!fetched);
+        unknown_kid(result, "not fetching them again yet");
+        assert!(!keys.forget_remembered(), "the keys in hand were fetched, not remembered");
+    }
+
+    #[test]
+    fn remembered_keys_can_be_dropped_for_the_provider_s_own() {
+        let keys = remembered(&["a"]);
+        assert!(keys.forget_remembered());
+        assert_eq!(keys.current(), None);
+        assert!(!keys.forget_remembered(), "nothing is left to drop");
+        // The next verification fetches, however recent the last fetch.
+        assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
+    }
+
+    #[test]
+    fn a_preload_fetches_only_without_keys_in_hand() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        let fetches = Cell::new(0);
+        let fetch = async |_: &str| {
+            fetches.set(fetches.get() + 1);
+            Ok(jwks(&["a"]))
+        };
+        ready(keys.preload_with(T0, fetch)).unwrap();
+        assert_eq!(fetches.get(), 1);
+        // The verification that follows finds the key without a fetch.
+        assert_eq!(resolve(&keys, "a", T0 + 1, "unused"), (Ok(Some("a".into())), false));
+        ready(keys.preload_with(T0 + 100, fetch)).unwrap();
+        assert_eq!(fetches.get(), 1, "keys in hand: no fetch");
+        // Remembered keys are in hand too.
+        ready(remembered(&["a"]).preload_with(T0, fetch)).unwrap();
+        assert_eq!(fetches.get(), 1);
+        // A failed preload leaves nothing, and the verification fetches again.
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        let failed = ready(keys.preload_with(T0, async |_: &str| Err(LoginError::Network("offline".into()))));
+        assert_eq!(failed, Err(LoginError::Network("offline".into())));
+        assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
     }
 
     #[test]
