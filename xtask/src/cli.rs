@@ -19,7 +19,8 @@ Commands:
   dev                  run dev-idp, api and `trunk serve` together (SPA: http://127.0.0.1:8080, also
                        http://localhost:8080); Ctrl-C stops all of them
   backend              the same as `dev` without trunk, for running `trunk serve` yourself
-  dist                 build the release SPA into dist/ and report its wasm and JS sizes (raw, gzip, brotli)
+  dist                 build the release SPA into dist/ with pre-compressed .br and .gz copies, and report
+                       what a first load fetches (raw, gzip, brotli) against the size budget
   test [LAYER...] [FILTER...]
                        run test layers in order, stopping at the first failure; LAYER is one of lint, native,
                        wasm, e2e (default: all four). Words after the layers are test-name filters for those

@@ -1,8 +1,11 @@
 //! `cargo xtask dist`: the release build of the SPA with trunk, and what it costs to download.
 //!
-//! The size report lists every wasm and JS file with its raw size and its size after gzip (level 9) and brotli
-//! (quality 11) — the encodings a static host serves — so size regressions show up in review.
+//! The size report lists every file a first load fetches (see [`budget`]) with its raw size and its size after
+//! gzip (level 9) and brotli (quality 11) — the encodings a static host serves — and the total against the size
+//! budget, so size regressions show up in review. `dist/` also gets a pre-compressed `.br` and `.gz` copy of each
+//! file (but `config.json`, which operators replace), for hosts that serve those as they are.
 
+use crate::budget;
 use crate::process::run_checked;
 use crate::tools::{self, Needs};
 use crate::workspace;
@@ -16,6 +19,8 @@ pub(crate) fn run(skip_install: bool) -> Result<()> {
     }
     let dist = workspace::root().join("dist");
     build_release(&dist)?;
+    let copies = precompress(&dist)?;
+    println!("wrote {copies} pre-compressed copies (.br, .gz) beside the files of {}", dist.display());
     report_sizes(&dist)
 }
 
@@ -36,38 +41,47 @@ fn build_release(dist: &Path) -> Result<()> {
 }
 
 /// One file's sizes in bytes.
-struct Sizes {
-    name: String,
-    raw: usize,
-    gzip: usize,
-    brotli: usize,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sizes {
+    /// The path below the dist directory.
+    pub(crate) name: String,
+    pub(crate) raw: usize,
+    pub(crate) gzip: usize,
+    pub(crate) brotli: usize,
 }
 
-/// Prints the wasm and JS files under `dist` with raw, gzip and brotli sizes, and the totals.
+impl Sizes {
+    /// The sizes of `bytes`, raw and compressed.
+    pub(crate) fn of(name: &str, bytes: &[u8]) -> Result<Sizes> {
+        Ok(Sizes { name: name.to_string(), raw: bytes.len(), gzip: gzip_len(bytes)?, brotli: brotli_len(bytes)? })
+    }
+}
+
+/// Prints what a first load of `dist` fetches, each file with raw, gzip and brotli sizes, the total, and the
+/// total against the budget `cargo xtask test` holds.
 fn report_sizes(dist: &Path) -> Result<()> {
-    let mut files = Vec::new();
-    collect(dist, &mut files)?;
-    files.retain(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("wasm" | "js")));
-    files.sort();
-    if files.is_empty() {
-        bail!("{} holds no .wasm or .js file", dist.display());
-    }
-    let mut rows = Vec::new();
-    for path in &files {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path.strip_prefix(dist).unwrap_or(path).display().to_string();
-        rows.push(Sizes { name, raw: bytes.len(), gzip: gzip_len(&bytes)?, brotli: brotli_len(&bytes)? });
-    }
-    let width = rows.iter().map(|row| row.name.len()).max().unwrap_or(0).max("total".len());
-    println!("\n{} (sizes in KiB)", dist.display());
-    println!("{:<width$}  {:>10}  {:>10}  {:>10}", "file", "raw", "gzip -9", "brotli -11");
-    for row in &rows {
-        println!("{:<width$}  {:>10}  {:>10}  {:>10}", row.name, kib(row.raw), kib(row.gzip), kib(row.brotli));
-    }
-    let sum = |f: fn(&Sizes) -> usize| rows.iter().map(f).sum::<usize>();
-    let (raw, gzip, brotli) = (sum(|r| r.raw), sum(|r| r.gzip), sum(|r| r.brotli));
-    println!("{:<width$}  {:>10}  {:>10}  {:>10}", "total", kib(raw), kib(gzip), kib(brotli));
+    let sizes = budget::first_load(dist)?;
+    print_sizes(dist, &sizes);
+    let total: usize = sizes.iter().map(|file| file.brotli).sum();
+    println!(
+        "first load {total} B brotli: budget {} B (xtask/src/budget.rs), {:.2}x the React peer's {} B",
+        budget::FIRST_LOAD_BROTLI_BUDGET,
+        total as f64 / budget::REACT_PEER_FIRST_LOAD as f64,
+        budget::REACT_PEER_FIRST_LOAD
+    );
     Ok(())
+}
+
+/// Prints `sizes` as a table in bytes, with the totals.
+pub(crate) fn print_sizes(dist: &Path, sizes: &[Sizes]) {
+    let width = sizes.iter().map(|row| row.name.len()).max().unwrap_or(0).max("total".len());
+    println!("\nfirst load of {} (bytes)", dist.display());
+    println!("{:<width$}  {:>9}  {:>9}  {:>10}", "file", "raw", "gzip -9", "brotli -11");
+    for row in sizes {
+        println!("{:<width$}  {:>9}  {:>9}  {:>10}", row.name, row.raw, row.gzip, row.brotli);
+    }
+    let sum = |f: fn(&Sizes) -> usize| sizes.iter().map(f).sum::<usize>();
+    println!("{:<width$}  {:>9}  {:>9}  {:>10}", "total", sum(|r| r.raw), sum(|r| r.gzip), sum(|r| r.brotli));
 }
 
 /// All files under `dir`, recursively.
@@ -83,21 +97,99 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn gzip_len(bytes: &[u8]) -> Result<usize> {
+/// `bytes` gzip-compressed at level 9 (the header's time stays 0, so the output is reproducible).
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(9));
     encoder.write_all(bytes).context("gzip-compressing")?;
-    Ok(encoder.finish().context("gzip-compressing")?.len())
+    encoder.finish().context("gzip-compressing")
 }
 
-pub(crate) fn brotli_len(bytes: &[u8]) -> Result<usize> {
-    // Quality 11 with the largest standard window (2^22 bytes), as static pre-compression uses.
+/// `bytes` brotli-compressed at quality 11 with the largest standard window (2^22 bytes), as static
+/// pre-compression uses.
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut encoder = brotli::CompressorWriter::new(Vec::new(), 64 * 1024, 11, 22);
     encoder.write_all(bytes).context("brotli-compressing")?;
     // into_inner finishes the stream; a flush first would only add an empty block.
-    Ok(encoder.into_inner().len())
+    Ok(encoder.into_inner())
 }
 
-/// Bytes as KiB with one decimal.
-fn kib(bytes: usize) -> String {
-    format!("{:.1}", bytes as f64 / 1024.0)
+pub(crate) fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    Ok(gzip(bytes)?.len())
+}
+
+pub(crate) fn brotli_len(bytes: &[u8]) -> Result<usize> {
+    Ok(brotli(bytes)?.len())
+}
+
+/// Whether a static host may serve `name` (a path below dist) from a pre-compressed copy: not a map (never
+/// fetched on a first load), not a copy itself, and not `config.json`, which operators replace for their
+/// environment; a stale `config.json.br` beside it would be served in its place.
+fn precompressible(name: &str) -> bool {
+    let copy_or_map = [".map", ".br", ".gz"].iter().any(|suffix| name.ends_with(suffix));
+    !copy_or_map && name != contract::routes::CONFIG.trim_start_matches('/')
+}
+
+/// Writes `<file>.br` and `<file>.gz` beside every precompressible file of `dist` whose compressed copy is
+/// smaller, for hosts that serve them as they are (nginx `brotli_static` / `gzip_static`); returns how many
+/// copies it wrote.
+fn precompress(dist: &Path) -> Result<usize> {
+    let mut files = Vec::new();
+    collect(dist, &mut files)?;
+    let mut written = 0;
+    for path in files {
+        let name = path.strip_prefix(dist).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        if !precompressible(&name) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        for (extension, compressed) in [("br", brotli(&bytes)?), ("gz", gzip(&bytes)?)] {
+            if compressed.len() >= bytes.len() {
+                continue;
+            }
+            let mut copy = path.clone().into_os_string();
+            copy.push(format!(".{extension}"));
+            std::fs::write(&copy, compressed).with_context(|| format!("writing {}", copy.to_string_lossy()))?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_are_precompressible_but_not_maps_copies_or_the_deployment_config() {
+        for name in ["index.html", "app-1a2b_bg.wasm", "app-1a2b.js", "main.css", "favicon.svg", "snippets/x/a.js"] {
+            assert!(precompressible(name), "{name}");
+        }
+        for name in ["config.json", "app_bg.wasm.map", "app.js.br", "app.js.gz"] {
+            assert!(!precompressible(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn precompress_writes_copies_that_decompress_to_the_file_and_skips_what_does_not_shrink() {
+        let dist = std::env::temp_dir().join(format!("xtask-precompress-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dist);
+        std::fs::create_dir_all(&dist).unwrap();
+        let page = "<p>permission</p>".repeat(100);
+        std::fs::write(dist.join("index.html"), &page).unwrap();
+        std::fs::write(dist.join("config.json"), "{\"issuer\": \"https://idp.example/\"}".repeat(20)).unwrap();
+        std::fs::write(dist.join("tiny.svg"), "<svg/>").unwrap();
+        assert_eq!(precompress(&dist).unwrap(), 2);
+        let mut unzipped = String::new();
+        let gz = std::fs::read(dist.join("index.html.gz")).unwrap();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+        assert_eq!(unzipped, page);
+        let mut unbrotlied = String::new();
+        let br = std::fs::read(dist.join("index.html.br")).unwrap();
+        std::io::Read::read_to_string(&mut brotli::Decompressor::new(&br[..], 4096), &mut unbrotlied).unwrap();
+        assert_eq!(unbrotlied, page);
+        for absent in ["config.json.br", "config.json.gz", "tiny.svg.br", "tiny.svg.gz"] {
+            assert!(!dist.join(absent).exists(), "{absent}");
+        }
+        std::fs::remove_dir_all(&dist).unwrap();
+    }
 }

@@ -2,10 +2,11 @@
 //!
 //! This module parses the command line and dispatches; each subcommand lives in its own module:
 //! [`tools`] installs what the build needs, [`dev`] runs the stack locally, [`dist`] builds the release SPA and
-//! reports its size, [`test`] runs every test layer in order (and the README's screenshots on request).
-//! [`process`] and [`net`] are the shared plumbing.
+//! reports its size (against the line [`budget`] holds), [`test`] runs every test layer in order (and the
+//! README's screenshots on request). [`process`] and [`net`] are the shared plumbing.
 
 mod bench;
+mod budget;
 mod cli;
 mod dev;
 mod dist;

@@ -5,10 +5,12 @@
 //! release SPA, dev-idp and api driven through Chromium by the `e2e` crate). A summary with each step's duration
 //! closes the run; it goes to stderr so that cargo test's own result lines stay the last lines on stdout.
 //!
-//! The e2e layer sets `E2E_REQUIRED=1`, so an e2e test whose prerequisites are missing fails instead of skipping
+//! The e2e layer holds the release SPA's first-load bytes to the size budget ([`budget`]) before it tests it, and
+//! sets `E2E_REQUIRED=1`, so an e2e test whose prerequisites are missing fails instead of skipping
 //! itself as it does under a plain `cargo test`. `cargo xtask screenshots` is the e2e layer narrowed to the
 //! screenshot tests, writing into `docs/screenshots` instead of the test artifacts.
 
+use crate::budget;
 use crate::dist;
 use crate::process::{cargo, display};
 use crate::tools::{self, Needs, WASM_TARGET};
@@ -65,10 +67,21 @@ impl Layer {
     }
 }
 
-/// One command of the run.
+/// One step of the run: a command, or a check xtask makes itself.
 struct Step {
     name: &'static str,
-    command: Command,
+    action: Action,
+}
+
+enum Action {
+    Run(Command),
+    Check(Box<dyn FnOnce() -> Result<()>>),
+}
+
+impl Step {
+    fn run(name: &'static str, command: Command) -> Step {
+        Step { name, action: Action::Run(command) }
+    }
 }
 
 pub(crate) fn run(layer_names: &[String], skip_install: bool, test_args: &[String]) -> Result<()> {
@@ -106,8 +119,8 @@ pub(crate) fn screenshots(skip_install: bool) -> Result<()> {
     let (binary, filter) = SCREENSHOT_TESTS;
     let mut steps = e2e_steps(&metadata, Some(binary), &[filter.to_string()]);
     let target = workspace::root().join(DOCS_SCREENSHOTS);
-    if let Some(step) = steps.last_mut() {
-        step.command.env(SCREENSHOTS_DIR_ENV, &target);
+    if let Some(Step { action: Action::Run(command), .. }) = steps.last_mut() {
+        command.env(SCREENSHOTS_DIR_ENV, &target);
     }
     execute(steps)?;
     println!("\nscreenshots written to {}", target.display());
@@ -146,9 +159,9 @@ fn steps_for(layer: Layer, metadata: &Metadata, test_args: &[String]) -> Vec<Ste
                 "warnings",
             ]);
             vec![
-                Step { name: "rustfmt", command: fmt },
-                Step { name: "clippy (host)", command: clippy },
-                Step { name: "clippy (wasm32)", command: clippy_wasm },
+                Step::run("rustfmt", fmt),
+                Step::run("clippy (host)", clippy),
+                Step::run("clippy (wasm32)", clippy_wasm),
             ]
         }
         Layer::Native => {
@@ -157,7 +170,7 @@ fn steps_for(layer: Layer, metadata: &Metadata, test_args: &[String]) -> Vec<Ste
             for package in NATIVE_EXCLUDES {
                 test.args(["--exclude", package]);
             }
-            vec![Step { name: "native tests", command: with_test_args(test, Vec::new()) }]
+            vec![Step::run("native tests", with_test_args(test, Vec::new()))]
         }
         Layer::Wasm => {
             let (_, chromedriver) = tools::browser_paths();
@@ -181,14 +194,14 @@ fn steps_for(layer: Layer, metadata: &Metadata, test_args: &[String]) -> Vec<Ste
                     test.env(var, default);
                 }
             }
-            vec![Step { name: "wasm tests", command: with_test_args(test, Vec::new()) }]
+            vec![Step::run("wasm tests", with_test_args(test, Vec::new()))]
         }
         Layer::E2e => e2e_steps(metadata, None, test_args),
     }
 }
 
-/// The e2e layer: the release SPA and the servers it drives, then the e2e tests (those of `test_binary` only, if
-/// given), one at a time, with `test_args` for the test binaries.
+/// The e2e layer: the release SPA (held to the size budget) and the servers it drives, then the e2e tests (those
+/// of `test_binary` only, if given), one at a time, with `test_args` for the test binaries.
 fn e2e_steps(metadata: &Metadata, test_binary: Option<&str>, test_args: &[String]) -> Vec<Step> {
     let root = workspace::root();
     // Its own output directory, so a test run never overwrites a developer's dist/.
@@ -209,10 +222,12 @@ fn e2e_steps(metadata: &Metadata, test_binary: Option<&str>, test_args: &[String
         .env(E2E_REQUIRED_ENV, "1");
     // One at a time: each test starts its own servers and browser, and the machine has few cores.
     test.args(["--", "--test-threads=1"]).args(test_args);
+    let budget_dist = dist.clone();
     vec![
-        Step { name: "SPA release build", command: spa },
-        Step { name: "server build", command: servers },
-        Step { name: "e2e tests", command: test },
+        Step::run("SPA release build", spa),
+        Step { name: "size budget", action: Action::Check(Box::new(move || budget::check_dist(&budget_dist))) },
+        Step::run("server build", servers),
+        Step::run("e2e tests", test),
     ]
 }
 
@@ -221,13 +236,25 @@ fn execute(steps: Vec<Step>) -> Result<()> {
     let names: Vec<&str> = steps.iter().map(|step| step.name).collect();
     let mut outcomes: Vec<(&str, Duration, bool)> = Vec::new();
     let mut failure = None;
-    for mut step in steps {
-        let line = display(&step.command);
-        println!("\n==> {}: {line}", step.name);
+    for step in steps {
         let started = Instant::now();
-        let result = step.command.status().with_context(|| format!("could not start `{line}`")).and_then(|status| {
-            if status.success() { Ok(()) } else { bail!("`{line}` failed ({})", crate::process::describe(status)) }
-        });
+        let result = match step.action {
+            Action::Run(mut command) => {
+                let line = display(&command);
+                println!("\n==> {}: {line}", step.name);
+                command.status().with_context(|| format!("could not start `{line}`")).and_then(|status| {
+                    if status.success() {
+                        Ok(())
+                    } else {
+                        bail!("`{line}` failed ({})", crate::process::describe(status))
+                    }
+                })
+            }
+            Action::Check(check) => {
+                println!("\n==> {}", step.name);
+                check()
+            }
+        };
         let elapsed = started.elapsed();
         outcomes.push((step.name, elapsed, result.is_ok()));
         if let Err(err) = result {
