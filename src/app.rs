@@ -1,7 +1,6 @@
 //! The root component: start-up, then the shell (header, routes).
 
 use leptos::prelude::*;
-use leptos_router::components::Router;
 
 use crate::auth::{self, Arrival, Auth, Startup};
 use crate::capabilities::provide_capabilities;
@@ -9,6 +8,7 @@ use crate::components::header::Header;
 use crate::components::inspector::{Inspector, provide_inspector};
 use crate::config::{AppConfig, ConfigError};
 use crate::load::Loader;
+use crate::location::{provide_location, use_location};
 use crate::routes::AppRoutes;
 use crate::screens::auth_error::AuthErrorBanner;
 use crate::screens::config_error::ConfigErrorScreen;
@@ -60,18 +60,17 @@ fn Shell(
     crate::api::provide_api(auth, &config);
     provide_capabilities(config.clone());
     provide_inspector();
+    provide_location();
     view! {
-        <Router>
-            <FocusOnNavigate />
-            <Header />
-            <main id="main" tabindex="-1">
-                <AuthErrorBanner />
-                <AppRoutes />
-            </main>
-            <footer class="footer">
-                <Inspector />
-            </footer>
-        </Router>
+        <FocusOnNavigate />
+        <Header />
+        <main id="main" tabindex="-1">
+            <AuthErrorBanner />
+            <AppRoutes />
+        </main>
+        <footer class="footer">
+            <Inspector />
+        </footer>
     }
 }
 
@@ -80,9 +79,9 @@ fn Shell(
 /// (the browser does this for full page loads, not for route changes).
 #[component]
 fn FocusOnNavigate() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
+    let location = use_location();
     Effect::new(move |previous: Option<String>| {
-        let path = location.pathname.get();
+        let path = location.path.get();
         if previous.is_some_and(|p| p != path)
             && let Some(main) = document().get_element_by_id("main")
         {

@@ -23,6 +23,7 @@ pub mod capabilities;
 pub mod components;
 pub mod config;
 pub mod load;
+pub mod location;
 pub mod routes;
 pub mod screens;
 

@@ -6,32 +6,75 @@
 
 use contract::routes;
 use leptos::prelude::*;
-use leptos_router::StaticSegment;
-use leptos_router::components::{Route, Routes};
 
 use crate::components::guard::RequirePermission;
 use crate::components::nav::{GuardedScreen, PROJECT_LIST, USER_LIST};
+use crate::location::use_location;
 use crate::screens::{callback::CallbackScreen, home::HomeScreen, not_found::NotFoundScreen};
 use crate::screens::{projects::ProjectsScreen, users::UsersScreen};
 
-/// The routes.
+/// What a path shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Home,
+    Callback,
+    Projects,
+    Users,
+    NotFound,
+}
+
+impl Route {
+    /// The route of `path`; one trailing slash is ignored (`/projects/`).
+    fn of(path: &str) -> Route {
+        let path = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+        match path {
+            routes::HOME => Route::Home,
+            routes::CALLBACK => Route::Callback,
+            p if p == PROJECT_LIST.path => Route::Projects,
+            p if p == USER_LIST.path => Route::Users,
+            _ => Route::NotFound,
+        }
+    }
+}
+
+/// The screen of the current path. A new query (`?page=2`) keeps the
+/// screen mounted; only a new path replaces it.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
-    view! {
-        <Routes fallback=|| view! { <NotFoundScreen /> }>
-            <Route path=StaticSegment(routes::HOME) view=HomeScreen />
-            <Route path=StaticSegment(routes::CALLBACK) view=CallbackScreen />
-            <Route path=StaticSegment(PROJECT_LIST.path) view=|| guarded(PROJECT_LIST, ProjectsScreen) />
-            <Route path=StaticSegment(USER_LIST.path) view=|| guarded(USER_LIST, UsersScreen) />
-        </Routes>
+    let location = use_location();
+    let route = Memo::new(move |_| location.path.with(|path| Route::of(path)));
+    move || match route.get() {
+        Route::Home => view! { <HomeScreen /> }.into_any(),
+        Route::Callback => view! { <CallbackScreen /> }.into_any(),
+        Route::Projects => guarded(PROJECT_LIST, || view! { <ProjectsScreen /> }.into_any()),
+        Route::Users => guarded(USER_LIST, || view! { <UsersScreen /> }.into_any()),
+        Route::NotFound => view! { <NotFoundScreen /> }.into_any(),
     }
 }
 
 /// `screen` behind its guard, which names it in the permissions inspector.
-fn guarded<V: IntoView + 'static>(screen: GuardedScreen, view: fn() -> V) -> impl IntoView {
+fn guarded(screen: GuardedScreen, view: fn() -> AnyView) -> AnyView {
     view! {
         <RequirePermission perm=screen.needs label=format!("{} screen", screen.title)>
             {view()}
         </RequirePermission>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_path_has_its_route() {
+        assert_eq!(Route::of("/"), Route::Home);
+        assert_eq!(Route::of(routes::CALLBACK), Route::Callback);
+        assert_eq!(Route::of(routes::PROJECTS), Route::Projects);
+        assert_eq!(Route::of("/projects/"), Route::Projects);
+        assert_eq!(Route::of(routes::USERS), Route::Users);
+        assert_eq!(Route::of("/projects/7"), Route::NotFound);
+        assert_eq!(Route::of("/nowhere"), Route::NotFound);
+        assert_eq!(Route::of(""), Route::NotFound);
     }
 }

@@ -13,10 +13,10 @@
 use std::cell::Cell;
 
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use oidc_login::{ClientSettings, LoginError};
 use permission_spa::auth::{self, Arrival, AuthState, Startup};
 use permission_spa::config::AppConfig;
+use permission_spa::location::provide_location;
 use permission_spa::screens::auth_error::AuthErrorBanner;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -123,7 +123,8 @@ async fn try_again_runs_start_up_again_once_the_provider_is_up() {
     document.body().unwrap().append_child(&host).unwrap();
     leptos::mount::mount_to(host.clone(), move || {
         provide_context(auth);
-        view! { <Router><AuthErrorBanner /></Router> }
+        provide_location();
+        view! { <AuthErrorBanner /> }
     })
     .forget();
     wait_until("the banner explains the failure", || {

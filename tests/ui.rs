@@ -11,7 +11,6 @@
 
 use contract::wire::{RoleCatalog, SetRoles, UserWithRoles};
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use permission_spa::api::provide_api;
 use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::provide_capabilities;
@@ -19,6 +18,7 @@ use permission_spa::components::can::Can;
 use permission_spa::components::guard::RequirePermission;
 use permission_spa::components::inspector::{Inspector, provide_inspector};
 use permission_spa::config::{AppConfig, CapabilitySource};
+use permission_spa::location::provide_location;
 use permission_spa::screens::users::{RolesNote, UserRow};
 use permissions::names::{CLIENT_ID, PERMISSIONS_CLAIM};
 use permissions::{ClaimPath, Permission};
@@ -66,7 +66,8 @@ fn mount_with<V: IntoView + 'static>(
         provide_api(auth, &config);
         provide_inspector();
         provide_capabilities(config);
-        view! { <Router>{view()}</Router> }
+        provide_location();
+        view()
     });
     handle.forget();
     (host, auth)

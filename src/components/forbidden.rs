@@ -2,10 +2,10 @@
 //! in but lacks the permission. Never a sign-in loop.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use permissions::Permission;
 
 use crate::components::notice::Notice;
+use crate::location::Link;
 
 /// The Forbidden view.
 #[component]
@@ -19,7 +19,7 @@ pub fn Forbidden(
                 "It needs the permission " <code>{needs.to_string()}</code>
                 ", which your account does not hold. Ask an administrator if you need it."
             </p>
-            <A href=contract::routes::HOME>"Back to the home page"</A>
+            <Link href=contract::routes::HOME>"Back to the home page"</Link>
         </Notice>
     }
 }

@@ -1,8 +1,7 @@
-//! The route guard, rendered in the route's view (leptos_router's
-//! `ProtectedRoute` can only redirect, which would push history and loop).
+//! The route guard, rendered in the route's view (a guard that redirected
+//! instead would push history and could loop).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 use permissions::{Permission, Requirement};
 
 use crate::auth::{AuthState, use_auth};
@@ -10,6 +9,7 @@ use crate::capabilities::{Decision, use_capabilities};
 use crate::components::forbidden::Forbidden;
 use crate::components::inspector::register_guard;
 use crate::components::sign_in::SignInPrompt;
+use crate::location::use_location;
 
 /// Guards a screen: a placeholder while permissions are pending, a sign-in
 /// prompt when signed out, the Forbidden view in place (the URL stays) when
@@ -56,10 +56,8 @@ pub fn RequirePermission(
 #[component]
 fn AutoSignIn() -> impl IntoView {
     let auth = use_auth();
-    let location = use_location();
     let signed_out = auth.state.with_untracked(|s| matches!(s, AuthState::SignedOut));
-    let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-    let redirecting = signed_out && auth.sign_in_automatically(here);
+    let redirecting = signed_out && auth.sign_in_automatically(use_location().here());
     view! {
         {redirecting.then(|| view! {
             <p class="placeholder" role="status" aria-live="polite">"Redirecting you to sign in…"</p>

@@ -2,11 +2,11 @@
 //! is signed in.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::auth::use_auth;
 use crate::components::can::Can;
 use crate::components::nav::GUARDED_SCREENS;
+use crate::location::Link;
 
 /// The top bar.
 #[component]
@@ -16,16 +16,16 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <A href=contract::routes::HOME attr:class="brand">
+            <Link href=contract::routes::HOME class="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Permission SPA"
-            </A>
+            </Link>
             <nav aria-label="Main">
                 {GUARDED_SCREENS
                     .into_iter()
                     .map(|screen| view! {
                         <Can perm=screen.needs label=format!("nav: {}", screen.nav_label)>
-                            <A href=screen.path attr:data-testid=screen.nav_testid>{screen.nav_label}</A>
+                            <Link href=screen.path testid=screen.nav_testid>{screen.nav_label}</Link>
                         </Can>
                     })
                     .collect_view()}

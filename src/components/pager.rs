@@ -3,16 +3,16 @@
 
 use contract::routes::PAGE_PARAM;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
+
+use crate::location::{Link, use_location};
 
 /// Items per page on the list screens.
 pub const PER_PAGE: u32 = 10;
 
 /// The current page number from `?page=`, 1 when absent or malformed.
 pub fn use_page() -> Memo<u32> {
-    let query = use_query_map();
-    Memo::new(move |_| query.with(|q| q.get(PAGE_PARAM).and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1)))
+    let location = use_location();
+    Memo::new(move |_| location.query(PAGE_PARAM).and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1))
 }
 
 /// Previous / next links and where we are.
@@ -32,11 +32,11 @@ pub fn Pager(
     view! {
         <nav class="pager" aria-label="Pages">
             <Show when=move || { page.get() > 1 }>
-                <A href=move || link(page.get() - 1)>"← Previous"</A>
+                <Link href=Signal::derive(move || link(page.get() - 1))>"← Previous"</Link>
             </Show>
             <span class="muted">{move || format!("Page {} of {} · {} in all", page.get(), pages(), total.get())}</span>
             <Show when=move || { page.get() < pages() }>
-                <A href=move || link(page.get() + 1)>"Next →"</A>
+                <Link href=Signal::derive(move || link(page.get() + 1))>"Next →"</Link>
             </Show>
         </nav>
     }

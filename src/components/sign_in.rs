@@ -2,9 +2,9 @@
 
 use contract::routes;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 use crate::auth::{AuthState, use_auth};
+use crate::location::use_location;
 
 /// Starts a sign-in that comes back to the current page.
 #[component]
@@ -16,10 +16,9 @@ pub fn SignInButton(
     let auth = use_auth();
     let location = use_location();
     let on_click = move |_| {
-        let path = location.pathname.get_untracked();
-        let search = location.search.get_untracked();
         // Signing in from the callback page (after a failure) comes back home.
-        let here = if path == routes::CALLBACK { routes::HOME.to_owned() } else { format!("{path}{search}") };
+        let on_callback = location.path.with_untracked(|path| path == routes::CALLBACK);
+        let here = if on_callback { routes::HOME.to_owned() } else { location.here() };
         auth.sign_in(here);
     };
     view! {

@@ -1,7 +1,6 @@
 //! Home: who you are, what you may do, and which screens you can open.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use permissions::{ClaimPath, Permission, read_string_set};
 
 use crate::auth::{AuthState, use_auth};
@@ -9,6 +8,7 @@ use crate::capabilities::{CapabilityState, use_capabilities};
 use crate::components::nav::GUARDED_SCREENS;
 use crate::components::sign_in::SignInButton;
 use crate::config::{AppConfig, CapabilitySource};
+use crate::location::Link;
 
 /// The user's role names, for display only (permissions, not roles, decide
 /// what is shown): the configured `roles_claim`, else the claim beside the
@@ -65,7 +65,7 @@ pub fn HomeScreen() -> impl IntoView {
                                 view! {
                                     <li class:locked=!open>
                                         {if open {
-                                            view! { <A href=screen.path>{screen.title}</A> }.into_any()
+                                            view! { <Link href=screen.path>{screen.title}</Link> }.into_any()
                                         } else {
                                             view! { <span>{screen.title}</span> }.into_any()
                                         }}

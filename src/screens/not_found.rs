@@ -1,9 +1,9 @@
 //! The view for a path no route matches.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::components::notice::Notice;
+use crate::location::Link;
 
 /// Not Found.
 #[component]
@@ -11,7 +11,7 @@ pub fn NotFoundScreen() -> impl IntoView {
     view! {
         <Notice testid="not-found" title="Page not found">
             <p>"There is nothing at this address."</p>
-            <A href=contract::routes::HOME>"Back to the home page"</A>
+            <Link href=contract::routes::HOME>"Back to the home page"</Link>
         </Notice>
     }
 }
