@@ -7,6 +7,10 @@ pub enum StoreError {
     /// timeout, a constraint).
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// SQLite failed on one of the read-only connections of the hot reads
+    /// (see `read_pool`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The file was written by a newer build; it is left untouched.
     #[error(
         "the database at {path} has schema version {found}, newer than this build knows ({known}); upgrade the binary"

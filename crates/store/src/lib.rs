@@ -32,6 +32,7 @@ mod migrate;
 mod page;
 mod pool;
 mod projects;
+mod read_pool;
 mod refresh_tokens;
 mod seed;
 mod users_roles;
@@ -49,6 +50,8 @@ use sqlx::sqlite::SqlitePool;
 pub struct Store {
     /// Visible to the table modules, which run their queries on it.
     pool: SqlitePool,
+    /// Read-only connections for the API's hot reads.
+    reader: std::sync::Arc<read_pool::ReadPool>,
 }
 
 /// Fixtures shared by the test modules of this crate.

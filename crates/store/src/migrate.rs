@@ -13,8 +13,11 @@ use sqlx::sqlite::SqlitePool;
 use crate::{Result, StoreError, seed};
 
 /// The migrations, in order; entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_schema.sql"), include_str!("../migrations/0002_refresh_tokens.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_schema.sql"),
+    include_str!("../migrations/0002_refresh_tokens.sql"),
+    include_str!("../migrations/0003_projects_newest_first.sql"),
+];
 
 /// Brings the database up to the newest schema this build knows.
 pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<()> {
@@ -102,7 +105,7 @@ mod tests {
         }
         let store = Store::open(&path).await.unwrap();
         let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&store.pool).await.unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, MIGRATIONS.len() as i64);
         assert!(store.idp_session("s1", 15).await.unwrap().is_some(), "existing rows survive");
         let users = store.all_users().await.unwrap();
         let mut names: Vec<_> = users.iter().map(|u| u.username.clone()).collect();

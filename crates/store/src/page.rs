@@ -20,6 +20,13 @@ impl PageRequest {
     pub(crate) fn limit(self) -> i64 {
         i64::from(self.per_page)
     }
+
+    /// How many items to make room for before reading the page: `per_page`,
+    /// but never more than the API lets a caller ask for, whatever a caller
+    /// of the store passes.
+    pub(crate) fn capacity(self) -> usize {
+        self.per_page.min(contract::api::MAX_PER_PAGE) as usize
+    }
 }
 
 /// One page of a list and the size of the whole list.

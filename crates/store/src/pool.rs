@@ -57,7 +57,7 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Store> {
         let pool = connect(options(path)?).await?;
         migrate::run(&pool, &path.display().to_string()).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, reader: std::sync::Arc::new(crate::read_pool::ReadPool::new(path)) })
     }
 
     /// Whether the database answers (for `/healthz`).

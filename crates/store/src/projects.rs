@@ -27,34 +27,63 @@ impl TryFrom<ProjectRow> for Project {
     type Error = StoreError;
 
     fn try_from(row: ProjectRow) -> Result<Project> {
-        let status = ProjectStatus::parse(&row.status)
-            .ok_or(StoreError::InvalidValue { column: "projects.status", value: row.status })?;
         Ok(Project {
             id: row.id,
             name: row.name,
             description: row.description,
-            status,
+            status: decode_status(row.status)?,
             owner: row.owner,
             created_at: row.created_at,
         })
     }
 }
 
+/// The `status` column's text as a [`ProjectStatus`], whichever driver read it.
+fn decode_status(text: String) -> Result<ProjectStatus> {
+    ProjectStatus::parse(&text).ok_or(StoreError::InvalidValue { column: "projects.status", value: text })
+}
+
+/// The Project List's page, newest first, each row carrying the size of the
+/// whole list (SQLite evaluates the uncorrelated subquery once). The index
+/// `projects_newest_first` (migration 3) serves the order, so a page costs
+/// its own rows, not a sort of the table.
+const LIST_PROJECTS: &str = "SELECT p.id, p.name, p.description, p.status, u.name AS owner, p.created_at,
+            (SELECT COUNT(*) FROM projects) AS total
+     FROM projects p LEFT JOIN users u ON u.id = p.owner_id
+     ORDER BY p.created_at DESC, p.id DESC LIMIT ?1 OFFSET ?2";
+
+/// The size of the list, for a page past its end.
+const COUNT_PROJECTS: &str = "SELECT COUNT(*) FROM projects";
+
 impl Store {
-    /// One page of projects, newest first; `owner` is the owner's display name.
+    /// One page of projects, newest first; `owner` is the owner's display
+    /// name. Read on the read-only connections (see `read_pool`), in one
+    /// statement that also counts the list, so the page and its total come
+    /// from the same snapshot.
     pub async fn list_projects(&self, page: PageRequest) -> Result<Page<Project>> {
-        let rows = sqlx::query_as::<_, ProjectRow>(
-            "SELECT p.id, p.name, p.description, p.status, u.name AS owner, p.created_at
-             FROM projects p LEFT JOIN users u ON u.id = p.owner_id
-             ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?",
-        )
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows.into_iter().map(Project::try_from).collect::<Result<_>>()?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects").fetch_one(&self.pool).await?;
-        Ok(Page { items, total: page::total(total) })
+        self.reader.read(|conn| {
+            let mut statement = conn.prepare_cached(LIST_PROJECTS)?;
+            let mut rows = statement.query((page.limit(), page.offset()))?;
+            let mut items = Vec::with_capacity(page.capacity());
+            let mut total = None;
+            while let Some(row) = rows.next()? {
+                items.push(Project {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    description: row.get(2)?,
+                    status: decode_status(row.get(3)?)?,
+                    owner: row.get(4)?,
+                    created_at: row.get(5)?,
+                });
+                total.get_or_insert(row.get(6)?);
+            }
+            let total = match total {
+                Some(total) => total,
+                // A page past the end has no row to carry the count.
+                None => conn.prepare_cached(COUNT_PROJECTS)?.query_row((), |row| row.get(0))?,
+            };
+            Ok(Page { items, total: page::total(total) })
+        })
     }
 
     /// Creates a project, dated today (UTC, `YYYY-MM-DD` like the demo data),

@@ -62,33 +62,47 @@ fn sorted_words(joined: Option<&str>) -> Vec<String> {
     words
 }
 
+/// The User List's page, by username (the `UNIQUE` index serves the order),
+/// each row with its roles and the size of the whole list.
+const LIST_USERS: &str = "SELECT u.id, u.username, u.name, u.email,
+            (SELECT group_concat(role, ' ') FROM user_roles WHERE user_id = u.id),
+            (SELECT COUNT(*) FROM users)
+     FROM users u ORDER BY u.username LIMIT ?1 OFFSET ?2";
+
+/// The size of the list, for a page past its end.
+const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
+
 impl Store {
-    /// One page of users with their roles, by username. One query: the
-    /// roles come aggregated, not one query per user.
+    /// One page of users with their roles, by username. One statement: the
+    /// roles come aggregated, not one query per user, and each row carries
+    /// the size of the whole list. Read on the read-only connections (see
+    /// `read_pool`), like the Project List.
     pub async fn list_users(&self, page: PageRequest) -> Result<Page<UserWithRoles>> {
-        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT u.id, u.username, u.name, u.email,
-                    (SELECT group_concat(role, ' ') FROM user_roles WHERE user_id = u.id)
-             FROM users u ORDER BY u.username LIMIT ? OFFSET ?",
-        )
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows
-            .into_iter()
-            .map(|(id, username, name, email, roles)| UserWithRoles {
-                id,
-                username,
-                name,
-                email,
-                // Role names are single words (the seed and the API's input
-                // checks keep them so), so a space separates them unambiguously.
-                roles: sorted_words(roles.as_deref()),
-            })
-            .collect();
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
-        Ok(Page { items, total: page::total(total) })
+        self.reader.read(|conn| {
+            let mut statement = conn.prepare_cached(LIST_USERS)?;
+            let mut rows = statement.query((page.limit(), page.offset()))?;
+            let mut items = Vec::with_capacity(page.capacity());
+            let mut total = None;
+            while let Some(row) = rows.next()? {
+                let roles: Option<String> = row.get(4)?;
+                items.push(UserWithRoles {
+                    id: row.get(0)?,
+                    username: row.get(1)?,
+                    name: row.get(2)?,
+                    email: row.get(3)?,
+                    // Role names are single words (the seed and the API's input
+                    // checks keep them so), so a space separates them unambiguously.
+                    roles: sorted_words(roles.as_deref()),
+                });
+                total.get_or_insert(row.get(5)?);
+            }
+            let total = match total {
+                Some(total) => total,
+                // A page past the end has no row to carry the count.
+                None => conn.prepare_cached(COUNT_USERS)?.query_row((), |row| row.get(0))?,
+            };
+            Ok(Page { items, total: page::total(total) })
+        })
     }
 
     /// Every user, by username (the development provider's sign-in page).
