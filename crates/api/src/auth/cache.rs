@@ -31,21 +31,42 @@ const MAX_CACHED_TOKEN_BYTES: usize = 4096;
 pub(crate) struct TokenCache {
     entries: RwLock<HashMap<Box<str>, Entry>>,
     capacity: usize,
+    /// How many look-ups the cache answered, so tests can see it is consulted.
+    #[cfg(test)]
+    hits: std::sync::atomic::AtomicU64,
 }
 
 impl TokenCache {
     /// A cache of at most `capacity` tokens; `0` disables it.
     pub(crate) fn new(capacity: usize) -> TokenCache {
-        TokenCache { entries: RwLock::new(HashMap::new()), capacity }
+        TokenCache {
+            entries: RwLock::new(HashMap::new()),
+            capacity,
+            #[cfg(test)]
+            hits: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
+    /// The principal of `token` if it was validated under the key set of
+    /// `key_generation` and is still accepted at `now`.
     pub(crate) fn get(&self, token: &str, now: u64, key_generation: u64) -> Option<Arc<Principal>> {
         if self.capacity == 0 {
             return None;
         }
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(token)?;
-        (entry.valid_until >= now && entry.key_generation == key_generation).then(|| entry.principal.clone())
+        let hit = (entry.valid_until >= now && entry.key_generation == key_generation).then(|| entry.principal.clone());
+        #[cfg(test)]
+        if hit.is_some() {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        hit
+    }
+
+    /// How many look-ups the cache has answered.
+    #[cfg(test)]
+    pub(crate) fn hits(&self) -> u64 {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn insert(

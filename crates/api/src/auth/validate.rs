@@ -140,11 +140,24 @@ impl Verifier {
     }
 
     /// Checks a compact JWT and returns who it speaks for.
+    ///
+    /// A token that passed every check is remembered (see `cache`) until its
+    /// `exp` plus the leeway, and only while the key set that verified it is
+    /// the one in use: a repeat within that window is one hash look-up
+    /// instead of a signature check, and any other token, even one differing
+    /// in a single byte (another `alg`, `kid`, audience or signature), is
+    /// checked from scratch.
     pub async fn verify(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        self.verify_at(token, get_current_timestamp()).await
+    }
+
+    /// [`Verifier::verify`] with `exp` and the cache reading the clock as
+    /// `now` (Unix seconds), so tests can move time past a cached token's
+    /// expiry. (`nbf` is checked by `jsonwebtoken`, on the real clock.)
+    pub(crate) async fn verify_at(&self, token: &str, now: u64) -> Result<Arc<Principal>, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Rejection::TooLarge.into());
         }
-        let now = get_current_timestamp();
         if let Some(principal) = self.cache.get(token, now, self.keys.generation()) {
             return Ok(principal);
         }
@@ -270,6 +283,108 @@ mod tests {
         for bad in ["", "JOSE", "dpop+jwt", "logout+jwt", "application/jwt ", "secevent+jwt"] {
             assert!(!is_jwt_type(bad), "{bad}");
         }
+    }
+
+    /// A verifier with one fresh P-256 key, 30 s of leeway, and a signer for it.
+    struct Fixture {
+        verifier: Verifier,
+        signing: jsonwebtoken::EncodingKey,
+    }
+
+    const ISSUER: &str = "https://issuer.test";
+    const AUDIENCE: &str = "https://api.test";
+    const LEEWAY: u64 = 30;
+
+    impl Fixture {
+        fn new() -> Fixture {
+            use base64::Engine;
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            use p256::elliptic_curve::sec1::ToEncodedPoint;
+            use p256::pkcs8::{EncodePrivateKey, LineEnding};
+
+            let secret = p256::SecretKey::random(&mut rand::thread_rng());
+            let pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
+            let signing = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
+            let point = secret.public_key().to_encoded_point(false);
+            let jwk = serde_json::json!({
+                "kty": "EC", "kid": "ec", "crv": "P-256",
+                "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
+                "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+            });
+            let keys = KeyStore::fixed(crate::auth::KeySet::from_jwks(&serde_json::json!({"keys": [jwk]})).unwrap());
+            let mut config = VerifierConfig::new(Issuer::parse(ISSUER).unwrap(), AUDIENCE);
+            config.leeway = Duration::from_secs(LEEWAY);
+            Fixture { verifier: Verifier::new(config, keys), signing }
+        }
+
+        fn token(&self, exp: u64) -> String {
+            let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
+            header.kid = Some("ec".into());
+            let claims = serde_json::json!({
+                "iss": ISSUER, "aud": AUDIENCE, "sub": "u", "exp": exp, "permissions": ["read:project-list"],
+            });
+            jsonwebtoken::encode(&header, &claims, &self.signing).unwrap()
+        }
+    }
+
+    fn refused(outcome: Result<Arc<Principal>, AuthError>) -> Rejection {
+        match outcome {
+            Err(AuthError::InvalidToken(rejection)) => rejection,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_token_is_answered_from_the_cache_until_its_exp_and_leeway() {
+        let fixture = Fixture::new();
+        let now = get_current_timestamp();
+        let exp = now + 100;
+        let token = fixture.token(exp);
+        let first = fixture.verifier.verify_at(&token, now).await.unwrap();
+        assert_eq!(fixture.verifier.cache.hits(), 0, "the first request is verified");
+        let again = fixture.verifier.verify_at(&token, exp + LEEWAY).await.unwrap();
+        assert_eq!(again, first);
+        assert_eq!(fixture.verifier.cache.hits(), 1, "the repeat is answered from the cache");
+        // One second later the token is past `exp` plus the leeway: cached
+        // or not, it is refused, exactly as a fresh verification refuses it.
+        assert_eq!(refused(fixture.verifier.verify_at(&token, exp + LEEWAY + 1).await), Rejection::Expired);
+    }
+
+    #[tokio::test]
+    async fn a_token_differing_from_a_cached_one_is_verified_afresh() {
+        let fixture = Fixture::new();
+        let now = get_current_timestamp();
+        let token = fixture.token(now + 100);
+        fixture.verifier.verify_at(&token, now).await.unwrap();
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let (header, claims) = signed.split_once('.').unwrap();
+
+        // The same header and claims under another signature.
+        let flipped = if signature.starts_with('A') { "B" } else { "A" };
+        let forged = format!("{signed}.{flipped}{}", &signature[1..]);
+        assert_eq!(refused(fixture.verifier.verify_at(&forged, now).await), Rejection::BadSignature);
+        // Other claims (another audience) under the cached token's signature.
+        let other_claims = {
+            use base64::Engine;
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+            claims["aud"] = "https://other.test".into();
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        };
+        let moved = format!("{header}.{other_claims}.{signature}");
+        assert_eq!(refused(fixture.verifier.verify_at(&moved, now).await), Rejection::BadSignature);
+        // Another algorithm named in the header, over the same claims and signature.
+        let es384 = {
+            use base64::Engine;
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"ES384","kid":"ec","typ":"JWT"}"#)
+        };
+        let realg = format!("{es384}.{claims}.{signature}");
+        assert_eq!(refused(fixture.verifier.verify_at(&realg, now).await), Rejection::KeyMismatch);
+        assert_eq!(fixture.verifier.cache.hits(), 0, "none of them was taken for the cached token");
+        // And the cached one itself still passes.
+        fixture.verifier.verify_at(&token, now).await.unwrap();
+        assert_eq!(fixture.verifier.cache.hits(), 1);
     }
 
     #[test]
