@@ -18,8 +18,7 @@
 use std::fmt::Write;
 use std::sync::LazyLock;
 
-use axum::Json;
-use axum::http::header::LINK;
+use axum::http::header::{CONTENT_TYPE, LINK};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use contract::api::{DEFAULT_PER_PAGE, MAX_PER_PAGE, TOTAL_COUNT_HEADER};
@@ -51,6 +50,10 @@ const fn ascii_lowercase<const N: usize>(text: &str) -> [u8; N] {
     }
     lower
 }
+
+/// Room made per item before a page is serialised: a demo project takes
+/// about 130 bytes of JSON, a user about 120; a longer one costs one regrowth.
+const BODY_BYTES_PER_ITEM: usize = 160;
 
 const BAD_PAGE: &str = "page must be a whole number of at least 1";
 /// Spells [`MAX_PER_PAGE`], so it is built once from it.
@@ -137,8 +140,19 @@ impl Pagination {
 
     /// The response for one page of the list at `path`: the items as a JSON
     /// array, `X-Total-Count` and `Link`.
+    ///
+    /// The array is written straight into the body's buffer, sized up front
+    /// for a typical page ([`BODY_BYTES_PER_ITEM`]): `axum::Json` starts at
+    /// 128 bytes and doubles, which for a page of 20 projects meant five
+    /// reallocations and copies per request.
     pub fn respond<T: Serialize>(self, path: &str, page: Page<T>) -> Response {
-        let mut response = Json(page.items).into_response();
+        let mut body = Vec::with_capacity(2 + page.items.len() * BODY_BYTES_PER_ITEM);
+        if let Err(error) = serde_json::to_writer(&mut body, &page.items) {
+            // The wire types serialise infallibly; this is a bug, not input.
+            tracing::error!("cannot serialise a page of {path}: {error}");
+            return ApiError::Internal.into_response();
+        }
+        let mut response = ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
         let headers = response.headers_mut();
         headers.insert(X_TOTAL_COUNT.clone(), HeaderValue::from(page.total));
         if let Some(link) = self.link_header(path, page.total) {

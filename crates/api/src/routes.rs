@@ -8,7 +8,7 @@
 //! (`400`, `404`, `415`, `422`), so a caller without access learns nothing
 //! about what the route would accept, or which ids exist.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::Json;
 use axum::extract::State;
@@ -32,6 +32,11 @@ pub fn mounted(path: &str) -> String {
     format!("{}{path}", api::DEFAULT_BASE)
 }
 
+/// The lists' mounted paths, which their `Link` headers name: built once,
+/// not on every request.
+static PROJECTS_PATH: LazyLock<String> = LazyLock::new(|| mounted(api::PROJECTS));
+static USERS_PATH: LazyLock<String> = LazyLock::new(|| mounted(api::USERS));
+
 const NO_SUCH_PROJECT: &str = "no project has this id";
 const NO_SUCH_USER: &str = "no user has this id";
 const ROLES_EXTERNAL: &str = "roles are managed by the identity provider; change them there (see the README: wiring role controls to the provider)";
@@ -43,7 +48,7 @@ pub async fn list_projects(auth: Authenticated, uri: Uri, State(store): State<St
     auth.require(&Permission::ReadProjectList)?;
     let pagination = Pagination::from_query(uri.query())?;
     let page = store.list_projects(pagination.request()).await?;
-    Ok(pagination.respond(&mounted(api::PROJECTS), page))
+    Ok(pagination.respond(&PROJECTS_PATH, page))
 }
 
 /// `GET /api/v1/users`: needs `read:user-list`.
@@ -51,7 +56,7 @@ pub async fn list_users(auth: Authenticated, uri: Uri, State(store): State<Store
     auth.require(&Permission::ReadUserList)?;
     let pagination = Pagination::from_query(uri.query())?;
     let page = store.list_users(pagination.request()).await?;
-    Ok(pagination.respond(&mounted(api::USERS), page))
+    Ok(pagination.respond(&USERS_PATH, page))
 }
 
 /// `POST /api/v1/projects`: needs `create:project`. Creates the project
