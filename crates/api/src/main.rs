@@ -16,10 +16,17 @@ use anyhow::Context;
 use api::auth::{KeyStore, RefreshOptions, Verifier};
 use api::config::Cli;
 use api::{AppState, app};
+use axum::serve::ListenerExt;
 use clap::Parser;
 use store::Store;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+
+/// The allocator: a list request makes about a hundred small allocations
+/// (each row's strings, headers, buffers), and glibc's malloc took a sixth
+/// of the CPU under load; mimalloc's thread-local free lists make them cheap.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long start-up keeps retrying the issuer before leaving it to requests.
 const STARTUP_DISCOVERY_WINDOW: Duration = Duration::from_secs(60);
@@ -58,6 +65,13 @@ async fn main() -> anyhow::Result<()> {
         "API listening on http://{}",
         listener.local_addr()?
     );
+    // Each answer is written whole (headers and body in one write), so
+    // Nagle's algorithm could only hold it back waiting for the client's ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {error}");
+        }
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(server_kit::shutdown_signal())
         .await
