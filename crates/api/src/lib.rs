@@ -15,6 +15,31 @@
 //! The service keeps no per-user state between requests: every request
 //! carries its token, and the only thing shared is read-mostly (the key set
 //! and a cache of tokens already validated).
+//!
+//! # The hot path
+//!
+//! What an authenticated `GET /api/v1/projects` costs, and what each choice
+//! buys (CPU time of the api process per request under the bench's wrk load,
+//! 64 connections on a 2-core machine; Express spends 230-300 µs on its
+//! static list there):
+//!
+//! 1. **The token**: [`auth::Verifier::verify`] checks the signature once per
+//!    token and remembers the result until the token's `exp` plus the leeway,
+//!    and only while the key set that verified it is in use; repeats are one
+//!    hash look-up of the whole token, so any other token (another `alg`,
+//!    `kid`, audience or signature) is verified from scratch.
+//! 2. **The page and its total**: one statement on a read-only SQLite
+//!    connection, called in place (the store's `read_pool`): 150-290 µs with
+//!    sqlx's worker threads and two queries, about 53 µs in place, about 34 µs
+//!    once the index `projects_newest_first` spared the sort. No result is
+//!    cached in the process, so several replicas never disagree.
+//! 3. **The body**: the page is serialised straight into a buffer sized for
+//!    it ([`pagination::Pagination::respond`]).
+//! 4. **The process**: mimalloc as the allocator (about 33 -> 28 µs), and
+//!    `TCP_NODELAY`; the runtime is tokio's default, one worker per core.
+//!
+//! What remains is roughly a quarter each for the kernel's TCP, SQLite, and
+//! hyper with axum and the middleware, and the rest for JSON and allocation.
 
 pub mod auth;
 pub mod config;

@@ -4,12 +4,12 @@
 //! sqlx runs every SQLite connection on a worker thread of its own and
 //! passes each command and each row over channels: profiled under wrk, half
 //! of the API's CPU went to those threads and to waking them (a list request
-//! cost about 160 µs of CPU, most of it thread switches). Called directly, a
+//! cost 150-290 µs of CPU, most of it thread switches). Called directly, a
 //! list read is the SQLite work alone, with its statements prepared once per
-//! connection (`prepare_cached`): the whole request then cost about 50 µs.
-//! Handing the read to tokio's blocking pool instead (`spawn_blocking`)
-//! measured about 35 µs more CPU per request than calling it in place, more
-//! than the read itself, so the read runs on the async worker.
+//! connection (`prepare_cached`): the whole request then cost about 53 µs
+//! (34 µs with the Project List's index). Handing the read to tokio's
+//! blocking pool instead (`spawn_blocking`) measured about 75 µs, more than
+//! the read itself costs, so the read runs on the async worker.
 //!
 //! That is sound because such a read does not wait: the connections are
 //! opened read-only (the hot path cannot write), on the file the writer pool
