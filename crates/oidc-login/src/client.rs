@@ -432,6 +432,13 @@ impl OidcClient {
         claims_cache::recall(settings, stored.as_ref(), browser::now_seconds())
     }
 
+    /// Forgets the claims this tab remembers: after a resume whose verdict
+    /// is not a restored session (the provider could not even be
+    /// discovered), they must not be shown again.
+    pub fn forget_remembered_claims(settings: &ClientSettings) {
+        claims_cache::forget(settings);
+    }
+
     /// Forgets the hint (after a failed silent sign-in, or at sign-out).
     pub fn forget_session_hint(&self) {
         browser::storage_remove(StorageArea::Local, SESSION_HINT_KEY);
