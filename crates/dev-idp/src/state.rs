@@ -19,7 +19,7 @@ use crate::registered_client::Client;
 use crate::signing_keys::{KeySet, LiveKeys};
 
 /// How long after its retirement a key stays in the JWKS, beyond the token
-/// lifetime: room for JWKS caches (ours says `max-age=60`) and for clock
+/// lifetime: room for JWKS caches (ours says `max-age=300`) and for clock
 /// skew between the provider, `rotate-key` and the verifiers.
 pub(crate) const KEY_RETENTION_MARGIN: Duration = Duration::from_secs(300);
 

@@ -7,9 +7,15 @@ use axum::response::{IntoResponse, Response};
 use permissions::names::{PERMISSIONS_CLAIM, ROLES_CLAIM};
 use serde_json::json;
 
-use super::{AUTHORIZE_PATH, END_SESSION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, cached_briefly};
+use std::time::Duration;
+
+use super::{AUTHORIZE_PATH, END_SESSION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, cached_for};
 use crate::scopes::SUPPORTED_SCOPES;
 use crate::state::AppState;
+
+/// How long the document may be reused: it changes only with the
+/// provider's configuration (an hour, as Auth0 and Keycloak say).
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// `GET /.well-known/openid-configuration`.
 pub(crate) async fn get(State(state): State<AppState>) -> Response {
@@ -40,5 +46,5 @@ pub(crate) async fn get(State(state): State<AppState>) -> Response {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     });
-    cached_briefly(Json(document).into_response())
+    cached_for(Json(document).into_response(), MAX_AGE)
 }

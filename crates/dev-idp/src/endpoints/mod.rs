@@ -15,6 +15,8 @@ pub(crate) mod jwks;
 pub(crate) mod revocation;
 pub(crate) mod token;
 
+use std::time::Duration;
+
 use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -52,11 +54,13 @@ fn redirect(status: StatusCode, location: &str) -> Response {
     response
 }
 
-/// A short cache lifetime for the public metadata: long enough to spare a
-/// page load, short enough that a restarted provider with a new key is
-/// noticed quickly. (A rotated key is published at once; the retired one
-/// stays published long enough for any cache to have caught up.)
-fn cached_briefly(mut response: Response) -> Response {
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+/// Lets any cache (the browser's, the SPA's own) reuse a public document
+/// for `max_age` (`public, max-age=N`), as real providers do for discovery
+/// and the JWKS, so that a reload need not ask for them again.
+fn cached_for(mut response: Response, max_age: Duration) -> Response {
+    let value = format!("public, max-age={}", max_age.as_secs());
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
     response
 }
