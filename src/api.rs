@@ -168,7 +168,7 @@ impl ApiClient {
         let url = self.url(path);
         let mut refreshed = false;
         loop {
-            let token = self.auth.access_token().ok_or(ApiError::NotSignedIn)?;
+            let token = self.auth.access_token_when_ready().await.ok_or(ApiError::NotSignedIn)?;
             let request = RequestBuilder::new(&url)
                 .method(method.clone())
                 .header("Authorization", &format!("Bearer {token}"))

@@ -10,14 +10,22 @@
 //! Start-up ([`start`]) never redirects after a failure, so no loop is
 //! possible; when it could not reach the provider at all, the next sign-in
 //! ("Try again" in `auth-error`) runs it again before signing in.
+//!
+//! A reload of a tab that was signed in does not wait for the refresh: it
+//! mounts at once in [`AuthState::Resuming`], rendering from the claims of
+//! the last ID token this tab verified, and start-up runs behind it; its
+//! verdict (the refreshed session, signed out, or the error) replaces that
+//! state. API requests wait for the verdict ([`Auth::access_token_when_ready`]).
 
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use contract::routes;
 use leptos::prelude::*;
 use oidc_login::tabs::{TabChannel, TabMessage};
-use oidc_login::{ClientSettings, HistoryEntry, LoginError, OidcClient, Prompt, Session, browser};
+use oidc_login::{ClientSettings, HistoryEntry, LoginError, OidcClient, Prompt, RememberedClaims, Session, browser};
+use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
@@ -26,6 +34,12 @@ use wasm_bindgen::closure::Closure;
 pub enum AuthState {
     /// Not known yet (start-up, or a sign-in under way).
     Pending,
+    /// A reload of a signed-in tab, while the refresh that restores the
+    /// session is in flight: signed in as the last ID token this tab
+    /// verified says (its claims, unexpired). The UI may render from them —
+    /// it only hides, the API decides — but there is no access token yet;
+    /// the refresh's verdict replaces this state.
+    Resuming(RememberedClaims),
     /// Nobody is signed in.
     SignedOut,
     /// A user is signed in; the session's tokens are in memory only.
@@ -42,6 +56,29 @@ impl AuthState {
             AuthState::SignedIn(session) => Some(session),
             _ => None,
         }
+    }
+
+    /// The claims the UI renders from: the session's ID token's, or while
+    /// resuming, the remembered ones.
+    pub fn claims(&self) -> Option<&Value> {
+        match self {
+            AuthState::SignedIn(session) => Some(&session.id_token.claims),
+            AuthState::Resuming(remembered) => Some(&remembered.claims),
+            _ => None,
+        }
+    }
+
+    /// The signed-in user's name to show (also while resuming).
+    pub fn user_name(&self) -> Option<&str> {
+        match self {
+            AuthState::SignedIn(session) => Some(session.id_token.display_name()),
+            AuthState::Resuming(remembered) => Some(remembered.display_name()),
+            _ => None,
+        }
+    }
+
+    fn is_resuming(&self) -> bool {
+        matches!(self, AuthState::Resuming(_))
     }
 }
 
@@ -93,6 +130,8 @@ pub struct Auth {
     /// The discovered provider; `None` until discovery succeeds.
     client: StoredValue<Option<OidcClient>, LocalStorage>,
     tabs: StoredValue<Option<Rc<TabChannel>>, LocalStorage>,
+    /// The tasks waiting for [`AuthState::Resuming`] to end.
+    resume_waiters: StoredValue<Vec<Waker>, LocalStorage>,
 }
 
 impl Auth {
@@ -105,7 +144,32 @@ impl Auth {
             settings: StoredValue::new_local(settings),
             client: StoredValue::new_local(None),
             tabs: StoredValue::new_local(None),
+            resume_waiters: StoredValue::new_local(Vec::new()),
         }
+    }
+
+    /// Sets the state; every change of state here goes through this, so
+    /// that whoever waits for a resume to end hears of it.
+    fn set(self, state: AuthState) {
+        let resuming = state.is_resuming();
+        self.state.set(state);
+        if !resuming {
+            for waker in self.resume_waiters.try_update_value(std::mem::take).unwrap_or_default() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Waits until the state is not [`AuthState::Resuming`] (at once when it is not).
+    async fn resumed(self) {
+        std::future::poll_fn(|cx| {
+            if !self.state.with_untracked(AuthState::is_resuming) {
+                return Poll::Ready(());
+            }
+            self.resume_waiters.update_value(|waiters| waiters.push(cx.waker().clone()));
+            Poll::Pending
+        })
+        .await;
     }
 
     /// The discovered client, discovering the provider first when start-up
@@ -117,9 +181,20 @@ impl Auth {
         }
     }
 
-    /// Fetches the provider's discovery document (again) and keeps the client.
+    /// Discovers the provider (from the remembered document while it lasts)
+    /// and keeps the client.
     async fn discover(self) -> Result<OidcClient, LoginError> {
-        let client = OidcClient::discover(self.settings.get_value()).await?;
+        self.keep_client(OidcClient::discover(self.settings.get_value()).await)
+    }
+
+    /// Discovers the provider again, asking it past every cache: after it
+    /// could not be reached, its answer shows it is back.
+    async fn rediscover(self) -> Result<OidcClient, LoginError> {
+        self.keep_client(OidcClient::rediscover(self.settings.get_value()).await)
+    }
+
+    fn keep_client(self, discovered: Result<OidcClient, LoginError>) -> Result<OidcClient, LoginError> {
+        let client = discovered?;
         self.client.set_value(Some(client.clone()));
         Ok(client)
     }
@@ -143,7 +218,7 @@ impl Auth {
                 },
             };
             if let Err(err) = client.sign_in(&return_to, Prompt::Default, HistoryEntry::Keep).await {
-                self.state.set(AuthState::Failed(err));
+                self.set(AuthState::Failed(err));
             }
         });
     }
@@ -158,19 +233,19 @@ impl Auth {
         if self.state.with_untracked(|s| matches!(s, AuthState::Pending)) {
             return None;
         }
-        self.state.set(AuthState::Pending);
-        let restored = match self.discover().await {
+        self.set(AuthState::Pending);
+        let restored = match self.rediscover().await {
             Ok(client) => client.restore().await.map(|session| (client, session)),
             Err(err) => Err(err),
         };
         match restored {
             Ok((client, None)) => Some(client),
             Ok((_, Some(session))) => {
-                self.state.set(AuthState::SignedIn(session));
+                self.set(AuthState::SignedIn(session));
                 None
             }
             Err(err) => {
-                self.state.set(AuthState::Failed(err));
+                self.set(AuthState::Failed(err));
                 None
             }
         }
@@ -185,25 +260,35 @@ impl Auth {
             return false;
         }
         let Some(client) = self.client.get_value() else { return false };
-        self.state.set(AuthState::Pending);
+        self.set(AuthState::Pending);
         leptos::task::spawn_local(async move {
             if let Err(err) = client.sign_in(&return_to, Prompt::Default, HistoryEntry::Replace).await {
-                self.state.set(AuthState::Failed(err));
+                self.set(AuthState::Failed(err));
             }
         });
         true
     }
 
-    /// Signs out here, in the app's other tabs, and at the provider.
+    /// Signs out here, in the app's other tabs, and at the provider. While
+    /// resuming it first waits for the refresh's verdict: the provider's
+    /// session is ended with the refreshed ID token, and the refresh token
+    /// that refresh stores is the one revoked.
     pub fn sign_out(self) {
+        if self.state.with_untracked(AuthState::is_resuming) {
+            leptos::task::spawn_local(async move {
+                self.resumed().await;
+                self.sign_out();
+            });
+            return;
+        }
         let session = self.state.with_untracked(|s| s.session().cloned());
         self.auto_sign_in.set(AutoSignIn::PausedBySignOut);
-        self.state.set(AuthState::SignedOut);
+        self.set(AuthState::SignedOut);
         self.tell_other_tabs(TabMessage::SignedOut);
         let Some(client) = self.client.get_value() else { return };
         leptos::task::spawn_local(async move {
             if let Err(err) = client.sign_out(session.as_ref()).await {
-                self.state.set(AuthState::Failed(err));
+                self.set(AuthState::Failed(err));
             }
         });
     }
@@ -212,6 +297,14 @@ impl Auth {
     /// requests read it when they are made.
     pub fn access_token(self) -> Option<String> {
         self.state.with_untracked(|s| s.session().map(|s| s.access_token.clone()))
+    }
+
+    /// [`access_token`](Self::access_token), once a resume has its verdict:
+    /// a request made while the UI renders from remembered claims waits for
+    /// the refreshed session rather than go without a token.
+    pub async fn access_token_when_ready(self) -> Option<String> {
+        self.resumed().await;
+        self.access_token()
     }
 
     /// Renews the session now. `true` when a fresh session is in place; on a
@@ -226,7 +319,7 @@ impl Auth {
             Ok(session) => {
                 // Another change (sign-out) may have happened while waiting.
                 if self.state.with_untracked(|s| s.session().is_some()) {
-                    self.state.set(AuthState::SignedIn(session));
+                    self.set(AuthState::SignedIn(session));
                     return true;
                 }
                 false
@@ -244,7 +337,7 @@ impl Auth {
                 false
             }
             Err(err) => {
-                self.state.set(AuthState::Failed(err));
+                self.set(AuthState::Failed(err));
                 false
             }
         }
@@ -323,16 +416,18 @@ impl Auth {
                 if let Some(client) = self.client.get_value() {
                     client.forget_local_session();
                 }
-                self.state.set(AuthState::SignedOut);
+                self.set(AuthState::SignedOut);
             }
-            TabMessage::SignedIn if self.state.with_untracked(|s| s.session().is_none()) => {
+            // While resuming, the refresh under way picks up what the other
+            // tab stored (it waits for the same lock).
+            TabMessage::SignedIn if self.state.with_untracked(|s| s.session().is_none() && !s.is_resuming()) => {
                 leptos::task::spawn_local(async move {
                     // Discovery too, when this tab's start-up could not reach
                     // the provider: the other tab just did.
                     let Ok(client) = self.client().await else { return };
                     if let Ok(Some(session)) = client.restore().await {
                         self.auto_sign_in.set(AutoSignIn::Allowed);
-                        self.state.set(AuthState::SignedIn(session));
+                        self.set(AuthState::SignedIn(session));
                     }
                 });
             }
@@ -350,14 +445,54 @@ pub fn use_auth() -> Auth {
 /// callback; otherwise restores the session from the refresh token, or tries
 /// a silent sign-in when this browser signed in before. Never redirects after
 /// a failure, so no loop is possible.
+///
+/// A reload of a tab that was signed in (this tab remembers the claims of
+/// an unexpired ID token it verified, for the user whose refresh token is
+/// still stored) is ready at once, [`AuthState::Resuming`], and the rest of
+/// start-up runs behind it ([`Auth::resume`]).
 pub async fn start(settings: ClientSettings) -> Startup {
+    let on_callback = browser::window().is_ok_and(|w| w.location().pathname().is_ok_and(|p| p == routes::CALLBACK));
+    let remembered = (!on_callback).then(|| OidcClient::remembered_claims(&settings)).flatten();
     let auth = Auth::new(AuthState::Pending, settings);
+    if let Some(claims) = remembered {
+        auth.set(AuthState::Resuming(claims));
+        // On the browser's own queue: start-up may run before the app is
+        // mounted, when Leptos' executor is not set up yet.
+        wasm_bindgen_futures::spawn_local(auth.resume());
+        return Startup::Ready(auth, Arrival::Settled);
+    }
     let (state, arrival) = match settle(auth).await {
         Some(settled) => settled,
         None => return Startup::Redirecting,
     };
-    auth.state.set(state);
+    auth.set(state);
     Startup::Ready(auth, arrival)
+}
+
+impl Auth {
+    /// The rest of start-up behind [`AuthState::Resuming`]: its verdict
+    /// replaces the remembered claims — the refreshed session, signed out,
+    /// or the error (the login module forgets the claims unless the session
+    /// was restored). When a silent sign-in takes the browser to the
+    /// provider, the app shows nothing signed in meanwhile.
+    async fn resume(self) {
+        let settled = settle(self).await;
+        if !self.state.with_untracked(AuthState::is_resuming) {
+            // Another tab signed out meanwhile (nothing else leaves this
+            // state): what the refresh stored goes too.
+            if let (Some((AuthState::SignedIn(_), _)), Some(client)) = (&settled, self.client.get_value()) {
+                client.forget_local_session();
+            }
+            return;
+        }
+        let state = settled.map_or(AuthState::Pending, |(state, _)| state);
+        if state.session().is_none() {
+            // The login module forgets them when a restore fails; this also
+            // covers a provider that could not be discovered at all.
+            self.settings.with_value(OidcClient::forget_remembered_claims);
+        }
+        self.set(state);
+    }
 }
 
 /// Start-up's decision for `auth`: the state to mount in, or `None` when the
@@ -424,5 +559,122 @@ async fn finish_sign_in(client: &OidcClient, query: &str) -> (AuthState, Arrival
             let _ = browser::replace_url(routes::CALLBACK);
             (AuthState::Failed(err), Arrival::Settled)
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    //! Resuming, in Chromium: a reload of a signed-in tab mounts at once from
+    //! the remembered claims without waiting for the provider, the verdict
+    //! replaces them, and API requests wait for it.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::cell::RefCell;
+
+    use oidc_login::id_token::IdToken;
+    use oidc_login::{claims_cache, refresh};
+    use serde_json::json;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    use super::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// Settings of a client of its own, for a provider nobody answers for (port 9 of loopback).
+    fn settings(client_id: &str) -> ClientSettings {
+        let origin = browser::origin().unwrap();
+        ClientSettings::for_origin(&origin, "http://127.0.0.1:9/resume-test".to_owned(), client_id.to_owned())
+    }
+
+    fn claims() -> Value {
+        json!({ "sub": "u1", "name": "Jhon Smith", "https://ns/permissions": ["read:user-list"] })
+    }
+
+    /// A tab that signed in as u1 before this reload: its refresh token and its remembered claims, as the
+    /// login module stores them.
+    fn signed_in_before(settings: &ClientSettings) {
+        let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        local.set_item(&refresh::storage_key(&settings.client_id), r#"{"refresh_token":"rt","subject":"u1"}"#).unwrap();
+        let kept = json!({
+            "issuer": settings.issuer, "subject": "u1", "expires_at": browser::now_seconds() + 600, "claims": claims(),
+        });
+        let session = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+        session.set_item(&claims_cache::storage_key(&settings.client_id), &kept.to_string()).unwrap();
+    }
+
+    /// Lets the browser run other tasks for a moment.
+    async fn tick() {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    }
+
+    async fn wait_until(what: &str, condition: impl Fn() -> bool) {
+        let deadline = js_sys::Date::now() + 10_000.0;
+        while !condition() {
+            assert!(js_sys::Date::now() < deadline, "timed out waiting until {what}");
+            tick().await;
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_reload_mounts_at_once_from_the_remembered_claims_and_the_verdict_replaces_them() {
+        let settings = settings("resume-start");
+        signed_in_before(&settings);
+        let Startup::Ready(auth, Arrival::Settled) = start(settings.clone()).await else {
+            panic!("a resume must mount the app")
+        };
+        // Mounted before the provider was asked anything.
+        auth.state.with_untracked(|s| {
+            assert!(s.is_resuming(), "{s:?}");
+            assert_eq!(s.user_name(), Some("Jhon Smith"));
+            assert_eq!(s.claims(), Some(&claims()));
+            assert!(s.session().is_none(), "a remembered claim set is not a session");
+        });
+        assert_eq!(auth.access_token(), None);
+        // The provider cannot be reached: the verdict is that error, and the claims are forgotten.
+        wait_until("the verdict", || auth.state.with_untracked(|s| !s.is_resuming())).await;
+        auth.state.with_untracked(|s| assert!(matches!(s, AuthState::Failed(LoginError::Network(_))), "{s:?}"));
+        assert_eq!(OidcClient::remembered_claims(&settings), None);
+        let session = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+        assert_eq!(session.get_item(&claims_cache::storage_key(&settings.client_id)).unwrap(), None);
+        let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        local.remove_item(&refresh::storage_key(&settings.client_id)).unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn without_remembered_claims_start_up_waits_for_the_provider() {
+        let settings = settings("resume-none");
+        let Startup::Ready(auth, Arrival::Settled) = start(settings).await else { panic!("start-up must mount") };
+        auth.state.with_untracked(|s| assert!(matches!(s, AuthState::Failed(LoginError::Network(_))), "{s:?}"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn api_requests_wait_for_the_verdict() {
+        let remembered = RememberedClaims { claims: claims(), subject: "u1".into(), expires_at: i64::MAX };
+        let auth = Auth::new(AuthState::Resuming(remembered), settings("resume-wait"));
+        let token: Rc<RefCell<Option<Option<String>>>> = Rc::default();
+        let seen = token.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            *seen.borrow_mut() = Some(auth.access_token_when_ready().await);
+        });
+        for _ in 0..5 {
+            tick().await;
+        }
+        assert_eq!(*token.borrow(), None, "the request went ahead while resuming");
+        let id_token = IdToken { raw: "h.p.s".into(), claims: claims(), subject: "u1".into(), expires_at: i64::MAX };
+        auth.set(AuthState::SignedIn(Session {
+            id_token,
+            access_token: "at".into(),
+            access_token_received_at: 0,
+            access_token_expires_at: i64::MAX,
+        }));
+        wait_until("the request to have its token", || token.borrow().is_some()).await;
+        assert_eq!(*token.borrow(), Some(Some("at".to_owned())));
+        // Outside a resume nothing waits.
+        assert_eq!(auth.access_token_when_ready().await.as_deref(), Some("at"));
+        auth.set(AuthState::SignedOut);
+        assert_eq!(auth.access_token_when_ready().await, None);
     }
 }

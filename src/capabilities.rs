@@ -209,7 +209,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
         CapabilitySource::IdToken { permissions_claim, roles } => {
             let memo = Memo::new(move |_| {
                 auth.state.with(|state| {
-                    let claims = &state.session()?.id_token.claims;
+                    let claims = state.claims()?;
                     let mut parsed = ParsedCapabilities::default();
                     let mut raw = serde_json::Map::new();
                     let mut sources = Vec::new();
@@ -276,7 +276,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
     let state = Memo::new(move |_| {
         auth.state.with(|auth_state| match auth_state {
             AuthState::Pending => CapabilityState::Pending,
-            AuthState::SignedIn(_) => match reading.get() {
+            AuthState::SignedIn(_) | AuthState::Resuming(_) => match reading.get() {
                 Some((parsed, _)) => CapabilityState::Ready(parsed.capabilities),
                 None => CapabilityState::Pending,
             },

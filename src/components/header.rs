@@ -12,7 +12,7 @@ use crate::location::Link;
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
-    let user_name = move || auth.state.with(|s| s.session().map(|s| s.id_token.display_name().to_owned()));
+    let user_name = move || auth.state.with(|s| s.user_name().map(str::to_owned));
     view! {
         <header class="topbar">
             <a class="skip-link" href="#main">"Skip to content"</a>

@@ -45,9 +45,8 @@ pub fn HomeScreen() -> impl IntoView {
             .into_any()
         }
         CapabilityState::Ready(caps) => {
-            let name = auth.state.with(|s| s.session().map(|s| s.id_token.display_name().to_owned()));
-            let roles =
-                auth.state.with(|s| s.session().map(|s| roles_of(&s.id_token.claims, &config)).unwrap_or_default());
+            let name = auth.state.with(|s| s.user_name().map(str::to_owned));
+            let roles = auth.state.with(|s| s.claims().map(|claims| roles_of(claims, &config)).unwrap_or_default());
             let permissions: Vec<String> = caps.iter().map(Permission::to_string).collect();
             view! {
                 <section class="panel">
