@@ -134,6 +134,13 @@ impl AppConfig {
     }
 
     /// Fetches `/config.json` from this origin and validates it.
+    ///
+    /// `index.html` preloads the file (`<link rel="preload" as="fetch"
+    /// crossorigin>`), so it is on its way while the wasm downloads and
+    /// compiles; Chromium hands that answer to this request only if their
+    /// credentials modes match, which is why this one is `same-origin`
+    /// (the preload's, `crossorigin` meaning anonymous) rather than `omit`.
+    /// Its cache mode and headers do not stop the reuse.
     pub async fn load() -> Result<AppConfig, ConfigError> {
         let origin = browser::origin().map_err(|e| ConfigError(e.to_string()))?;
         let url = format!("{origin}{}", routes::CONFIG);
@@ -143,7 +150,7 @@ impl AppConfig {
             .header("Accept", "application/json")
             .header("Cache-Control", "no-cache")
             .cache(web_sys::RequestCache::NoCache)
-            .credentials(web_sys::RequestCredentials::Omit)
+            .credentials(web_sys::RequestCredentials::SameOrigin)
             .send()
             .await
             .map_err(fetch_failed)?;
