@@ -208,6 +208,7 @@ fn trunk_serve(options: &DevOptions, with_ipv6: bool) -> Result<std::process::Co
     }
     if options.release {
         trunk.arg("--release");
+        crate::dist::use_release_toolchain(&mut trunk);
     }
     let config = serde_json::to_string(&spa_config(&options.issuer())).context("serialising the SPA config")?;
     trunk.env(SPA_CONFIG_ENV, config).env("RUST_LOG", TRUNK_LOG);

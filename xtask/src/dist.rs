@@ -24,11 +24,34 @@ pub(crate) fn run(skip_install: bool) -> Result<()> {
     report_sizes(&dist)
 }
 
-/// `trunk build --release --dist <dist>`, also the e2e layer's SPA build.
+/// Flags for the wasm32 crates of the release build, std included: panics abort at once without formatting a
+/// message (so no panic machinery or message strings reach the wasm), `{:?}` prints nothing, and panic sites
+/// carry no file and line. The price: a panic in the browser is an `unreachable` trap with no message in the
+/// console; the debug build of `cargo xtask dev` keeps every message.
+const RELEASE_WASM_RUSTFLAGS: &str =
+    "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
+
+/// `trunk build --release --dist <dist>`, also the e2e layer's and the bench's SPA build: with
+/// [`tools::SPA_RELEASE_TOOLCHAIN`], std rebuilt for size (`optimize_for_size`) and [`RELEASE_WASM_RUSTFLAGS`],
+/// all through the environment, so that no configuration file makes the stable builds unstable.
 pub(crate) fn release_build_command(dist: &Path) -> std::process::Command {
     let mut trunk = tools::trunk();
     trunk.args(["build", "--release", "--dist"]).arg(dist);
+    use_release_toolchain(&mut trunk);
     trunk
+}
+
+/// Makes the cargo that `command` runs (trunk's) build with the release toolchain and flags of
+/// [`release_build_command`].
+pub(crate) fn use_release_toolchain(command: &mut std::process::Command) {
+    command
+        .env("RUSTUP_TOOLCHAIN", tools::SPA_RELEASE_TOOLCHAIN)
+        // `cargo xtask` runs under cargo, which names its own (stable) binary in CARGO; trunk's metadata call
+        // would take that one over the rustup proxy on PATH.
+        .env_remove("CARGO")
+        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", RELEASE_WASM_RUSTFLAGS);
 }
 
 /// Builds the release SPA into `dist`.

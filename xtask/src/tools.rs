@@ -7,7 +7,8 @@
 //! installed. Versions are pinned where the build depends on them: trunk 0.21 (0.22 needs a newer rustc), the
 //! wasm-bindgen CLI equal to the crate in Cargo.lock, and wasm-opt 132 as Trunk.toml requests. The Rust
 //! toolchain itself is pinned by rust-toolchain.toml (rustup installs that on first use, but not the components
-//! of a toolchain that is already there, hence the component check). System packages come from apt, as root or
+//! of a toolchain that is already there, hence the component check); the release SPA alone builds with a nightly
+//! pinned to a date ([`SPA_RELEASE_TOOLCHAIN`]), which xtask installs with rustup. System packages come from apt, as root or
 //! through passwordless sudo. npm tools go to a per-user cache directory so fresh clones reuse them.
 
 use crate::process::{cargo, command, probe, run_checked};
@@ -26,6 +27,11 @@ pub(crate) const BINARYEN_NPM_VERSION: &str = "132.0.0";
 pub(crate) const WASM_OPT_VERSION: &str = "132";
 /// The Rust target the SPA compiles to.
 pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The toolchain of the release SPA build alone (`dist::release_build_command`): a nightly pinned to a date,
+/// for rebuilding std for size (`-Z build-std`), which cuts the first load by a tenth (README, "The release
+/// build"). Everything else, the debug SPA of `cargo xtask dev` included, builds with rust-toolchain.toml's
+/// stable. rustc 1.97.0-nightly (e50aa6fba 2026-05-19); it needs no wasm32 target, only rust-src.
+pub(crate) const SPA_RELEASE_TOOLCHAIN: &str = "nightly-2026-05-20";
 /// Where Debian's chromium and chromium-driver packages put their binaries.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -46,6 +52,8 @@ pub(crate) struct Needs {
     pub(crate) wasm_bindgen: bool,
     /// trunk, and wasm-opt with Node to run it.
     pub(crate) trunk: bool,
+    /// [`SPA_RELEASE_TOOLCHAIN`] with rust-src, for the release SPA build.
+    pub(crate) release_toolchain: bool,
     /// Chromium and chromedriver.
     pub(crate) browser: bool,
 }
@@ -58,6 +66,7 @@ impl Needs {
         wasm_target: false,
         wasm_bindgen: false,
         trunk: false,
+        release_toolchain: false,
         browser: false,
     };
     pub(crate) const ALL: Needs = Needs {
@@ -66,10 +75,12 @@ impl Needs {
         wasm_target: true,
         wasm_bindgen: true,
         trunk: true,
+        release_toolchain: true,
         browser: true,
     };
     /// What building the SPA with trunk takes.
-    pub(crate) const SPA_BUILD: Needs = Needs { wasm_target: true, wasm_bindgen: true, trunk: true, ..Needs::NATIVE };
+    pub(crate) const SPA_BUILD: Needs =
+        Needs { wasm_target: true, wasm_bindgen: true, trunk: true, release_toolchain: true, ..Needs::NATIVE };
 
     /// Everything either set needs.
     pub(crate) fn and(self, other: Needs) -> Needs {
@@ -79,6 +90,7 @@ impl Needs {
             wasm_target: self.wasm_target || other.wasm_target,
             wasm_bindgen: self.wasm_bindgen || other.wasm_bindgen,
             trunk: self.trunk || other.trunk,
+            release_toolchain: self.release_toolchain || other.release_toolchain,
             browser: self.browser || other.browser,
         }
     }
@@ -106,6 +118,9 @@ pub(crate) fn ensure(needs: Needs) -> Result<()> {
         ensure_node()?;
         ensure_wasm_opt()?;
         ensure_trunk()?;
+    }
+    if needs.release_toolchain {
+        ensure_release_toolchain()?;
     }
     if needs.browser {
         ensure_chromium()?;
@@ -236,6 +251,40 @@ fn ensure_wasm_target() -> Result<()> {
              (https://rustup.rs) or add the target to your toolchain by other means"
         ),
     }
+}
+
+/// Whether [`SPA_RELEASE_TOOLCHAIN`] runs and has the standard library's source, which `-Z build-std` compiles.
+fn release_toolchain_ready() -> bool {
+    let toolchain = format!("+{SPA_RELEASE_TOOLCHAIN}");
+    probe(command("rustc").args([toolchain.as_str(), "--print", "sysroot"]).env_remove("RUSTUP_TOOLCHAIN"))
+        .is_some_and(|sysroot| Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library/std/Cargo.toml").is_file())
+}
+
+fn ensure_release_toolchain() -> Result<()> {
+    if release_toolchain_ready() {
+        present("release toolchain", &format!("{SPA_RELEASE_TOOLCHAIN} with rust-src"));
+        return Ok(());
+    }
+    if probe(command("rustup").arg("--version")).is_none() {
+        bail!(
+            "the release SPA builds with {SPA_RELEASE_TOOLCHAIN} (rust-src included), and rustup was not found to \
+             install it; install Rust with rustup (https://rustup.rs)"
+        );
+    }
+    installing("release toolchain", &format!("{SPA_RELEASE_TOOLCHAIN} with rust-src (the release SPA's build)"));
+    run_checked(command("rustup").args([
+        "toolchain",
+        "install",
+        SPA_RELEASE_TOOLCHAIN,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]))?;
+    if !release_toolchain_ready() {
+        bail!("rustup installed {SPA_RELEASE_TOOLCHAIN}, but its rustc does not run or lacks rust-src");
+    }
+    Ok(())
 }
 
 fn ensure_wasm_bindgen() -> Result<()> {
