@@ -183,6 +183,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_release_build_runs_the_dated_nightly_with_size_flags_and_not_the_outer_cargo() {
+        let command = release_build_command(Path::new("/tmp/dist"));
+        let env: Vec<(String, Option<String>)> = command
+            .get_envs()
+            .map(|(key, value)| {
+                (key.to_string_lossy().into_owned(), value.map(|value| value.to_string_lossy().into_owned()))
+            })
+            .collect();
+        let value = |key: &str| env.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
+        let toolchain = value("RUSTUP_TOOLCHAIN").flatten().unwrap_or_default();
+        // A date, not the moving `nightly` channel: a new nightly may not build the SPA, or build it larger.
+        let date = toolchain.strip_prefix("nightly-").unwrap_or_default();
+        assert!(date.len() == 10 && date.split('-').all(|part| part.parse::<u16>().is_ok()), "{toolchain}");
+        assert_eq!(value("CARGO"), Some(None), "CARGO must be removed so trunk's cargo is the rustup proxy");
+        assert_eq!(value("CARGO_UNSTABLE_BUILD_STD").flatten().as_deref(), Some("std,panic_abort"));
+        let rustflags = value("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS").flatten().unwrap_or_default();
+        assert!(rustflags.contains("-Cpanic=immediate-abort"), "{rustflags}");
+    }
+
+    #[test]
     fn assets_are_precompressible_but_not_maps_copies_or_the_deployment_config() {
         for name in ["index.html", "app-1a2b_bg.wasm", "app-1a2b.js", "main.css", "favicon.svg", "snippets/x/a.js"] {
             assert!(precompressible(name), "{name}");
