@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use crate::capabilities::{CapabilityState, use_capabilities};
 
 /// One guarded element on the page.
-#[derive(Clone)]
 struct GuardEntry {
     id: u64,
     label: String,
@@ -38,17 +37,11 @@ pub fn register_guard(label: String, needs: String, verdict: Signal<String>) {
     on_cleanup(move || registry.entries.update(|entries| entries.retain(|e| e.id != id)));
 }
 
-/// The toggle button and the panel.
+/// The toggle button, and the panel while open. The panel is built when
+/// opened and dropped when closed, so a closed inspector follows nothing.
 #[component]
 pub fn Inspector() -> impl IntoView {
     let open = RwSignal::new(false);
-    let store = use_capabilities();
-    let registry = expect_context::<InspectorRegistry>();
-    let permissions = move || match store.state.get() {
-        CapabilityState::Ready(caps) => caps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
-        CapabilityState::Pending => "(pending)".to_owned(),
-        CapabilityState::Anonymous => "(signed out)".to_owned(),
-    };
     view! {
         <button
             class="button inspector-toggle"
@@ -59,47 +52,67 @@ pub fn Inspector() -> impl IntoView {
         >
             "Permissions inspector"
         </button>
-        <Show when=move || open.get()>
-            <aside id="inspector" class="panel inspector" data-testid="inspector" aria-label="Permissions inspector">
-                <h2>"Permissions inspector"</h2>
-                <dl>
-                    <dt>"Source"</dt>
-                    <dd data-testid="inspector-source">
-                        {move || { let s = store.report.get().source; if s.is_empty() { "(none yet)".to_owned() } else { s } }}
-                    </dd>
-                    <dt>"Parsed permissions"</dt>
-                    <dd data-testid="inspector-permissions">{permissions}</dd>
-                    <dt>"Raw claim"</dt>
-                    <dd><pre>{move || store.report.get().raw.unwrap_or_else(|| "(none)".to_owned())}</pre></dd>
-                    <dt>"Warnings"</dt>
-                    <dd>
-                        {move || {
-                            let warnings = store.report.get().warnings;
-                            if warnings.is_empty() {
-                                view! { <span class="muted">"none"</span> }.into_any()
-                            } else {
-                                view! {
-                                    <ul>{warnings.into_iter().map(|w| view! { <li data-testid="inspector-warning">{w}</li> }).collect_view()}</ul>
-                                }
-                                .into_any()
-                            }
-                        }}
-                    </dd>
-                </dl>
-                <h3>"Guarded on this page"</h3>
-                <table class="table">
-                    <thead><tr><th>"Element"</th><th>"Needs"</th><th>"Verdict"</th></tr></thead>
-                    <tbody>
-                        <For each=move || registry.entries.get() key=|e| e.id let:entry>
-                            <tr data-testid="inspector-guard">
-                                <td>{entry.label.clone()}</td>
-                                <td><code>{entry.needs.clone()}</code></td>
-                                <td>{move || entry.verdict.get()}</td>
-                            </tr>
-                        </For>
-                    </tbody>
-                </table>
-            </aside>
-        </Show>
+        {move || open.get().then(InspectorPanel)}
+    }
+}
+
+/// The panel. Its changing parts are text signals and plain lists rather
+/// than `<Show>`, `<For>` and views swapped whole: each of those is
+/// compiled anew for every view it holds, and the panel is rarely open.
+#[component]
+fn InspectorPanel() -> impl IntoView {
+    let store = use_capabilities();
+    let registry = expect_context::<InspectorRegistry>();
+    let report = store.report;
+    let source = Signal::derive(move || {
+        report.with(|r| if r.source.is_empty() { "(none yet)".to_owned() } else { r.source.clone() })
+    });
+    let permissions = Signal::derive(move || {
+        store.state.with(|state| match state {
+            CapabilityState::Ready(caps) => caps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+            CapabilityState::Pending => "(pending)".to_owned(),
+            CapabilityState::Anonymous => "(signed out)".to_owned(),
+        })
+    });
+    let raw = Signal::derive(move || report.with(|r| r.raw.clone().unwrap_or_else(|| "(none)".to_owned())));
+    let no_warnings =
+        move || report.with(|r| r.warnings.is_empty()).then(|| view! { <span class="muted">"none"</span> });
+    let warnings = move || {
+        report.with(|r| {
+            let warning = |w: &String| view! { <li data-testid="inspector-warning">{w.clone()}</li> };
+            r.warnings.iter().map(warning).collect_view()
+        })
+    };
+    let guards = move || registry.entries.with(|entries| entries.iter().map(guard_row).collect_view());
+    view! {
+        <aside id="inspector" class="panel inspector" data-testid="inspector" aria-label="Permissions inspector">
+            <h2>"Permissions inspector"</h2>
+            <dl>
+                <dt>"Source"</dt>
+                <dd data-testid="inspector-source">{source}</dd>
+                <dt>"Parsed permissions"</dt>
+                <dd data-testid="inspector-permissions">{permissions}</dd>
+                <dt>"Raw claim"</dt>
+                <dd><pre>{raw}</pre></dd>
+                <dt>"Warnings"</dt>
+                <dd>{no_warnings}<ul>{warnings}</ul></dd>
+            </dl>
+            <h3>"Guarded on this page"</h3>
+            <table class="table">
+                <thead><tr><th>"Element"</th><th>"Needs"</th><th>"Verdict"</th></tr></thead>
+                <tbody>{guards}</tbody>
+            </table>
+        </aside>
+    }
+}
+
+/// One guarded element's row; its verdict follows the element's decision.
+fn guard_row(entry: &GuardEntry) -> impl IntoView + use<> {
+    view! {
+        <tr data-testid="inspector-guard">
+            <td>{entry.label.clone()}</td>
+            <td><code>{entry.needs.clone()}</code></td>
+            <td>{entry.verdict}</td>
+        </tr>
     }
 }

@@ -46,10 +46,18 @@ pub fn use_paged_list<T: Listed>() -> PagedList<T> {
     PagedList { items, page, total }
 }
 
+/// What a list's table shows at a moment.
+enum TableBody {
+    Loading,
+    Failed(String),
+    Empty,
+    Rows(Vec<AnyView>),
+}
+
 /// The list as a table: `head` is its header row, `row` makes one row per
 /// item; `empty` is said when the list has none. The pager follows.
 #[component]
-pub fn PagedTable<T, H, HV, R, RV>(
+pub fn PagedTable<T>(
     /// The list.
     list: PagedList<T>,
     /// The screen's path, for the pager's links.
@@ -57,30 +65,49 @@ pub fn PagedTable<T, H, HV, R, RV>(
     /// What to say when the list is empty.
     empty: &'static str,
     /// The header row.
-    head: H,
+    head: fn() -> AnyView,
     /// One row for an item.
-    row: R,
+    row: Callback<T, AnyView>,
 ) -> impl IntoView
 where
     T: Listed + Send + Sync,
-    H: Fn() -> HV + Send + Sync + 'static,
-    HV: IntoView + 'static,
-    R: Fn(T) -> RV + Send + Sync + 'static,
-    RV: IntoView + 'static,
 {
+    let body = move || {
+        list.items.with(|page| match page {
+            None => TableBody::Loading,
+            Some(Err(err)) => TableBody::Failed(err.to_string()),
+            Some(Ok(page)) if page.items.is_empty() => TableBody::Empty,
+            Some(Ok(page)) => TableBody::Rows(page.items.iter().map(|item| row.run(item.clone())).collect()),
+        })
+    };
+    // Only the line above knows `T`; the table itself is compiled once for
+    // both lists rather than once per item type.
+    table(Box::new(body), base, empty, head, list.page, list.total)
+}
+
+/// [`PagedTable`] once its rows are views.
+fn table(
+    body: Box<dyn Fn() -> TableBody + Send + Sync>,
+    base: &'static str,
+    empty: &'static str,
+    head: fn() -> AnyView,
+    page: Memo<u32>,
+    total: Signal<u64>,
+) -> AnyView {
     view! {
-        {move || match list.items.get() {
-            None => view! { <Skeleton /> }.into_any(),
-            Some(Err(err)) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
-            Some(Ok(page)) if page.items.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
-            Some(Ok(page)) => view! {
+        {move || match body() {
+            TableBody::Loading => view! { <Skeleton /> }.into_any(),
+            TableBody::Failed(err) => view! { <p class="alert" role="alert">{err}</p> }.into_any(),
+            TableBody::Empty => view! { <p class="muted">{empty}</p> }.into_any(),
+            TableBody::Rows(rows) => view! {
                 <table class="table">
                     <thead>{head()}</thead>
-                    <tbody>{page.items.into_iter().map(&row).collect_view()}</tbody>
+                    <tbody>{rows}</tbody>
                 </table>
             }
             .into_any(),
         }}
-        <Pager base=base page=list.page total=list.total />
+        <Pager base=base page=page total=total />
     }
+    .into_any()
 }

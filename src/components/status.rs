@@ -31,14 +31,19 @@ pub fn StatusLine(
     #[prop(into)]
     status: Signal<ActionStatus>,
 ) -> impl IntoView {
+    // One shape of message for every status, with the class saying which:
+    // one view type to build and update rather than one per status.
+    let message = move || {
+        status.with(|status| match status {
+            ActionStatus::Idle => None,
+            ActionStatus::Pending(message) => Some(("muted", message.clone())),
+            ActionStatus::Done(message) => Some(("", message.clone())),
+            ActionStatus::Failed(message) => Some(("alert", message.clone())),
+        })
+    };
     view! {
         <p class="status-line" role="status" aria-live="polite">
-            {move || match status.get() {
-                ActionStatus::Idle => None,
-                ActionStatus::Pending(message) => Some(view! { <span class="muted">{message}</span> }.into_any()),
-                ActionStatus::Done(message) => Some(view! { <span>{message}</span> }.into_any()),
-                ActionStatus::Failed(message) => Some(view! { <span class="alert">{message}</span> }.into_any()),
-            }}
+            {move || message().map(|(class, message)| view! { <span class=class>{message}</span> })}
         </p>
     }
 }

@@ -67,7 +67,8 @@ pub fn ProjectsScreen() -> impl IntoView {
                         <th><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 }
-                row=move |project| view! { <ProjectRow project on_delete /> }
+                .into_any()
+                row=Callback::new(move |project| view! { <ProjectRow project on_delete /> }.into_any())
             />
         </section>
     }

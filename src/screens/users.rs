@@ -54,8 +54,8 @@ pub fn UsersScreen() -> impl IntoView {
                 list=list
                 base=routes::USERS
                 empty="No users."
-                head=|| view! { <tr><th>"Name"</th><th>"Username"</th><th>"Email"</th><th>"Roles"</th></tr> }
-                row=move |user| view! { <UserRow user catalog on_change /> }
+                head=|| view! { <tr><th>"Name"</th><th>"Username"</th><th>"Email"</th><th>"Roles"</th></tr> }.into_any()
+                row=Callback::new(move |user| view! { <UserRow user catalog on_change /> }.into_any())
             />
         </section>
     }
