@@ -18,7 +18,7 @@ use permission_spa::components::can::Can;
 use permission_spa::components::guard::RequirePermission;
 use permission_spa::components::inspector::{Inspector, provide_inspector};
 use permission_spa::config::{AppConfig, CapabilitySource};
-use permission_spa::location::provide_location;
+use permission_spa::location::{Link, provide_location, use_location};
 use permission_spa::screens::users::{RolesNote, UserRow};
 use permissions::names::{CLIENT_ID, PERMISSIONS_CLAIM};
 use permissions::{ClaimPath, Permission};
@@ -369,4 +369,34 @@ async fn role_toggles_are_disabled_with_the_reason_when_the_catalogue_is_not_edi
     let (username, set) = changes.get_untracked().remove(0);
     assert_eq!(username, "james");
     assert_eq!(set.roles, ["viewer", "admin"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_link_navigates_without_a_reload_and_back_returns() {
+    let window = web_sys::window().unwrap();
+    let start = format!("{}{}", window.location().pathname().unwrap(), window.location().search().unwrap());
+    // A full page load would lose this marker.
+    js_sys::Reflect::set(&window, &"linkTestMarker".into(), &true.into()).unwrap();
+    let (host, _auth) = mount(session(json!([])), || {
+        let location = use_location();
+        let here = move || format!("{}{}", location.path.get(), location.search.get());
+        view! {
+            <Link href="/projects" testid="link">"Projects"</Link>
+            <span data-testid="here">{here}</span>
+        }
+    });
+    until("the page's location", || text(&host, "here") == start).await;
+    let link = element::<web_sys::HtmlElement>(&host, "[data-testid='link']");
+    assert!(link.get_attribute("aria-current").is_none(), "not current before the click");
+
+    link.click();
+    until("the link's location", || text(&host, "here") == "/projects").await;
+    assert_eq!(window.location().pathname().unwrap(), "/projects");
+    assert_eq!(link.get_attribute("aria-current").as_deref(), Some("page"));
+    assert!(js_sys::Reflect::get(&window, &"linkTestMarker".into()).unwrap().is_truthy(), "the page reloaded");
+
+    // Back is followed too.
+    window.history().unwrap().back().unwrap();
+    until("the location after Back", || text(&host, "here") == start).await;
+    assert!(link.get_attribute("aria-current").is_none());
 }
