@@ -27,9 +27,10 @@ pub(crate) fn run(skip_install: bool) -> Result<()> {
 /// Flags for the wasm32 crates of the release build, std included: panics abort at once without formatting a
 /// message (so no panic machinery or message strings reach the wasm), `{:?}` prints nothing, and panic sites
 /// carry no file and line. The price: a panic in the browser is an `unreachable` trap with no message in the
-/// console; the debug build of `cargo xtask dev` keeps every message.
+/// console; the debug build of `cargo xtask dev` keeps every message. `erase_components` makes every Leptos
+/// component return a type-erased view, so views are not monomorphised through the whole component tree.
 const RELEASE_WASM_RUSTFLAGS: &str =
-    "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
+    "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg erase_components";
 
 /// `trunk build --release --dist <dist>`, also the e2e layer's and the bench's SPA build: with
 /// [`tools::SPA_RELEASE_TOOLCHAIN`], std rebuilt for size (`optimize_for_size`) and [`RELEASE_WASM_RUSTFLAGS`],
