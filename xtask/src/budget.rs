@@ -15,9 +15,10 @@ use std::path::Path;
 pub(crate) const REACT_PEER_FIRST_LOAD: usize = 92_943;
 
 /// The most our first load may weigh, brotli bytes. Issue 8's must line is 1.3 × [`REACT_PEER_FIRST_LOAD`] =
-/// 120,826 B, i.e. 120,800 B; the dist is still far above it, so the budget holds the current size (rounded up)
-/// against growth and is lowered to the must line as the size work lands.
-pub(crate) const FIRST_LOAD_BROTLI_BUDGET: usize = 270_000;
+/// 120,826 B, i.e. 120,800 B. The dist is still above it (179,381 B on 2026-12-01, down from 257,829 B), so the
+/// budget holds what the size work has won (that figure plus about 6 % for ordinary growth) and is lowered
+/// toward the must line as more of it lands; raising it needs a reason in the commit that does.
+pub(crate) const FIRST_LOAD_BROTLI_BUDGET: usize = 190_000;
 
 /// The sizes of every file a first load of `dist` fetches, in the order `index.html` names them (index.html
 /// first, `/config.json` last unless index.html names it).
