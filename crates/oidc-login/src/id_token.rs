@@ -137,7 +137,10 @@ fn check_audience(claims: &Map<String, Value>, client_id: &str) -> Result<(), Lo
 
 fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, LoginError> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| invalid(format!("its {what} is not base64url")))?;
-    match serde_json::from_slice(&bytes) {
+    // `from_str`, not `from_slice`: the rest of the app parses text, and a
+    // second (slice-reading) JSON parser would be compiled into the wasm.
+    let text = core::str::from_utf8(&bytes).map_err(|_| invalid(format!("its {what} is not UTF-8 text")))?;
+    match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(invalid(format!("its {what} is not a JSON object"))),
     }
@@ -246,6 +249,9 @@ mod tests {
             assert!(validate(garbage, &expect()).is_err(), "{garbage}");
         }
         fails_with(validate(&"a".repeat(MAX_TOKEN_BYTES + 1), &expect()), "too large");
+        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256"}).to_string());
+        let not_text = format!("{header}.{}.c2ln", URL_SAFE_NO_PAD.encode([b'{', 0xFF, b'}']));
+        fails_with(validate(&not_text, &expect()), "payload is not UTF-8");
     }
 
     #[test]
