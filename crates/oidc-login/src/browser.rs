@@ -3,13 +3,12 @@
 //! JavaScript exception into a typed error; nothing here panics, even
 //! outside a secure context.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gloo_net::http::{Request, RequestBuilder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
+use crate::b64;
 
 /// A JavaScript exception as text (`TypeError: ...`).
 pub(crate) fn describe(err: JsValue) -> String {
@@ -53,7 +52,7 @@ fn random_bytes(n: usize) -> Result<Vec<u8>, LoginError> {
 
 /// A base64url string of `n` random bytes.
 pub fn random_token(n: usize) -> Result<String, LoginError> {
-    Ok(URL_SAFE_NO_PAD.encode(random_bytes(n)?))
+    Ok(b64::encode(random_bytes(n)?))
 }
 
 /// `crypto.subtle`, which exists only in a secure context (https, or
@@ -90,7 +89,7 @@ pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, LoginError> {
 
 /// The PKCE S256 code challenge of `verifier`: `BASE64URL(SHA-256(ASCII(verifier)))`.
 pub async fn pkce_challenge(verifier: &str) -> Result<String, LoginError> {
-    Ok(URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()).await?))
+    Ok(b64::encode(sha256(verifier.as_bytes()).await?))
 }
 
 /// Which Web Storage area.

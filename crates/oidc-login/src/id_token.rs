@@ -7,11 +7,10 @@
 //! (`SubtleCrypto.verify`). [`validate`] itself reads the claims only, so call
 //! it on a token whose signature has been verified.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::LoginError;
+use crate::b64;
 
 /// The algorithms an ID token may be signed with. Never `none`, and never an
 /// HMAC algorithm: a public client has no secret, so an HMAC "signature"
@@ -136,7 +135,7 @@ fn check_audience(claims: &Map<String, Value>, client_id: &str) -> Result<(), Lo
 }
 
 fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, LoginError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| invalid(format!("its {what} is not base64url")))?;
+    let bytes = b64::decode(part).map_err(|_| invalid(format!("its {what} is not base64url")))?;
     // `from_str`, not `from_slice`: the rest of the app parses text, and a
     // second (slice-reading) JSON parser would be compiled into the wasm.
     let text = core::str::from_utf8(&bytes).map_err(|_| invalid(format!("its {what} is not UTF-8 text")))?;
@@ -182,7 +181,7 @@ mod tests {
     }
 
     fn token(header: Value, claims: &Value) -> String {
-        let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+        let enc = |v: &Value| b64::encode(serde_json::to_vec(v).unwrap());
         format!("{}.{}.c2ln", enc(&header), enc(claims))
     }
 
@@ -249,8 +248,8 @@ mod tests {
             assert!(validate(garbage, &expect()).is_err(), "{garbage}");
         }
         fails_with(validate(&"a".repeat(MAX_TOKEN_BYTES + 1), &expect()), "too large");
-        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256"}).to_string());
-        let not_text = format!("{header}.{}.c2ln", URL_SAFE_NO_PAD.encode([b'{', 0xFF, b'}']));
+        let header = b64::encode(json!({"alg": "RS256"}).to_string());
+        let not_text = format!("{header}.{}.c2ln", b64::encode([b'{', 0xFF, b'}']));
         fails_with(validate(&not_text, &expect()), "payload is not UTF-8");
     }
 

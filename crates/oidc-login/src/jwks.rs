@@ -8,11 +8,10 @@
 //! in the document (encryption keys, other curves, symmetric keys, malformed
 //! entries) is skipped, never an error and never a panic.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::LoginError;
+use crate::b64;
 use crate::id_token::MAX_TOKEN_BYTES;
 
 /// JWKS documents larger than this are refused before parsing.
@@ -99,8 +98,8 @@ impl Jwk {
             "RSA" => {
                 let n = key.get("n")?.as_str()?;
                 let e = key.get("e")?.as_str()?;
-                let n_bytes = URL_SAFE_NO_PAD.decode(n).ok()?;
-                let e_bytes = URL_SAFE_NO_PAD.decode(e).ok()?;
+                let n_bytes = b64::decode(n).ok()?;
+                let e_bytes = b64::decode(e).ok()?;
                 let bits = bit_length(&n_bytes);
                 let e_ok = !e_bytes.is_empty() && e_bytes.len() <= 8 && bit_length(&e_bytes) > 1;
                 if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) || !e_ok {
@@ -114,7 +113,7 @@ impl Jwk {
                 }
                 let x = key.get("x")?.as_str()?;
                 let y = key.get("y")?.as_str()?;
-                let coordinate_ok = |c: &str| URL_SAFE_NO_PAD.decode(c).is_ok_and(|bytes| bytes.len() == 32);
+                let coordinate_ok = |c: &str| b64::decode(c).is_ok_and(|bytes| bytes.len() == 32);
                 if !coordinate_ok(x) || !coordinate_ok(y) {
                     return None;
                 }
@@ -267,7 +266,7 @@ impl JwsHeader {
         if signature.is_empty() {
             return Err(invalid("it is unsigned"));
         }
-        let bytes = URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid("its header is not base64url"))?;
+        let bytes = b64::decode(header).map_err(|_| invalid("its header is not base64url"))?;
         // `from_str`, not `from_slice`: a second (slice-reading) JSON parser
         // would be compiled into the wasm beside everyone else's `from_str`.
         let text = core::str::from_utf8(&bytes).map_err(|_| invalid("its header is not UTF-8 text"))?;
@@ -311,7 +310,7 @@ mod tests {
 
     /// A 2048-bit modulus (all 0xC5 bytes: the top bit set) and e = 65537.
     fn rsa(kid: Option<&str>, alg: Option<&str>) -> Value {
-        let mut key = json!({"kty": "RSA", "use": "sig", "n": URL_SAFE_NO_PAD.encode([0xC5u8; 256]), "e": "AQAB"});
+        let mut key = json!({"kty": "RSA", "use": "sig", "n": b64::encode([0xC5u8; 256]), "e": "AQAB"});
         if let Some(kid) = kid {
             key["kid"] = json!(kid);
         }
@@ -322,7 +321,7 @@ mod tests {
     }
 
     fn ec(kid: Option<&str>) -> Value {
-        let mut key = json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])});
+        let mut key = json!({"kty": "EC", "crv": "P-256", "x": b64::encode([1u8; 32]), "y": b64::encode([2u8; 32])});
         if let Some(kid) = kid {
             key["kid"] = json!(kid);
         }
@@ -367,11 +366,11 @@ mod tests {
             rsa(Some("r1"), Some("RS256")),
             ec(Some("e1")),
             {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
-            {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode([3u8; 32])},
-            {"kty": "EC", "kid": "p384", "crv": "P-384", "x": URL_SAFE_NO_PAD.encode([1u8; 48]), "y": URL_SAFE_NO_PAD.encode([2u8; 48])},
-            {"kty": "RSA", "kid": "enc", "use": "enc", "n": URL_SAFE_NO_PAD.encode([0xC5u8; 256]), "e": "AQAB"},
-            {"kty": "RSA", "kid": "wrap", "key_ops": ["wrapKey"], "n": URL_SAFE_NO_PAD.encode([0xC5u8; 256]), "e": "AQAB"},
-            {"kty": "RSA", "kid": "ops", "key_ops": ["verify"], "n": URL_SAFE_NO_PAD.encode([0xC5u8; 256]), "e": "AQAB"},
+            {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": b64::encode([3u8; 32])},
+            {"kty": "EC", "kid": "p384", "crv": "P-384", "x": b64::encode([1u8; 48]), "y": b64::encode([2u8; 48])},
+            {"kty": "RSA", "kid": "enc", "use": "enc", "n": b64::encode([0xC5u8; 256]), "e": "AQAB"},
+            {"kty": "RSA", "kid": "wrap", "key_ops": ["wrapKey"], "n": b64::encode([0xC5u8; 256]), "e": "AQAB"},
+            {"kty": "RSA", "kid": "ops", "key_ops": ["verify"], "n": b64::encode([0xC5u8; 256]), "e": "AQAB"},
         ], "extra": "ignored"});
         let set = KeySet::parse(&doc.to_string()).unwrap();
         assert_eq!(kids(&set), [Some("r1"), Some("e1"), Some("ops")]);
@@ -393,7 +392,7 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_skipped() {
-        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let b64 = |bytes: &[u8]| b64::encode(bytes);
         let bad = json!([
             null, 7, "RSA", [], {},
             {"kty": 5},
@@ -511,7 +510,7 @@ mod tests {
     }
 
     fn jws(header: Value) -> String {
-        format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(header.to_string()))
+        format!("{}.e30.c2ln", b64::encode(header.to_string()))
     }
 
     #[test]
@@ -534,7 +533,7 @@ mod tests {
         fails(&jws(json!({"alg": "RS256", "crit": ["b64"], "b64": false})), "`crit`");
         fails(&jws(json!(["alg"])), "not a JSON object");
         fails("!!.e30.c2ln", "not base64url");
-        fails(&format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode([b'{', 0xFF, b'}'])), "header is not UTF-8");
+        fails(&format!("{}.e30.c2ln", b64::encode([b'{', 0xFF, b'}'])), "header is not UTF-8");
         fails(&jws(json!({"alg": "RS256"})).replace(".c2ln", "."), "unsigned");
         for shape in ["", "a", "a.b", "a.b.c.d", ".."] {
             assert!(JwsHeader::parse(shape).is_err(), "{shape:?}");

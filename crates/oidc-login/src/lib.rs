@@ -16,6 +16,7 @@
 //! handed to the API and never interpreted here.
 
 pub mod authorize;
+mod b64;
 pub mod browser;
 pub mod callback;
 pub mod claims_cache;

@@ -22,12 +22,11 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
+use crate::b64;
 use crate::browser::{self, Cache, describe};
 use crate::jwks::{Jwk, JwsAlgorithm, JwsHeader, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
 use crate::provider_cache;
@@ -96,7 +95,7 @@ pub async fn verify_jws(raw_token: &str, key: &Jwk) -> Result<(), LoginError> {
     let Some((signing_input, signature)) = raw_token.rsplit_once('.') else {
         return Err(invalid("it is not a compact JWS (three dot-separated parts)"));
     };
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid("its signature is not base64url"))?;
+    let signature = b64::decode(signature).map_err(|_| invalid("its signature is not base64url"))?;
     // JWS ES256 signatures are `r || s` (RFC 7518 §3.4), which is also what
     // WebCrypto takes; a DER-encoded signature is a provider bug, refused.
     if alg == JwsAlgorithm::Es256 && signature.len() != 64 {
@@ -394,7 +393,7 @@ mod tests {
     }
 
     fn rsa(kid: &str) -> Value {
-        json!({"kty": "RSA", "kid": kid, "n": URL_SAFE_NO_PAD.encode([0xC5u8; 256]), "e": "AQAB"})
+        json!({"kty": "RSA", "kid": kid, "n": b64::encode([0xC5u8; 256]), "e": "AQAB"})
     }
 
     fn jwks(kids: &[&str]) -> String {
@@ -406,7 +405,7 @@ mod tests {
             Some(kid) => json!({"alg": "RS256", "kid": kid}),
             None => json!({"alg": "RS256"}),
         };
-        format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(header.to_string()))
+        format!("{}.e30.c2ln", b64::encode(header.to_string()))
     }
 
     /// Resolves the key of a token signed with `kid` at `now`, serving
@@ -514,7 +513,7 @@ mod tests {
         assert!(matches!(result, Err(LoginError::InvalidIdToken(ref m)) if m.contains("2 RS256 keys")), "{result:?}");
         // Forbidden algorithms, whatever the kid.
         for alg in ["none", "HS256", "HS384"] {
-            let raw = format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(json!({"alg": alg, "kid": "zz"}).to_string()));
+            let raw = format!("{}.e30.c2ln", b64::encode(json!({"alg": alg, "kid": "zz"}).to_string()));
             let result = ready(keys.key_for(&raw, T0 + 500, never));
             assert!(
                 matches!(result, Err(LoginError::InvalidIdToken(ref m)) if m.contains("not allowed")),
