@@ -125,15 +125,17 @@ pub(super) fn parse_key(raw: RawJwk) -> Result<VerificationKey, &'static str> {
             let (Some(n), Some(e)) = (raw.n.as_deref().and_then(b64), raw.e.as_deref().and_then(b64)) else {
                 return Err("its `n` or `e` is missing or not base64url");
             };
-            let leading_zeros = n.iter().take_while(|b| **b == 0).count();
-            let bits = (n.len() - leading_zeros) * 8;
-            // Counting whole bytes is exact enough: a 2048-bit modulus has
-            // its top bit set, so it always fills 256 bytes.
-            if !RSA_BITS.contains(&bits) {
+            // Counted in bits, not bytes: a 2041-bit modulus also fills 256
+            // bytes, and is not a 2048-bit key.
+            if !RSA_BITS.contains(&bit_length(&n)) {
                 return Err("its RSA modulus is not between 2048 and 4096 bits");
             }
-            if e.is_empty() || e.len() > 8 {
-                return Err("its RSA exponent is not plausible");
+            // An RSA public exponent is odd and at least 3 (RFC 8017 §3.1);
+            // `e = 1` makes every "signature" its own message, so anyone can
+            // sign. More than 64 bits is no exponent any library makes.
+            let e_odd = e.last().is_some_and(|last| last & 1 == 1);
+            if !(2..=64).contains(&bit_length(&e)) || !e_odd {
+                return Err("its RSA exponent is not an odd number from 3 to 2^64");
             }
             (KeyKind::Rsa, DecodingKey::from_rsa_raw_components(&n, &e))
         }
@@ -161,6 +163,15 @@ pub(super) fn parse_key(raw: RawJwk) -> Result<VerificationKey, &'static str> {
     Ok(VerificationKey { kid: raw.kid, kind, alg, key })
 }
 
+/// The number of bits of a big-endian unsigned integer, without its
+/// leading zeros (0 for zero or no bytes).
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|&b| b != 0) {
+        Some(first) => (bytes.len() - first) * 8 - bytes[first].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
 /// The JOSE name of an algorithm (`RS256`).
 pub(crate) fn alg_name(alg: Algorithm) -> &'static str {
     match alg {
@@ -176,5 +187,64 @@ pub(crate) fn alg_name(alg: Algorithm) -> &'static str {
         Algorithm::PS384 => "PS384",
         Algorithm::PS512 => "PS512",
         Algorithm::EdDSA => "EdDSA",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+
+    fn rsa(n: &[u8], e: &[u8]) -> Result<VerificationKey, &'static str> {
+        let jwk = serde_json::json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(n), "e": URL_SAFE_NO_PAD.encode(e)});
+        parse_key(serde_json::from_value(jwk).unwrap())
+    }
+
+    /// A modulus of exactly `bits` bits (top bit set, odd), in as many bytes as it needs.
+    fn modulus(bits: usize) -> Vec<u8> {
+        let mut n = vec![0xFFu8; bits.div_ceil(8)];
+        n[0] >>= (8 - bits % 8) % 8;
+        n
+    }
+
+    #[test]
+    fn bit_lengths() {
+        assert_eq!(bit_length(&[]), 0);
+        assert_eq!(bit_length(&[0, 0]), 0);
+        assert_eq!(bit_length(&[1]), 1);
+        assert_eq!(bit_length(&[0, 0x80]), 8);
+        assert_eq!(bit_length(&[0x01, 0x00, 0x01]), 17);
+        assert_eq!(bit_length(&modulus(2041)), 2041);
+    }
+
+    #[test]
+    fn rsa_moduli_are_counted_in_bits() {
+        const F4: &[u8] = &[1, 0, 1];
+        for bits in [2048, 3072, 4096] {
+            assert!(rsa(&modulus(bits), F4).is_ok(), "{bits}");
+        }
+        // Leading zero bytes do not count.
+        assert!(rsa(&[&[0u8, 0][..], &modulus(2048)].concat(), F4).is_ok());
+        // 256 bytes, but fewer than 2048 bits; and just too large.
+        for bits in [2041, 2047, 1024, 4097] {
+            assert_eq!(
+                rsa(&modulus(bits), F4).unwrap_err(),
+                "its RSA modulus is not between 2048 and 4096 bits",
+                "{bits}"
+            );
+        }
+    }
+
+    #[test]
+    fn rsa_exponents_are_odd_and_at_least_3() {
+        let n = modulus(2048);
+        for e in [&[3u8][..], &[1, 0, 1], &[0, 1, 0, 1], &[0xFF; 8]] {
+            assert!(rsa(&n, e).is_ok(), "{e:?}");
+        }
+        for e in [&[][..], &[0], &[1], &[0, 0, 1], &[2], &[1, 0, 0], &[1; 9]] {
+            assert_eq!(rsa(&n, e).unwrap_err(), "its RSA exponent is not an odd number from 3 to 2^64", "{e:?}");
+        }
     }
 }
