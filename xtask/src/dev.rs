@@ -143,6 +143,11 @@ pub(crate) fn run(mode: Mode, options: &DevOptions, skip_install: bool) -> Resul
         .arg(format!("127.0.0.1:{}", options.api_port))
         .arg("--database")
         .arg(&database)
+        // dev-idp types its access tokens `at+jwt` and names the SPA in its ID tokens' `aud`: the strictest
+        // settings work here, and an ID token sent by mistake is refused as it would be in production.
+        .arg("--strict-token-type")
+        .arg("--spa-client-id")
+        .arg(names::CLIENT_ID)
         .current_dir(&root);
     supervisor.spawn("api", api)?;
     if let Waited::Interrupted =

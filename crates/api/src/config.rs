@@ -12,7 +12,7 @@ use contract::wire::RolesManagedBy;
 use permissions::ClaimPath;
 use url::Url;
 
-use crate::auth::{Issuer, VerifierConfig};
+use crate::auth::{Issuer, TokenTypes, VerifierConfig};
 
 /// The permission-guarded JSON API of the permission SPA.
 ///
@@ -76,6 +76,20 @@ pub struct Cli {
         value_parser = parse_roles_managed_by
     )]
     pub roles_managed_by: RolesManagedBy,
+
+    /// Accept only access tokens whose header says `typ: at+jwt` (RFC 9068),
+    /// the type no ID token has. For providers that set it (the development
+    /// provider; Auth0 with the RFC 9068 token profile); Auth0's default
+    /// profile and Keycloak write `typ: JWT`, which this refuses.
+    #[arg(long, env = "API_STRICT_TOKEN_TYPE")]
+    pub strict_token_type: bool,
+
+    /// The client id of the app that signs users in at the issuer (the
+    /// SPA's `client_id`; repeat the flag, or separate with commas): a token
+    /// whose `aud` names it is an ID token, and is refused even when it also
+    /// names the API's audience.
+    #[arg(long = "spa-client-id", env = "API_SPA_CLIENT_IDS", value_delimiter = ',', value_parser = non_empty)]
+    pub spa_client_ids: Vec<String>,
 }
 
 impl Cli {
@@ -84,6 +98,8 @@ impl Cli {
         let mut config = VerifierConfig::new(self.issuer.clone(), self.audience.clone());
         config.claim_path = self.permissions_claim.clone();
         config.leeway = Duration::from_secs(self.leeway_seconds);
+        config.token_types = if self.strict_token_type { TokenTypes::AccessTokenOnly } else { TokenTypes::AnyJwt };
+        config.client_ids = self.spa_client_ids.clone();
         config
     }
 }
@@ -127,18 +143,21 @@ mod tests {
         assert_eq!(cli.leeway_seconds, 30);
         assert!(cli.cors_origins.is_empty());
         assert_eq!(cli.roles_managed_by, RolesManagedBy::Api);
+        assert!(!cli.strict_token_type);
+        assert!(cli.spa_client_ids.is_empty());
+        assert_eq!(cli.verifier_config().token_types, TokenTypes::AnyJwt);
     }
 
     #[test]
     fn roles_managed_by_reads_the_wire_spelling() {
         for managed_by in [RolesManagedBy::Api, RolesManagedBy::Provider] {
             let flag = format!("--roles-managed-by={}", managed_by.as_str());
-            let cli = Cli::try_parse_from(["api", "--issuer", "http://i", &flag]).unwrap();
+            let cli = Cli::try_parse_from(["api", "--issuer", "https://i.example", &flag]).unwrap();
             assert_eq!(cli.roles_managed_by, managed_by);
         }
         for bad in ["", "API", "idp", "\"api\""] {
             let flag = format!("--roles-managed-by={bad}");
-            assert!(Cli::try_parse_from(["api", "--issuer", "http://i", &flag]).is_err(), "{bad:?}");
+            assert!(Cli::try_parse_from(["api", "--issuer", "https://i.example", &flag]).is_err(), "{bad:?}");
         }
     }
 
@@ -153,12 +172,17 @@ mod tests {
             "--permissions-claim=/realm_access/roles",
             "--leeway=5",
             "--cors-origin=http://localhost:8080/,https://spa.example",
+            "--strict-token-type",
+            "--spa-client-id=spa,other",
+            "--spa-client-id=third",
         ])
         .unwrap();
         assert_eq!(cli.permissions_claim, ClaimPath::Pointer("/realm_access/roles".into()));
         assert_eq!(cli.leeway_seconds, 5);
         assert_eq!(cli.cors_origins, ["http://localhost:8080", "https://spa.example"]);
         assert_eq!(cli.verifier_config().leeway, Duration::from_secs(5));
+        assert_eq!(cli.verifier_config().token_types, TokenTypes::AccessTokenOnly);
+        assert_eq!(cli.verifier_config().client_ids, ["spa", "other", "third"]);
     }
 
     #[test]
@@ -166,11 +190,13 @@ mod tests {
         for args in [
             &["api"][..],
             &["api", "--issuer", "not a url"],
-            &["api", "--issuer", "http://i", "--audience", ""],
-            &["api", "--issuer", "http://i", "--permissions-claim", ""],
-            &["api", "--issuer", "http://i", "--permissions-claim", "/a~2"],
-            &["api", "--issuer", "http://i", "--leeway-seconds", "301"],
-            &["api", "--issuer", "http://i", "--cors-origin", "http://x.example/path"],
+            &["api", "--issuer", "https://i.example", "--audience", ""],
+            &["api", "--issuer", "https://i.example", "--permissions-claim", ""],
+            &["api", "--issuer", "https://i.example", "--permissions-claim", "/a~2"],
+            &["api", "--issuer", "https://i.example", "--leeway-seconds", "301"],
+            &["api", "--issuer", "https://i.example", "--cors-origin", "http://x.example/path"],
+            &["api", "--issuer", "https://i.example", "--spa-client-id", ""],
+            &["api", "--issuer", "https://i.example", "--strict-token-type=yes"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

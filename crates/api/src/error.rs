@@ -4,8 +4,9 @@
 //! a request body that fails validation (`422`) adds `"field"`, naming the
 //! member of the body at fault when there is one.
 //! Authentication failures also carry the `WWW-Authenticate` challenge of
-//! RFC 6750 §3: no error code when the token is simply missing,
-//! `invalid_token` when it is unusable, `insufficient_scope` (with the
+//! RFC 6750 §3: no error code when the token is simply missing (or of
+//! another scheme), `invalid_request` (`400`) when the request is malformed
+//! as such (two `Authorization` headers), `invalid_token` when it is unusable, `insufficient_scope` (with the
 //! missing permission as `scope`) when it lacks a permission. Internal
 //! details (database messages) are logged, never sent.
 
@@ -83,6 +84,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Auth(AuthError::InvalidRequest(_)) => StatusCode::BAD_REQUEST,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -100,7 +102,8 @@ impl ApiError {
     /// The machine-readable code of the body (RFC 6750 codes where they apply).
     fn code(&self) -> &'static str {
         match self {
-            ApiError::Auth(AuthError::MissingToken) => "unauthorized",
+            ApiError::Auth(AuthError::MissingToken | AuthError::OtherScheme) => "unauthorized",
+            ApiError::Auth(AuthError::InvalidRequest(_)) => "invalid_request",
             ApiError::Auth(AuthError::InvalidToken(_)) => "invalid_token",
             ApiError::Auth(AuthError::KeysUnavailable) => "temporarily_unavailable",
             ApiError::InsufficientScope(_) => "insufficient_scope",
@@ -117,7 +120,9 @@ impl ApiError {
 
     fn description(&self) -> Cow<'static, str> {
         match self {
-            ApiError::Auth(AuthError::InvalidToken(rejection)) => Cow::Borrowed(rejection.description()),
+            ApiError::Auth(AuthError::InvalidToken(rejection) | AuthError::InvalidRequest(rejection)) => {
+                Cow::Borrowed(rejection.description())
+            }
             ApiError::Store(_) => Cow::Borrowed("the database is unavailable; try again later"),
             ApiError::BadRequest(reason) | ApiError::NoSuch(reason) | ApiError::Conflict(reason) => {
                 Cow::Borrowed(reason)
@@ -136,9 +141,16 @@ impl ApiError {
     /// The `WWW-Authenticate` challenge, for the errors that have one.
     fn challenge(&self) -> Option<HeaderValue> {
         match self {
-            ApiError::Auth(AuthError::MissingToken) => Some(HeaderValue::from_static(BEARER_CHALLENGE)),
+            ApiError::Auth(AuthError::MissingToken | AuthError::OtherScheme) => {
+                Some(HeaderValue::from_static(BEARER_CHALLENGE))
+            }
             ApiError::Auth(AuthError::InvalidToken(rejection)) => HeaderValue::try_from(format!(
                 r#"{BEARER_CHALLENGE}, error="invalid_token", error_description="{}""#,
+                rejection.description()
+            ))
+            .ok(),
+            ApiError::Auth(AuthError::InvalidRequest(rejection)) => HeaderValue::try_from(format!(
+                r#"{BEARER_CHALLENGE}, error="invalid_request", error_description="{}""#,
                 rejection.description()
             ))
             .ok(),

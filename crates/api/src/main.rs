@@ -6,7 +6,8 @@
 //! moment later. Until the keys are loaded, requests with a token get `503`
 //! with a `Retry-After`, and each such request may retry loading (at most
 //! every few seconds). Once loaded, the keys are reloaded every 15 minutes,
-//! and on demand (rate-limited) when a token names an unknown `kid`.
+//! and on demand when a token names an unknown `kid` (at once, with a
+//! cooldown of a few seconds after a fetch that did not find it).
 
 use std::io::IsTerminal;
 use std::sync::Arc;

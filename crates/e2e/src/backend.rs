@@ -101,6 +101,11 @@ pub(crate) async fn start_api(spec: &BackendSpec, audience: &str, log_name: &str
         .arg(format!("127.0.0.1:{}", spec.api_port))
         .arg("--database")
         .arg(spec.database())
+        // dev-idp types its access tokens `at+jwt`, so the strict mode, and the SPA's ID tokens name its client
+        // id: the tests run the API refusing ID tokens both ways, as a careful operator would.
+        .arg("--strict-token-type")
+        .arg("--spa-client-id")
+        .arg(permissions::names::CLIENT_ID)
         .args(&spec.api_args);
     default_log_filter(&mut command);
     let mut api = ChildGuard::spawn("api", command, &spec.log_dir.join(log_name))?;

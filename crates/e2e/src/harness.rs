@@ -106,7 +106,7 @@ impl HarnessBuilder {
     }
 
     /// Passes one more argument to the api (e.g. `--roles-managed-by`, `provider`), after the ones every harness
-    /// passes (`--issuer`, `--audience`, `--listen`, `--database`).
+    /// passes (`--issuer`, `--audience`, `--listen`, `--database`, `--strict-token-type`, `--spa-client-id`).
     pub fn api_arg(mut self, arg: impl Into<String>) -> Self {
         self.api_args.push(arg.into());
         self

@@ -70,16 +70,22 @@ where
 /// The token of `Authorization: Bearer <token>`. The scheme name is
 /// case-insensitive (RFC 7235 §2.1); the token must be a `b64token`
 /// (RFC 6750 §2.1), which every JWT is.
+///
+/// The answers follow RFC 6750 §3.1: a request that is malformed as such
+/// (two `Authorization` headers, one that is not text) is an
+/// `invalid_request`; another scheme is no bearer credentials at all, so
+/// the bare challenge; a `Bearer` header whose token is missing or not a
+/// `b64token` is an `invalid_token`.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = values.next().ok_or(AuthError::MissingToken)?;
     if values.next().is_some() {
-        return Err(Rejection::SeveralAuthorizationHeaders.into());
+        return Err(AuthError::InvalidRequest(Rejection::SeveralAuthorizationHeaders));
     }
-    let value = value.to_str().map_err(|_| Rejection::UnreadableAuthorizationHeader)?;
-    let (scheme, token) = value.split_once(' ').ok_or(Rejection::NotBearer)?;
+    let value = value.to_str().map_err(|_| AuthError::InvalidRequest(Rejection::UnreadableAuthorizationHeader))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(Rejection::NotBearer.into());
+        return Err(AuthError::OtherScheme);
     }
     let token = token.trim_start_matches(' ');
     let body = token.trim_end_matches('=');
@@ -113,16 +119,21 @@ mod tests {
     #[test]
     fn anything_else_is_refused_with_the_right_reason() {
         let invalid = |r| Err(AuthError::InvalidToken(r));
+        let malformed = |r| Err(AuthError::InvalidRequest(r));
         assert_eq!(bearer_token(&HeaderMap::new()), Err(AuthError::MissingToken));
         assert_eq!(
             bearer_token(&headers(&[b"Bearer a", b"Bearer b"])),
-            invalid(Rejection::SeveralAuthorizationHeaders)
+            malformed(Rejection::SeveralAuthorizationHeaders)
         );
-        assert_eq!(bearer_token(&headers(&[b"Bearer \xff\xfe"])), invalid(Rejection::UnreadableAuthorizationHeader));
-        assert_eq!(bearer_token(&headers(&[b"Basic dXNlcjpwYXNz"])), invalid(Rejection::NotBearer));
-        assert_eq!(bearer_token(&headers(&[b"Bearer"])), invalid(Rejection::NotBearer));
-        assert_eq!(bearer_token(&headers(&[b"Bearertoken"])), invalid(Rejection::NotBearer));
-        assert_eq!(bearer_token(&headers(&[b""])), invalid(Rejection::NotBearer));
+        assert_eq!(
+            bearer_token(&headers(&[b"Bearer a", b"Basic b"])),
+            malformed(Rejection::SeveralAuthorizationHeaders)
+        );
+        assert_eq!(bearer_token(&headers(&[b"Bearer \xff\xfe"])), malformed(Rejection::UnreadableAuthorizationHeader));
+        for other in [&b"Basic dXNlcjpwYXNz"[..], b"DPoP a.b.c", b"Bearertoken", b"", b"Negotiate"] {
+            assert_eq!(bearer_token(&headers(&[other])), Err(AuthError::OtherScheme), "{other:?}");
+        }
+        assert_eq!(bearer_token(&headers(&[b"Bearer"])), invalid(Rejection::EmptyToken));
         assert_eq!(bearer_token(&headers(&[b"Bearer "])), invalid(Rejection::EmptyToken));
         assert_eq!(bearer_token(&headers(&[b"Bearer a b"])), invalid(Rejection::EmptyToken));
         assert_eq!(bearer_token(&headers(&[b"Bearer a\"b"])), invalid(Rejection::EmptyToken));

@@ -5,6 +5,12 @@
 //! strings: Auth0's `https://tenant.auth0.com/` keeps its trailing slash,
 //! Keycloak's `https://host/realms/x` and the development provider's
 //! `http://127.0.0.1:8081` have none.
+//!
+//! Plain `http` is allowed for a loopback issuer only (127.0.0.0/8, `[::1]`,
+//! `localhost`), as the SPA allows it: keys fetched over the network without
+//! TLS could be anyone's, and whoever could swap them could mint any
+//! permission. There is deliberately no switch for it: the SPA refuses the
+//! same issuer, so a stack configured with one could not sign anyone in.
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,6 +46,11 @@ impl Issuer {
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("a host is required"));
+        }
+        if !is_acceptable_transport(&url) {
+            return Err(invalid(
+                "plain http is allowed only for a loopback issuer (127.0.0.1, [::1], localhost); use https",
+            ));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid("an issuer has no user name or password"));
@@ -86,6 +97,29 @@ impl Issuer {
     }
 }
 
+/// Whether `url` names this machine: an IPv4 address in 127.0.0.0/8, the
+/// IPv6 `::1`, or the name `localhost` (RFC 6761 §6.3), which the URL
+/// parser has already lower-cased.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+/// Whether the issuer's documents may be fetched from `url`: over https,
+/// or over http from a loopback address. Applied to the issuer, its
+/// `jwks_uri`, and every redirect on the way to either.
+pub(crate) fn is_acceptable_transport(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
 impl fmt::Display for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.id)
@@ -107,6 +141,9 @@ mod tests {
     fn discovery_urls_of_the_usual_providers() {
         let cases = [
             ("http://127.0.0.1:8081", "http://127.0.0.1:8081/.well-known/openid-configuration"),
+            ("http://localhost:8081/x", "http://localhost:8081/x/.well-known/openid-configuration"),
+            ("http://[::1]:8081", "http://[::1]:8081/.well-known/openid-configuration"),
+            ("http://127.8.0.1", "http://127.8.0.1/.well-known/openid-configuration"),
             ("https://tenant.auth0.com/", "https://tenant.auth0.com/.well-known/openid-configuration"),
             ("https://kc.example/realms/x", "https://kc.example/realms/x/.well-known/openid-configuration"),
             ("https://kc.example/realms/x/", "https://kc.example/realms/x/.well-known/openid-configuration"),
@@ -142,5 +179,36 @@ mod tests {
         ] {
             assert!(Issuer::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for bad in [
+            "http://idp.example",
+            "http://10.0.0.8:8081",
+            "http://[::2]",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://0.0.0.0:8081",
+            "http://keycloak:8080/realms/x",
+        ] {
+            let error = Issuer::parse(bad).unwrap_err().to_string();
+            assert!(error.contains("loopback"), "{bad}: {error}");
+        }
+        // The user-info trick that fools a string check names another host
+        // to a URL parser, and is refused for its credentials anyway.
+        assert!(Issuer::parse("http://127.0.0.1:1@evil.example").is_err());
+        assert!(Issuer::parse("https://idp.example").is_ok());
+    }
+
+    #[test]
+    fn acceptable_transports() {
+        let ok = |url: &str| is_acceptable_transport(&Url::parse(url).unwrap());
+        assert!(ok("https://idp.example/jwks"));
+        assert!(ok("http://127.0.0.1:9/jwks"));
+        assert!(ok("http://LOCALHOST:9/jwks"));
+        assert!(!ok("http://idp.example/jwks"));
+        assert!(!ok("ftp://127.0.0.1/jwks"));
+        assert!(!ok("http://127.0.0.1:1@evil.example/"));
     }
 }

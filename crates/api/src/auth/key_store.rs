@@ -8,11 +8,14 @@
 //! half-updated set and never wait for a fetch.
 //!
 //! A token naming an unknown `kid` triggers a refetch (the issuer may have
-//! rotated its keys), but at most once per [`RefreshOptions::min_interval`]
-//! and single-flight: concurrent requests wait for the one fetch in progress
-//! instead of each starting their own. This is the only network I/O a request
-//! can cause, and its rate limit is what keeps a flood of forged `kid`s from
-//! turning the API into an amplifier against the issuer.
+//! rotated its keys) at once, single-flight: concurrent requests wait for the
+//! one fetch in progress instead of each starting their own. A refetch that
+//! still lacks the key (a miss) or fails starts a cooldown
+//! ([`RefreshOptions::cooldown_after_miss`]) during which unknown `kid`s are
+//! refused without a fetch. So a key the issuer has just published is
+//! picked up by the first token that names it, however recently the keys
+//! were fetched, and a flood of forged `kid`s costs the issuer at most one
+//! fetch per cooldown. This is the only network I/O a request can cause.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -22,11 +25,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::issuer::Issuer;
+use super::issuer::{Issuer, is_acceptable_transport};
 use super::key_set::{JwksError, KeySet};
 
 /// A JWKS document larger than this is refused: real ones are a few KiB.
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+/// Redirects followed on the way to a discovery or JWKS document.
+pub const MAX_REDIRECTS: usize = 3;
 /// Why fetching the issuer's keys failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -42,7 +47,9 @@ pub enum FetchError {
     IssuerMismatch { expected: String, found: String },
     #[error("the discovery document's jwks_uri {0:?} is not an absolute http(s) URL")]
     BadJwksUri(String),
-    #[error("the discovery document's jwks_uri {0:?} is not https while the issuer is")]
+    #[error(
+        "the discovery document's jwks_uri {0:?} is plain http to another host than this machine, or while the issuer is https"
+    )]
     InsecureJwksUri(String),
     #[error("the key set at {url} is unusable: {source}")]
     Jwks { url: Url, source: JwksError },
@@ -51,8 +58,10 @@ pub enum FetchError {
 /// How eagerly the store may go back to the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshOptions {
-    /// At most one request-triggered fetch per this interval once keys are loaded.
-    pub min_interval: Duration,
+    /// After a request-triggered fetch that did not bring the wanted key
+    /// (or failed), no other is made for this long. A fetch that found its
+    /// key starts no cooldown: the next rotation is picked up at once too.
+    pub cooldown_after_miss: Duration,
     /// The shorter interval used while no key set was ever loaded (the issuer
     /// was down at start-up): every token fails until then, so retrying
     /// sooner costs nothing and shortens the outage.
@@ -62,7 +71,7 @@ pub struct RefreshOptions {
 impl Default for RefreshOptions {
     fn default() -> Self {
         RefreshOptions {
-            min_interval: Duration::from_secs(30),
+            cooldown_after_miss: Duration::from_secs(5),
             retry_interval_while_unavailable: Duration::from_secs(5),
         }
     }
@@ -81,8 +90,9 @@ struct Remote {
 struct RefreshState {
     /// Learnt from discovery; forgotten when a JWKS fetch fails, in case it moved.
     jwks_uri: Option<Url>,
-    /// The last request-triggered fetch, for the rate limit.
-    last_attempt: Option<Instant>,
+    /// When the last request-triggered fetch missed (or failed): the start
+    /// of the cooldown.
+    last_miss: Option<Instant>,
 }
 
 #[derive(Deserialize)]
@@ -121,12 +131,20 @@ impl KeyStore {
         }
     }
 
-    /// The HTTP client the API uses for discovery and JWKS fetches.
+    /// The HTTP client the API uses for discovery and JWKS fetches. It
+    /// follows at most [`MAX_REDIRECTS`] redirects, and none that
+    /// downgrades: an https request never continues over http, and http
+    /// never leaves this machine ([`redirect_policy`]).
     pub fn http_client() -> reqwest::Result<reqwest::Client> {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                match redirect_policy(attempt.previous(), attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(reason) => attempt.error(reason),
+                }
+            }))
             .user_agent(concat!("permission-spa-api/", env!("CARGO_PKG_VERSION")))
             .build()
     }
@@ -217,11 +235,11 @@ impl KeyStore {
     }
 
     /// Request-triggered refresh, after the set of generation `seen` lacked a
-    /// key. Single-flight: a caller that waited while another fetched gets
-    /// that result without fetching again. Rate-limited: within the interval
-    /// since the last request-triggered attempt (successful or not), the
-    /// current set is returned unchanged.
-    pub async fn refresh_after(&self, seen: u64) -> Arc<KeySet> {
+    /// key; `has_key` says whether a set has it. Single-flight: a caller
+    /// that waited while another fetched gets that result without fetching
+    /// again. Rate-limited: within the cooldown after a fetch that missed or
+    /// failed, the current set is returned unchanged.
+    pub async fn refresh_after(&self, seen: u64, has_key: impl Fn(&KeySet) -> bool) -> Arc<KeySet> {
         let Some(remote) = &self.remote else {
             return self.current();
         };
@@ -230,22 +248,24 @@ impl KeyStore {
         if current.generation != seen {
             return current;
         }
-        let interval = if current.is_empty() {
+        let cooldown = if current.is_empty() {
             remote.options.retry_interval_while_unavailable
         } else {
-            remote.options.min_interval
+            remote.options.cooldown_after_miss
         };
-        if state.last_attempt.is_some_and(|at| at.elapsed() < interval) {
+        if state.last_miss.is_some_and(|at| at.elapsed() < cooldown) {
             return current;
         }
-        state.last_attempt = Some(Instant::now());
         match self.fetch(remote, &mut state).await {
             Ok(set) => {
                 tracing::info!(keys = set.len(), "refetched the issuer's signing keys");
-                self.install(set)
+                let set = self.install(set);
+                state.last_miss = if has_key(&set) { None } else { Some(Instant::now()) };
+                set
             }
             Err(error) => {
                 tracing::warn!("cannot refetch the issuer's signing keys: {error}");
+                state.last_miss = Some(Instant::now());
                 current
             }
         }
@@ -284,11 +304,28 @@ async fn discover(remote: &Remote) -> Result<Url, FetchError> {
     let jwks_uri = Url::parse(&document.jwks_uri).map_err(|_| FetchError::BadJwksUri(document.jwks_uri.clone()))?;
     match jwks_uri.scheme() {
         "https" => {}
-        "http" if !remote.issuer.is_https() => {}
+        "http" if !remote.issuer.is_https() && is_acceptable_transport(&jwks_uri) => {}
         "http" => return Err(FetchError::InsecureJwksUri(document.jwks_uri)),
         _ => return Err(FetchError::BadJwksUri(document.jwks_uri)),
     }
     Ok(jwks_uri)
+}
+
+/// Whether a fetch that went through `previous` (the first request first)
+/// may follow a redirect to `next`: within [`MAX_REDIRECTS`], to an
+/// acceptable transport (https, or http on this machine), and never from
+/// https down to http, which would let anyone on the path answer.
+fn redirect_policy(previous: &[Url], next: &Url) -> Result<(), &'static str> {
+    if previous.len() > MAX_REDIRECTS {
+        return Err("too many redirects");
+    }
+    if previous.iter().any(|url| url.scheme() == "https") && next.scheme() != "https" {
+        return Err("a redirect from https to plain http is refused");
+    }
+    if !is_acceptable_transport(next) {
+        return Err("a redirect to plain http off this machine is refused");
+    }
+    Ok(())
 }
 
 /// An error and its causes on one line: reqwest's own message ("error
@@ -331,6 +368,23 @@ mod tests {
 
     use super::*;
     use crate::auth::key_set::tests::rsa_jwk;
+
+    #[test]
+    fn redirects_never_downgrade() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let https = url("https://idp.example/.well-known/openid-configuration");
+        let local = url("http://127.0.0.1:8081/.well-known/openid-configuration");
+        assert_eq!(redirect_policy(std::slice::from_ref(&https), &url("https://cdn.example/jwks")), Ok(()));
+        assert_eq!(redirect_policy(std::slice::from_ref(&local), &url("http://localhost:8081/jwks")), Ok(()));
+        assert_eq!(redirect_policy(std::slice::from_ref(&local), &url("https://idp.example/jwks")), Ok(()));
+        assert!(redirect_policy(std::slice::from_ref(&https), &url("http://127.0.0.1/jwks")).is_err());
+        assert!(redirect_policy(&[local.clone(), https.clone()], &url("http://127.0.0.1/jwks")).is_err());
+        assert!(redirect_policy(std::slice::from_ref(&local), &url("http://evil.example/jwks")).is_err());
+        assert!(redirect_policy(std::slice::from_ref(&local), &url("file:///etc/passwd")).is_err());
+        let chain = vec![https.clone(); MAX_REDIRECTS + 1];
+        assert_eq!(redirect_policy(&chain, &https), Err("too many redirects"));
+        assert_eq!(redirect_policy(&chain[..MAX_REDIRECTS], &https), Ok(()));
+    }
 
     #[test]
     fn fixed_stores_number_their_sets() {

@@ -30,4 +30,4 @@ pub use key_set::{JwksError, KeyMiss, KeySet};
 pub use key_store::{FetchError, KeyStore, RefreshOptions};
 pub use rejection::Rejection;
 pub use subject::store_user_id;
-pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, Verifier, VerifierConfig};
+pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, TokenTypes, Verifier, VerifierConfig};

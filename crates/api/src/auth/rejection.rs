@@ -37,8 +37,6 @@ rejections! {
     SeveralAuthorizationHeaders => "the request has more than one Authorization header",
     /// The header is not visible ASCII.
     UnreadableAuthorizationHeader => "the Authorization header is not visible ASCII",
-    /// Another scheme than `Bearer`, or no token after it.
-    NotBearer => "the Authorization header must be `Bearer <token>`",
     /// The token is empty or not a `b64token`.
     EmptyToken => "the bearer token is empty or contains invalid characters",
     /// Over [`super::MAX_TOKEN_BYTES`].
@@ -47,8 +45,8 @@ rejections! {
     NotAJwt => "the token is not a well-formed JWT with a supported algorithm",
     /// An algorithm outside [`super::ALLOWED_ALGORITHMS`].
     UnsupportedAlgorithm => "the token's signature algorithm is not accepted",
-    /// A `typ` that is not a JWT access-token type.
-    UnsupportedType => "the token's typ is not JWT or at+jwt",
+    /// A `typ` the configured [`super::TokenTypes`] do not take.
+    UnsupportedType => "the token's typ is not an accepted access-token type",
     /// A `crit` header.
     CriticalHeader => "the token has critical header extensions this API does not understand",
     /// No key of the issuer has the token's `kid` (or fits, without one).
@@ -71,6 +69,8 @@ rejections! {
     MissingClaim => "the token lacks a required claim (exp, iss and aud are required)",
     /// A claim has the wrong type (`exp` a string, `sub` a number).
     InvalidClaim => "a claim of the token has an invalid format",
+    /// `nonce`, `at_hash`, or an `aud` naming the app's client: an ID token.
+    IdToken => "the token is an ID token, not an access token",
 }
 
 #[cfg(test)]

@@ -1,11 +1,21 @@
 //! Access-token validation: from a compact JWT to a [`Principal`].
 //!
 //! The checks, in order: size; header shape; algorithm on the allow-list;
-//! `typ` absent or a JWT type; no `crit` extensions; a key that fits the
-//! algorithm (by `kid`, refetching the key set once if the `kid` is new);
-//! the signature; then `nbf` with the leeway, `iss` exactly, `aud` (a
-//! string or an array) containing the API's audience, and `exp` (required,
-//! with the leeway).
+//! `typ` one of the [`TokenTypes`] configured; no `crit` extensions; a key
+//! that fits the algorithm (by `kid`, refetching the key set once if the
+//! `kid` is new); the signature; then `nbf` with the leeway, `iss` exactly,
+//! `aud` (a string or an array) containing the API's audience, `exp`
+//! (required, with the leeway), and none of an ID token's markers.
+//!
+//! An ID token is signed by the same issuer with the same keys, so its
+//! signature proves nothing about its purpose; where the provider puts the
+//! API's audience into it too (a Keycloak client whose id is the API's
+//! audience), it would pass every check above. What tells it apart is what
+//! only ID tokens carry (OpenID Connect Core §2 and §3.1.3.6): `nonce` and
+//! `at_hash`, and an `aud` naming the app that signed the user in
+//! ([`VerifierConfig::client_ids`]). These are refused in every mode;
+//! [`TokenTypes::AccessTokenOnly`] adds RFC 9068's explicit type on top, for
+//! providers that set it.
 //!
 //! `exp` is checked here rather than by `jsonwebtoken`, which reads a
 //! NumericDate it cannot parse as a `u64` (`-5`, `1.5e9` written as a float,
@@ -50,6 +60,40 @@ pub struct VerifierConfig {
     pub leeway: Duration,
     /// How many validated tokens to remember (`0`: verify every request from scratch).
     pub token_cache_capacity: usize,
+    /// Which header `typ` values are taken for an access token.
+    pub token_types: TokenTypes,
+    /// The OAuth client ids of the apps that sign users in at the issuer
+    /// (the SPA's): a token whose `aud` names one was issued to that app,
+    /// as an ID token, and is refused.
+    pub client_ids: Vec<String>,
+}
+
+/// Which JWT `typ` headers the verifier accepts (RFC 8725 §3.11: explicit
+/// typing is what keeps one kind of token from passing as another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenTypes {
+    /// `typ` absent, `JWT`, or `at+jwt`: what most providers put on access
+    /// tokens (Auth0 and Keycloak write `JWT`), so the default.
+    #[default]
+    AnyJwt,
+    /// `at+jwt` only (RFC 9068 §2.1 and §4), the type no ID token has. For
+    /// providers that set it: the development provider, Auth0 with the
+    /// RFC 9068 token profile.
+    AccessTokenOnly,
+}
+
+impl TokenTypes {
+    /// Whether a token whose header says `typ` (or nothing) passes.
+    /// Media types compare case-insensitively, with or without the
+    /// `application/` prefix (RFC 7515 §4.1.9).
+    pub fn accepts(self, typ: Option<&str>) -> bool {
+        let is = |names: &[&str]| typ.is_some_and(|typ| names.iter().any(|name| typ.eq_ignore_ascii_case(name)));
+        let access_token = is(&["at+jwt", "application/at+jwt"]);
+        match self {
+            TokenTypes::AnyJwt => typ.is_none() || access_token || is(&["JWT"]),
+            TokenTypes::AccessTokenOnly => access_token,
+        }
+    }
 }
 
 impl VerifierConfig {
@@ -61,6 +105,8 @@ impl VerifierConfig {
             claim_path: ClaimPath::Claim(permissions::names::ACCESS_TOKEN_PERMISSIONS_CLAIM.to_owned()),
             leeway: Duration::from_secs(30),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+            token_types: TokenTypes::default(),
+            client_ids: Vec::new(),
         }
     }
 }
@@ -82,6 +128,18 @@ pub enum AuthError {
     /// No `Authorization` header at all (RFC 6750 §3.1: no error code then).
     #[error("a bearer token is required")]
     MissingToken,
+    /// Credentials of another scheme than `Bearer` (`Basic ...`): to this
+    /// API, no credentials at all, so it answers as to [`AuthError::MissingToken`]
+    /// (RFC 6750 §3.1: "attempted using an unsupported authentication
+    /// method" gets no error code).
+    #[error("a bearer token is required: this API accepts `Authorization: Bearer <token>` only")]
+    OtherScheme,
+    /// The request itself is malformed, whatever its token (RFC 6750 §3.1
+    /// `invalid_request`, answered with 400): only
+    /// [`Rejection::SeveralAuthorizationHeaders`] and
+    /// [`Rejection::UnreadableAuthorizationHeader`].
+    #[error("{}", .0.description())]
+    InvalidRequest(Rejection),
     /// The header or the token failed a check.
     #[error("{}", .0.description())]
     InvalidToken(Rejection),
@@ -167,7 +225,7 @@ impl Verifier {
         let Some((_, validation)) = self.validations.iter().find(|(a, _)| *a == alg) else {
             return Err(Rejection::UnsupportedAlgorithm.into());
         };
-        if header.typ.as_deref().is_some_and(|typ| !is_jwt_type(typ)) {
+        if !self.config.token_types.accepts(header.typ.as_deref()) {
             return Err(Rejection::UnsupportedType.into());
         }
         if header.crit.is_some() {
@@ -179,7 +237,7 @@ impl Verifier {
         let key = match keys.select(kid, alg) {
             Ok(key) => key,
             Err(miss) if miss.warrants_refresh() => {
-                keys = self.keys.refresh_after(keys.generation()).await;
+                keys = self.keys.refresh_after(keys.generation(), |set| set.select(kid, alg).is_ok()).await;
                 match keys.select(kid, alg) {
                     Ok(key) => key,
                     Err(_) if keys.is_empty() && self.keys.is_remote() => return Err(AuthError::KeysUnavailable),
@@ -207,6 +265,9 @@ impl Verifier {
         if valid_until < now {
             return Err(Rejection::Expired.into());
         }
+        if is_id_token(&claims, &self.config.client_ids) {
+            return Err(Rejection::IdToken.into());
+        }
         let subject = match claims.get("sub") {
             None => None,
             Some(Value::String(sub)) => Some(sub.clone()),
@@ -223,10 +284,19 @@ impl Verifier {
     }
 }
 
-/// `typ` values that mark a JWT access token (RFC 7519 §5.1, RFC 9068 §2.1).
-/// Media types compare case-insensitively.
-fn is_jwt_type(typ: &str) -> bool {
-    ["JWT", "at+jwt", "application/at+jwt"].iter().any(|ok| typ.eq_ignore_ascii_case(ok))
+/// Whether verified `claims` are an ID token's: they carry `nonce` or
+/// `at_hash`, which only ID tokens have, or their `aud` (a string or an
+/// array) names one of `client_ids`.
+fn is_id_token(claims: &Value, client_ids: &[String]) -> bool {
+    if claims.get("nonce").is_some() || claims.get("at_hash").is_some() {
+        return true;
+    }
+    let names_a_client = |aud: &Value| aud.as_str().is_some_and(|aud| client_ids.iter().any(|id| id == aud));
+    match claims.get("aud") {
+        Some(Value::Array(audiences)) => audiences.iter().any(names_a_client),
+        Some(aud) => names_a_client(aud),
+        None => false,
+    }
 }
 
 /// A NumericDate (RFC 7519 §2: seconds since 1970, possibly fractional) as
@@ -276,13 +346,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jwt_types() {
-        for ok in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"] {
-            assert!(is_jwt_type(ok), "{ok}");
+    fn token_types() {
+        for ok in ["at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"] {
+            assert!(TokenTypes::AnyJwt.accepts(Some(ok)), "{ok}");
+            assert!(TokenTypes::AccessTokenOnly.accepts(Some(ok)), "{ok}");
         }
-        for bad in ["", "JOSE", "dpop+jwt", "logout+jwt", "application/jwt ", "secevent+jwt"] {
-            assert!(!is_jwt_type(bad), "{bad}");
+        for only_lenient in [None, Some("JWT"), Some("jwt")] {
+            assert!(TokenTypes::AnyJwt.accepts(only_lenient), "{only_lenient:?}");
+            assert!(!TokenTypes::AccessTokenOnly.accepts(only_lenient), "{only_lenient:?}");
         }
+        for bad in ["", "JOSE", "dpop+jwt", "logout+jwt", "application/jwt ", "secevent+jwt", "at+jwt "] {
+            assert!(!TokenTypes::AnyJwt.accepts(Some(bad)), "{bad}");
+            assert!(!TokenTypes::AccessTokenOnly.accepts(Some(bad)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn id_token_markers() {
+        let spa = ["spa".to_owned()];
+        let id_token = |claims: serde_json::Value| is_id_token(&claims, &spa);
+        assert!(!id_token(serde_json::json!({"aud": "api", "azp": "spa", "sub": "u"})));
+        assert!(!id_token(serde_json::json!({"aud": ["api", "other"]})));
+        assert!(!id_token(serde_json::json!({})));
+        assert!(id_token(serde_json::json!({"aud": "api", "nonce": "n"})));
+        assert!(id_token(serde_json::json!({"aud": "api", "nonce": null})));
+        assert!(id_token(serde_json::json!({"aud": "api", "at_hash": "h"})));
+        assert!(id_token(serde_json::json!({"aud": "spa"})));
+        assert!(id_token(serde_json::json!({"aud": ["api", "spa"]})));
+        // Client ids compare exactly, as `aud` values do.
+        assert!(!id_token(serde_json::json!({"aud": ["SPA", "spa "]})));
+        assert!(!is_id_token(&serde_json::json!({"aud": "spa"}), &[]));
     }
 
     /// A verifier with one fresh P-256 key, 30 s of leeway, and a signer for it.

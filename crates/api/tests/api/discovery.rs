@@ -24,7 +24,7 @@ const PROJECTS: &str = "/api/v1/projects";
 /// A minimal issuer: a discovery document and a JWKS the test can change.
 struct FakeIssuer {
     issuer: String,
-    jwks_uri: String,
+    jwks_uri: Mutex<String>,
     /// What the discovery document claims as `issuer` (normally `issuer`).
     advertised_issuer: Mutex<String>,
     jwks: Mutex<Value>,
@@ -51,7 +51,8 @@ async fn discovery(State(fake): State<Arc<FakeIssuer>>) -> Response {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let issuer = fake.advertised_issuer.lock().unwrap().clone();
-    Json(json!({"issuer": issuer, "jwks_uri": fake.jwks_uri, "response_types_supported": ["code"]})).into_response()
+    let jwks_uri = fake.jwks_uri.lock().unwrap().clone();
+    Json(json!({"issuer": issuer, "jwks_uri": jwks_uri, "response_types_supported": ["code"]})).into_response()
 }
 
 async fn jwks(State(fake): State<Arc<FakeIssuer>>) -> Response {
@@ -73,7 +74,7 @@ async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
     let issuer = format!("http://{addr}/");
     let fake = Arc::new(FakeIssuer {
         advertised_issuer: Mutex::new(issuer.clone()),
-        jwks_uri: format!("http://{addr}/.well-known/jwks.json"),
+        jwks_uri: Mutex::new(format!("http://{addr}/.well-known/jwks.json")),
         issuer,
         jwks: Mutex::new(Value::Null),
         up: AtomicBool::new(true),
@@ -85,6 +86,10 @@ async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
     let router = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/jwks.json", get(jwks))
+        .route(
+            "/moved-off-this-machine",
+            get(|| async { axum::response::Redirect::temporary("http://192.0.2.1/jwks.json") }),
+        )
         .fallback(stray)
         .with_state(fake.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -104,7 +109,7 @@ fn claims_for(fake: &FakeIssuer) -> Value {
 }
 
 const SLOW_REFRESH: RefreshOptions = RefreshOptions {
-    min_interval: Duration::from_secs(600),
+    cooldown_after_miss: Duration::from_secs(600),
     retry_interval_while_unavailable: Duration::from_secs(600),
 };
 
@@ -131,11 +136,15 @@ async fn trailing_slash_issuer_discovery_and_key_rotation() {
     // accepted (and cached) before the rotation.
     app.get(PROJECTS, Some(&before_rotation)).await.assert_invalid_token("unknown key");
 
-    // Another unknown kid within the rate-limit interval: no fetch.
-    let unknown =
-        jsonwebtoken::encode(&header(Algorithm::RS256, Some("rsa-3")), &claims_for(&fake), &rsa_2().encoding).unwrap();
-    app.get(PROJECTS, Some(&unknown)).await.assert_invalid_token("unknown key");
-    assert_eq!(fake.jwks_hits(), 2, "rate-limited");
+    // An unknown kid: one refetch, which misses, and starts the cooldown.
+    let unknown = |kid: &str| {
+        jsonwebtoken::encode(&header(Algorithm::RS256, Some(kid)), &claims_for(&fake), &rsa_2().encoding).unwrap()
+    };
+    app.get(PROJECTS, Some(&unknown("rsa-3"))).await.assert_invalid_token("unknown key");
+    assert_eq!(fake.jwks_hits(), 3, "a refetch for the unknown kid");
+    // Another within the cooldown: no fetch.
+    app.get(PROJECTS, Some(&unknown("rsa-4"))).await.assert_invalid_token("unknown key");
+    assert_eq!(fake.jwks_hits(), 3, "rate-limited after a miss");
 
     assert_eq!(fake.discovery_hits.load(Ordering::SeqCst), 1, "discovery is done once");
     assert!(fake.stray_paths.lock().unwrap().is_empty(), "{:?}", fake.stray_paths.lock().unwrap());
@@ -144,10 +153,10 @@ async fn trailing_slash_issuer_discovery_and_key_rotation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_unknown_kids_cause_one_fetch() {
     let fake = start_issuer(&[rsa_1()]).await;
-    // No rate limit: what keeps the 16 requests to one fetch here is the
+    // No cooldown: what keeps the 16 requests to one fetch here is the
     // single flight alone (waiters find the set already replaced).
     let no_rate_limit =
-        RefreshOptions { min_interval: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
+        RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
     let verifier = remote_verifier(&fake, no_rate_limit);
     verifier.keys().load().await.unwrap();
     let app = Arc::new(app_with_verifier(verifier).await);
@@ -173,7 +182,7 @@ async fn an_issuer_not_up_yet_gives_503_then_works() {
     let fake = start_issuer(&[rsa_1()]).await;
     fake.up.store(false, Ordering::SeqCst);
     let options = RefreshOptions {
-        min_interval: Duration::from_secs(600),
+        cooldown_after_miss: Duration::from_secs(600),
         retry_interval_while_unavailable: Duration::from_millis(100),
     };
     let verifier = remote_verifier(&fake, options);
@@ -227,7 +236,8 @@ async fn a_discovery_document_for_another_issuer_is_refused() {
 #[tokio::test]
 async fn a_broken_key_set_keeps_the_previous_one() {
     let fake = start_issuer(&[rsa_1()]).await;
-    let options = RefreshOptions { min_interval: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
+    let options =
+        RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
     let verifier = remote_verifier(&fake, options);
     verifier.keys().load().await.unwrap();
     let app = app_with_verifier(verifier).await;
@@ -241,4 +251,70 @@ async fn a_broken_key_set_keeps_the_previous_one() {
     let mut claims = claims_for(&fake);
     claims["jti"] = json!("fresh");
     app.get(PROJECTS, Some(&sign_with(rsa_1(), Algorithm::RS256, &claims))).await.assert_ok_array();
+}
+
+#[tokio::test]
+async fn keys_are_never_fetched_over_plain_http_off_this_machine() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    let local = fake.issuer.trim_end_matches('/').to_owned();
+
+    // A jwks_uri that is plain http to another host.
+    *fake.jwks_uri.lock().unwrap() = "http://192.0.2.1/jwks.json".to_owned();
+    let verifier = remote_verifier(&fake, SLOW_REFRESH);
+    assert!(matches!(verifier.keys().load().await, Err(FetchError::InsecureJwksUri(_))));
+
+    // One on this machine that redirects there: the client's redirect
+    // policy refuses to follow (192.0.2.1 is TEST-NET-1, never reached).
+    *fake.jwks_uri.lock().unwrap() = format!("{local}/moved-off-this-machine");
+    let verifier = remote_verifier(&fake, SLOW_REFRESH);
+    match verifier.keys().load().await {
+        Err(FetchError::Http { reason, .. }) => assert!(reason.contains("off this machine"), "{reason}"),
+        other => panic!("expected a refused redirect, got {other:?}"),
+    }
+    assert_eq!(fake.jwks_hits(), 0);
+}
+
+/// Issue 9, item 17: a key rotated in is accepted at once, even right after
+/// another refetch, while a storm of unknown `kid`s costs one fetch per
+/// cooldown.
+#[tokio::test]
+async fn back_to_back_rotations_are_picked_up_at_once_and_a_storm_is_rate_limited() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    // A cooldown far longer than the test: any wait for it would hang here.
+    let options = RefreshOptions {
+        cooldown_after_miss: Duration::from_secs(600),
+        retry_interval_while_unavailable: Duration::ZERO,
+    };
+    let verifier = remote_verifier(&fake, options);
+    verifier.keys().load().await.unwrap();
+    let app = app_with_verifier(verifier).await;
+    let claims = claims_for(&fake);
+
+    fake.set_keys(&[rsa_1(), rsa_2()]);
+    app.get(PROJECTS, Some(&sign_with(rsa_2(), Algorithm::RS256, &claims))).await.assert_ok_array();
+    assert_eq!(fake.jwks_hits(), 2);
+    // A second rotation right after: the refetch that found rsa-2 started no
+    // cooldown, so ec-1's first token is accepted too.
+    fake.set_keys(&[rsa_2(), ec_1()]);
+    app.get(PROJECTS, Some(&sign_with(ec_1(), Algorithm::ES256, &claims))).await.assert_ok_array();
+    assert_eq!(fake.jwks_hits(), 3);
+
+    // A storm of forged kids: the first misses and starts the cooldown, the
+    // rest are refused without a fetch.
+    for i in 0..50 {
+        let forged =
+            jsonwebtoken::encode(&header(Algorithm::RS256, Some(&format!("forged-{i}"))), &claims, &rsa_2().encoding)
+                .unwrap();
+        app.get(PROJECTS, Some(&forged)).await.assert_invalid_token("unknown key");
+    }
+    assert_eq!(fake.jwks_hits(), 4, "one fetch for the whole storm");
+}
+
+/// The default cooldown is a few seconds: a token signed by a key rotated in
+/// during a storm waits at most that long (the issue's aim is 5 s or less).
+#[test]
+fn the_default_cooldown_is_at_most_five_seconds() {
+    let defaults = RefreshOptions::default();
+    assert!(defaults.cooldown_after_miss <= Duration::from_secs(5), "{defaults:?}");
+    assert!(defaults.cooldown_after_miss >= Duration::from_secs(1), "a cooldown that still limits a storm");
 }

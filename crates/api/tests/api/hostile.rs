@@ -131,11 +131,18 @@ async fn odd_requests_get_json_errors() {
         ("odd query", Request::get(format!("{PROJECTS}?%%%&&==&page"))),
     ];
     // Authentication comes first: without a usable token, nothing of the
-    // query is read, so every one of these is a 401.
+    // query is read, so every one of these is refused for its header (RFC
+    // 6750 §3.1): a header that is not text is a malformed request, an
+    // empty one names no scheme (no credentials), and a too-long token is
+    // invalid.
     for (what, request) in requests {
         let response = app.send(request.body(Body::empty()).unwrap()).await;
-        let error = if what.ends_with("query") { "unauthorized" } else { "invalid_token" };
-        assert_json_error(&response, StatusCode::UNAUTHORIZED, error, what);
+        let (status, error) = match what {
+            "latin-1 authorization header" => (StatusCode::BAD_REQUEST, "invalid_request"),
+            "long authorization header" => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            _ => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        };
+        assert_json_error(&response, status, error, what);
     }
     // Garbage in the query of an authorised request: a 400, not a 500.
     let token = sign(&all_claims());

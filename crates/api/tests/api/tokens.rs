@@ -6,6 +6,8 @@ use axum::http::{Request, StatusCode, header};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 
+use api::auth::TokenTypes;
+
 use crate::support::*;
 
 const PROJECTS: &str = "/api/v1/projects";
@@ -30,17 +32,13 @@ async fn no_token_is_401_with_a_bare_challenge() {
 }
 
 #[tokio::test]
-async fn malformed_authorization_headers_are_invalid_token() {
+async fn malformed_bearer_tokens_are_invalid_token() {
     let app = test_app().await;
-    let token = sign(&all_claims());
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (format!("Basic {token}").into_bytes(), "Bearer <token>"),
-        (b"Bearer".to_vec(), "Bearer <token>"),
-        (format!("Bearer{token}").into_bytes(), "Bearer <token>"),
+        (b"Bearer".to_vec(), "empty"),
+        (b"Bearer ".to_vec(), "empty"),
         (b"Bearer a b c".to_vec(), "invalid characters"),
         (b"Bearer \"quoted\"".to_vec(), "invalid characters"),
-        (b"Bearer \xc3\xa9t\xc3\xa9".to_vec(), "not visible ASCII"),
-        (b"Bearer \xff\xfe\xfd".to_vec(), "not visible ASCII"),
         (b"Bearer not-a-jwt".to_vec(), "not a well-formed JWT"),
         (b"Bearer a.b".to_vec(), "not a well-formed JWT"),
         (b"Bearer a.b.c.d".to_vec(), "not a well-formed JWT"),
@@ -55,13 +53,50 @@ async fn malformed_authorization_headers_are_invalid_token() {
         let response = app.send(request).await;
         response.assert_invalid_token(reason);
     }
+}
 
+/// RFC 6750 §3.1: another scheme is no bearer credentials at all, so the
+/// bare challenge, as for a request without any.
+#[tokio::test]
+async fn another_scheme_gets_the_bare_challenge() {
+    let app = test_app().await;
+    let token = sign(&all_claims());
+    for value in [format!("Basic {token}"), format!("DPoP {token}"), format!("Bearer{token}"), "Negotiate".to_owned()] {
+        let request = Request::get(PROJECTS).header(header::AUTHORIZATION, value.as_str()).body(Body::empty()).unwrap();
+        let response = app.send(request).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{value}");
+        assert_eq!(response.header("www-authenticate"), Some(r#"Bearer realm="api""#), "{value}");
+        assert_eq!(response.body["error"], "unauthorized", "{value}");
+        assert!(response.body["error_description"].as_str().unwrap().contains("Bearer"), "{value}");
+    }
+}
+
+/// RFC 6750 §3.1: a request that is malformed as such is `400 invalid_request`,
+/// whatever its tokens.
+#[tokio::test]
+async fn a_malformed_request_is_400_invalid_request() {
+    let app = test_app().await;
+    let token = sign(&all_claims());
     let two_headers = Request::get(PROJECTS)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap();
-    app.send(two_headers).await.assert_invalid_token("more than one Authorization header");
+    let not_text = Request::get(PROJECTS)
+        .header(header::AUTHORIZATION, axum::http::HeaderValue::from_bytes(b"Bearer \xc3\xa9t\xc3\xa9").unwrap())
+        .body(Body::empty())
+        .unwrap();
+    for (request, reason) in [(two_headers, "more than one Authorization header"), (not_text, "not visible ASCII")] {
+        let response = app.send(request).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{:?}", response.body);
+        assert_eq!(response.body["error"], "invalid_request");
+        let description = response.body["error_description"].as_str().unwrap();
+        assert!(description.contains(reason), "{description}");
+        assert_eq!(
+            response.header("www-authenticate").unwrap(),
+            format!(r#"Bearer realm="api", error="invalid_request", error_description="{description}""#)
+        );
+    }
 }
 
 #[tokio::test]
@@ -210,18 +245,59 @@ async fn hmac_signed_with_the_public_key_is_refused() {
 
 #[tokio::test]
 async fn a_wrong_typ_is_refused() {
-    let app = test_app().await;
-    for typ in ["JOSE", "dpop+jwt", "logout+jwt", "id_token", ""] {
-        let mut header = header(Algorithm::RS256, Some(rsa_1().kid));
-        header.typ = Some(typ.to_owned());
-        let token = jsonwebtoken::encode(&header, &all_claims(), &rsa_1().encoding).unwrap();
-        app.get(PROJECTS, Some(&token)).await.assert_invalid_token("typ");
-    }
-    for typ in [Some("JWT"), Some("at+jwt"), Some("application/at+JWT"), None] {
+    let lenient = test_app().await;
+    let strict = test_app_with(|config| config.token_types = TokenTypes::AccessTokenOnly).await;
+    let typed = |typ: Option<&str>| {
         let mut header = header(Algorithm::RS256, Some(rsa_1().kid));
         header.typ = typ.map(str::to_owned);
-        let token = jsonwebtoken::encode(&header, &all_claims(), &rsa_1().encoding).unwrap();
-        app.get(PROJECTS, Some(&token)).await.assert_ok_array();
+        jsonwebtoken::encode(&header, &all_claims(), &rsa_1().encoding).unwrap()
+    };
+    for typ in ["JOSE", "dpop+jwt", "logout+jwt", "id_token", ""] {
+        lenient.get(PROJECTS, Some(&typed(Some(typ)))).await.assert_invalid_token("typ");
+        strict.get(PROJECTS, Some(&typed(Some(typ)))).await.assert_invalid_token("typ");
+    }
+    for typ in [Some("at+jwt"), Some("application/at+JWT")] {
+        lenient.get(PROJECTS, Some(&typed(typ))).await.assert_ok_array();
+        strict.get(PROJECTS, Some(&typed(typ))).await.assert_ok_array();
+    }
+    // What Auth0's default profile and Keycloak write, and what ID tokens
+    // carry too: taken by default, refused in the strict mode.
+    for typ in [Some("JWT"), None] {
+        lenient.get(PROJECTS, Some(&typed(typ))).await.assert_ok_array();
+        strict.get(PROJECTS, Some(&typed(typ))).await.assert_invalid_token("typ");
+    }
+}
+
+#[tokio::test]
+async fn an_id_token_does_not_pass_as_an_access_token_in_any_mode() {
+    const SPA: &str = permissions::names::CLIENT_ID;
+    let lenient = test_app_with(|config| config.client_ids = vec![SPA.to_owned()]).await;
+    let strict = test_app_with(|config| {
+        config.client_ids = vec![SPA.to_owned()];
+        config.token_types = TokenTypes::AccessTokenOnly;
+    })
+    .await;
+    // An access token that names the SPA only as its authorized party is fine.
+    let mut access = all_claims();
+    access["azp"] = json!(SPA);
+    lenient.get(PROJECTS, Some(&sign(&access))).await.assert_ok_array();
+
+    // ID tokens of a provider that also puts the API's audience into them,
+    // signed with the issuer's key and typed as the strict mode wants: each
+    // marker alone gives them away.
+    let markers = [
+        ("aud", json!([AUDIENCE, SPA])),
+        ("nonce", json!("n-0S6_WzA2Mj")),
+        ("at_hash", json!("77QmUPtjPfzWtF2AnpK9RQ")),
+    ];
+    for (claim, value) in markers {
+        let mut id_token = all_claims();
+        id_token[claim] = value;
+        let mut header = header(Algorithm::RS256, Some(rsa_1().kid));
+        header.typ = Some("at+jwt".to_owned());
+        let token = jsonwebtoken::encode(&header, &id_token, &rsa_1().encoding).unwrap();
+        lenient.get(PROJECTS, Some(&token)).await.assert_invalid_token("ID token");
+        strict.get(PROJECTS, Some(&token)).await.assert_invalid_token("ID token");
     }
 }
 
