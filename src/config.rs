@@ -60,6 +60,7 @@ struct RawConfig {
     roles_claim: Option<String>,
     role_permissions: Option<serde_json::Value>,
     leeway_seconds: Option<u64>,
+    trusted_audiences: Option<Vec<String>>,
 }
 
 /// The most clock leeway accepted: more would make expiry meaningless.
@@ -130,6 +131,10 @@ impl AppConfig {
         client.scope = scope;
         client.audience = raw.audience.filter(|a| !a.is_empty());
         client.leeway_seconds = leeway_seconds;
+        client.trusted_audiences = raw.trusted_audiences.unwrap_or_default();
+        if client.trusted_audiences.iter().any(|aud| aud.trim().is_empty()) {
+            return Err(ConfigError("`trusted_audiences` must list non-empty audience names".into()));
+        }
         Ok(AppConfig { client, capabilities, api_base })
     }
 

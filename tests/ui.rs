@@ -167,6 +167,7 @@ fn a_valid_config_gets_its_defaults() {
     assert_eq!(config.client.scope, "openid profile email offline_access");
     assert_eq!(config.client.redirect_uri, contract::routes::redirect_uri(ORIGIN));
     assert_eq!(config.client.leeway_seconds, 60);
+    assert!(config.client.trusted_audiences.is_empty(), "no other audience is trusted by default");
     assert_eq!(config.api_base, contract::api::DEFAULT_BASE);
     assert_eq!(
         config.capabilities,
@@ -175,6 +176,14 @@ fn a_valid_config_gets_its_defaults() {
             roles: None
         }
     );
+}
+
+#[wasm_bindgen_test]
+fn trusted_audiences_are_read() {
+    let config = config_with(
+        json!({ "issuer": "https://t.auth0.com/", "permissions_claim": "p", "trusted_audiences": ["https://api.example"] }),
+    );
+    assert_eq!(config.client.trusted_audiences, ["https://api.example"]);
 }
 
 #[wasm_bindgen_test]
@@ -201,6 +210,14 @@ fn malformed_configs_are_explained() {
             "capabilities_source",
         ),
         (r#"{"issuer":42,"client_id":"spa","permissions_claim":"p"}"#, "not a valid"),
+        (
+            r#"{"issuer":"https://idp.example","client_id":"spa","permissions_claim":"p","trusted_audiences":"api"}"#,
+            "not a valid",
+        ),
+        (
+            r#"{"issuer":"https://idp.example","client_id":"spa","permissions_claim":"p","trusted_audiences":[""]}"#,
+            "trusted_audiences",
+        ),
     ];
     for (text, needle) in cases {
         let err = AppConfig::parse(text, ORIGIN).unwrap_err();

@@ -170,6 +170,7 @@ mod tests {
             end_session_endpoint: Some("https://t.auth0.com/oidc/logout".into()),
             revocation_endpoint: None,
             code_challenge_methods_supported: None,
+            authorization_response_iss_parameter_supported: false,
         }
     }
 

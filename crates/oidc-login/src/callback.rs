@@ -53,9 +53,47 @@ impl CallbackParams {
     }
 }
 
+/// RFC 9207 §2.4, the mix-up defence: an `iss` in the authorization
+/// response must be our provider's issuer exactly, and when the provider
+/// advertises that it always sends one (`required`, from discovery), a
+/// response without it is refused too: it did not come from that provider
+/// as it normally answers.
+pub fn check_response_issuer(iss: Option<&str>, expected: &str, required: bool) -> Result<(), LoginError> {
+    match iss {
+        Some(iss) if iss == expected => Ok(()),
+        Some(iss) => Err(LoginError::IssuerMismatch { expected: expected.to_owned(), found: iss.to_owned() }),
+        None if required => Err(LoginError::MalformedCallback(
+            "it carries no `iss`, which this provider always sends (RFC 9207)".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_response_issuer_rule_of_rfc_9207() {
+        let ours = "https://t.example/";
+        assert_eq!(check_response_issuer(Some(ours), ours, true), Ok(()));
+        assert_eq!(check_response_issuer(Some(ours), ours, false), Ok(()));
+        assert_eq!(check_response_issuer(None, ours, false), Ok(()));
+        assert!(
+            matches!(check_response_issuer(None, ours, true), Err(LoginError::MalformedCallback(ref m)) if m.contains("RFC 9207"))
+        );
+        for other in ["https://evil.example/", "https://t.example", ""] {
+            for required in [true, false] {
+                assert!(
+                    matches!(
+                        check_response_issuer(Some(other), ours, required),
+                        Err(LoginError::IssuerMismatch { .. })
+                    ),
+                    "{other:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_code_response() {

@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::LoginError;
 use crate::authorize::{AuthorizationRequest, Prompt, authorization_url, end_session_url, form_encode};
 use crate::browser::{self, Cache, HistoryEntry, StorageArea};
-use crate::callback::{CallbackOutcome, CallbackParams};
+use crate::callback::{CallbackOutcome, CallbackParams, check_response_issuer};
 use crate::claims_cache::{self, RememberedClaims};
 use crate::discovery::{ProviderMetadata, discovery_url};
 use crate::error::ProviderError;
@@ -57,12 +57,35 @@ pub struct Session {
     pub access_token_expires_at: i64,
 }
 
+/// The longest access-token lifetime believed: a provider's `expires_in`
+/// beyond it (a year, `u64::MAX`) is read as this, so the arithmetic cannot
+/// overflow into the past, and the session is still renewed daily.
+pub const MAX_ACCESS_TOKEN_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
+/// The shortest time between receiving tokens and renewing them: a provider
+/// answering `expires_in: 0` (or tokens already expired) gets one renewal
+/// per this many seconds, not a loop against its token endpoint.
+pub const MIN_RENEWAL_DELAY_SECONDS: i64 = 5;
+
 impl Session {
     /// When to renew: a minute before expiry, or a quarter of the lifetime
-    /// before it for short-lived tokens, so a renewal never chases its tail.
+    /// before it for short-lived tokens, so a renewal never chases its tail;
+    /// and never sooner than [`MIN_RENEWAL_DELAY_SECONDS`] after the tokens
+    /// arrived.
     pub fn renew_at(&self) -> i64 {
-        let lifetime = (self.access_token_expires_at - self.access_token_received_at).max(0);
-        self.access_token_expires_at - (lifetime / 4).min(60)
+        let lifetime = self.access_token_expires_at.saturating_sub(self.access_token_received_at).max(0);
+        let before_expiry = self.access_token_expires_at.saturating_sub((lifetime / 4).min(60));
+        before_expiry.max(self.access_token_received_at.saturating_add(MIN_RENEWAL_DELAY_SECONDS))
+    }
+}
+
+/// When an access token received at `now` expires: `now + expires_in`, with
+/// `expires_in` bounded by [`MAX_ACCESS_TOKEN_LIFETIME_SECONDS`]; without
+/// one (it is only RECOMMENDED, RFC 6749 §5.1), the ID token's `exp`.
+fn access_token_expiry(now: i64, expires_in: Option<u64>, id_token_expires_at: i64) -> i64 {
+    match expires_in {
+        // The bound fits an i64, so the cast is exact.
+        Some(seconds) => now.saturating_add(seconds.min(MAX_ACCESS_TOKEN_LIFETIME_SECONDS) as i64),
+        None => id_token_expires_at,
     }
 }
 
@@ -210,12 +233,13 @@ impl OidcClient {
     }
 
     async fn finish(&self, params: CallbackParams, attempt: &Attempt) -> Result<Session, LoginError> {
-        // RFC 9207: when the provider names itself, it must be ours (mix-up defence).
-        if let Some(iss) = &params.iss
-            && iss != &self.settings.issuer
-        {
-            return Err(LoginError::IssuerMismatch { expected: self.settings.issuer.clone(), found: iss.clone() });
-        }
+        // RFC 9207, the mix-up defence: the provider's name, when given, must
+        // be ours, and it must be given when the provider says it always is.
+        check_response_issuer(
+            params.iss.as_deref(),
+            &self.settings.issuer,
+            self.metadata.authorization_response_iss_parameter_supported,
+        )?;
         let code = match params.outcome {
             CallbackOutcome::Code(code) => code,
             CallbackOutcome::Error { error, description } => return Err(LoginError::Provider { error, description }),
@@ -244,6 +268,7 @@ impl OidcClient {
             &Expectations {
                 issuer: &self.settings.issuer,
                 client_id: &self.settings.client_id,
+                trusted_audiences: &self.settings.trusted_audiences,
                 nonce,
                 now: browser::now_seconds(),
                 leeway: self.settings.leeway_seconds as i64,
@@ -256,7 +281,7 @@ impl OidcClient {
     fn start_session(&self, tokens: &TokenResponse, id_token: IdToken) -> Session {
         claims_cache::remember(&self.settings, &id_token);
         let now = browser::now_seconds();
-        let access_token_expires_at = tokens.expires_in.map_or(id_token.expires_at, |secs| now + secs as i64);
+        let access_token_expires_at = access_token_expiry(now, tokens.expires_in, id_token.expires_at);
         Session {
             id_token,
             access_token: tokens.access_token.clone(),
@@ -653,6 +678,45 @@ mod tests {
         assert_eq!(result, ("a", "b"));
         // Side by side: as many polls as the slower one needs, not the sum.
         assert_eq!(polls, 4);
+    }
+
+    fn session(received_at: i64, expires_at: i64) -> Session {
+        let id_token = IdToken { raw: String::new(), claims: Value::Null, subject: "u".into(), expires_at };
+        Session {
+            id_token,
+            access_token: "a".into(),
+            access_token_received_at: received_at,
+            access_token_expires_at: expires_at,
+        }
+    }
+
+    #[test]
+    fn access_token_lifetimes_are_bounded() {
+        const NOW: i64 = 1_800_000_000;
+        assert_eq!(access_token_expiry(NOW, Some(3600), 0), NOW + 3600);
+        assert_eq!(access_token_expiry(NOW, None, NOW + 600), NOW + 600);
+        let day = MAX_ACCESS_TOKEN_LIFETIME_SECONDS as i64;
+        for absurd in [u64::MAX, i64::MAX as u64 + 1, 10 * 365 * 86_400] {
+            assert_eq!(access_token_expiry(NOW, Some(absurd), 0), NOW + day, "{absurd}");
+        }
+        assert_eq!(access_token_expiry(NOW, Some(0), 0), NOW);
+    }
+
+    #[test]
+    fn renewal_never_loops() {
+        const NOW: i64 = 1_800_000_000;
+        // Ordinary tokens: a minute before expiry, or a quarter of a short lifetime.
+        assert_eq!(session(NOW, NOW + 3600).renew_at(), NOW + 3540);
+        assert_eq!(session(NOW, NOW + 16).renew_at(), NOW + 12);
+        // `expires_in: 0`, an expiry in the past, or one a few seconds out:
+        // not before MIN_RENEWAL_DELAY_SECONDS after receipt.
+        for expires_at in [NOW, NOW - 100, NOW + 2, i64::MIN] {
+            assert_eq!(session(NOW, expires_at).renew_at(), NOW + MIN_RENEWAL_DELAY_SECONDS, "{expires_at}");
+        }
+        // `u64::MAX` as `expires_in`: a day out, renewed a minute before.
+        let far = access_token_expiry(NOW, Some(u64::MAX), 0);
+        assert_eq!(session(NOW, far).renew_at(), far - 60);
+        assert!(session(NOW, i64::MAX).renew_at() > NOW);
     }
 
     #[test]

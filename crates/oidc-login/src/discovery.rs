@@ -32,6 +32,10 @@ pub struct ProviderMetadata {
     pub revocation_endpoint: Option<String>,
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// RFC 9207 §3: the provider puts `iss` in every authorization
+    /// response, so one without it is refused.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl ProviderMetadata {

@@ -25,6 +25,9 @@ pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
+    /// Audiences besides `client_id` that an ID token may also name (OIDC
+    /// Core §3.1.3.7, step 3: any other is untrusted); usually none.
+    pub trusted_audiences: &'a [String],
     /// The nonce sent with this attempt's authorization request; `None` for
     /// an ID token from a refresh, which carries no new nonce (OIDC Core
     /// §12.2; the refresh path compares it with the original instead).
@@ -96,7 +99,7 @@ pub fn validate(raw: &str, expect: &Expectations) -> Result<IdToken, LoginError>
     if subject.is_empty() {
         return Err(invalid("`sub` is empty"));
     }
-    check_audience(&claims, expect.client_id)?;
+    check_audience(&claims, expect.client_id, expect.trusted_audiences)?;
     let exp = time_claim(&claims, "exp")?;
     if expect.now >= exp.saturating_add(expect.leeway) {
         return Err(invalid("it has expired (`exp` is in the past)"));
@@ -114,17 +117,26 @@ pub fn validate(raw: &str, expect: &Expectations) -> Result<IdToken, LoginError>
     Ok(IdToken { raw: raw.to_owned(), claims: Value::Object(claims), subject, expires_at: exp })
 }
 
-/// `aud` must contain our client id; with several audiences, `azp` must be
+/// `aud` must contain our client id, and nothing but strings; every other
+/// audience must be one of `trusted`; with several audiences, `azp` must be
 /// present; and when `azp` is present it must be our client id.
-fn check_audience(claims: &Map<String, Value>, client_id: &str) -> Result<(), LoginError> {
+fn check_audience(claims: &Map<String, Value>, client_id: &str, trusted: &[String]) -> Result<(), LoginError> {
+    let not_strings = || invalid("`aud` is neither a string nor a list of strings");
     let audiences: Vec<&str> = match claims.get("aud") {
         Some(Value::String(aud)) => vec![aud.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(_) => return Err(invalid("`aud` is neither a string nor a list of strings")),
+        // Every entry counts: `["spa", 5]` is a malformed claim, not one
+        // audience (which would also skip the `azp` rule below).
+        Some(Value::Array(items)) => items.iter().map(Value::as_str).collect::<Option<_>>().ok_or_else(not_strings)?,
+        Some(_) => return Err(not_strings()),
         None => return Err(invalid("the claim `aud` is missing")),
     };
     if !audiences.contains(&client_id) {
         return Err(invalid(format!("`aud` does not contain this client (`{client_id}`)")));
+    }
+    if let Some(stranger) = audiences.iter().find(|aud| **aud != client_id && !trusted.iter().any(|t| t == *aud)) {
+        return Err(invalid(format!(
+            "`aud` also names `{stranger}`, an audience this client does not trust (`trusted_audiences` in /config.json)"
+        )));
     }
     match claims.get("azp") {
         None if audiences.len() > 1 => Err(invalid("`aud` names several audiences but `azp` is missing")),
@@ -173,7 +185,14 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn expect() -> Expectations<'static> {
-        Expectations { issuer: "https://idp.example/", client_id: "spa", nonce: Some("n-1"), now: NOW, leeway: 60 }
+        Expectations {
+            issuer: "https://idp.example/",
+            client_id: "spa",
+            trusted_audiences: &[],
+            nonce: Some("n-1"),
+            now: NOW,
+            leeway: 60,
+        }
     }
 
     fn claims() -> Value {
@@ -211,7 +230,11 @@ mod tests {
         fails_with(with(|c| drop(c.insert("iss".into(), json!("https://evil.example/")))), "`iss`");
         fails_with(with(|c| drop(c.remove("iss"))), "`iss` is missing");
         fails_with(with(|c| drop(c.insert("aud".into(), json!("other")))), "`aud` does not contain");
-        fails_with(with(|c| drop(c.insert("aud".into(), json!(["spa", "other"])))), "`azp` is missing");
+        fails_with(with(|c| drop(c.insert("aud".into(), json!(["spa", "other"])))), "does not trust");
+        fails_with(with(|c| drop(c.insert("aud".into(), json!(["spa", 5])))), "list of strings");
+        fails_with(with(|c| drop(c.insert("aud".into(), json!(["spa", null])))), "list of strings");
+        fails_with(with(|c| drop(c.insert("aud".into(), json!(7)))), "list of strings");
+        fails_with(with(|c| drop(c.insert("aud".into(), json!([])))), "`aud` does not contain");
         fails_with(with(|c| drop(c.insert("azp".into(), json!("other")))), "`azp`");
         fails_with(with(|c| drop(c.insert("exp".into(), json!(NOW - 61)))), "expired");
         fails_with(with(|c| drop(c.remove("exp"))), "`exp` is missing");
@@ -226,14 +249,28 @@ mod tests {
     fn leeway_tolerates_small_skew() {
         assert!(with(|c| drop(c.insert("exp".into(), json!(NOW - 30)))).is_ok());
         assert!(with(|c| drop(c.insert("iat".into(), json!(NOW + 30)))).is_ok());
-        assert!(with(|c| drop(c.insert("aud".into(), json!(["spa", "api"])))).map(|_| ()).is_err());
-        assert!(
-            with(|c| {
-                c.insert("aud".into(), json!(["spa", "api"]));
-                c.insert("azp".into(), json!("spa"));
-            })
-            .is_ok()
-        );
+    }
+
+    #[test]
+    fn other_audiences_only_when_trusted_and_with_azp() {
+        let trusted = ["api".to_owned()];
+        let trusting = Expectations { trusted_audiences: &trusted, ..expect() };
+        let with_aud = |aud: Value, azp: Option<&str>| {
+            let mut c = claims();
+            c["aud"] = aud;
+            if let Some(azp) = azp {
+                c["azp"] = json!(azp);
+            }
+            token(json!({"alg": "RS256", "kid": "k"}), &c)
+        };
+        // Trusted, and named by `azp`: accepted.
+        assert!(validate(&with_aud(json!(["spa", "api"]), Some("spa")), &trusting).is_ok());
+        assert!(validate(&with_aud(json!(["spa", "spa"]), Some("spa")), &expect()).is_ok());
+        // Trusted but without `azp`.
+        fails_with(validate(&with_aud(json!(["spa", "api"]), None), &trusting), "`azp` is missing");
+        // Not trusted, even with `azp`: the default trusts no one else.
+        fails_with(validate(&with_aud(json!(["spa", "api"]), Some("spa")), &expect()), "does not trust");
+        fails_with(validate(&with_aud(json!(["spa", "api", "x"]), Some("spa")), &trusting), "`x`");
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub fn lock_name(client_id: &str) -> String {
 
 /// OIDC Core §12.2: a refreshed ID token must name the same issuer, subject
 /// and audience as the original, the same `azp` when present, and the
-/// original `auth_time`; a nonce, when present, must be the original one.
+/// original `auth_time`; a nonce, when present, must be the original one;
+/// and its `iat` is the time it was issued, so never before the original's
+/// (an older token replayed as the answer to a refresh is refused).
 pub fn check_refreshed(previous: &IdToken, refreshed: &IdToken) -> Result<(), LoginError> {
     let same = |claim: &str| previous.claims.get(claim) == refreshed.claims.get(claim);
     let invalid = |why: &str| Err(LoginError::InvalidIdToken(format!("the refreshed ID token {why}")));
@@ -56,6 +58,13 @@ pub fn check_refreshed(previous: &IdToken, refreshed: &IdToken) -> Result<(), Lo
     }
     if refreshed.claims.get("nonce").is_some() && !same("nonce") {
         return invalid("carries another nonce");
+    }
+    // Both were validated, so both have a numeric `iat`.
+    let issued_at = |token: &IdToken| token.claims.get("iat").and_then(Value::as_f64);
+    match (issued_at(previous), issued_at(refreshed)) {
+        (Some(before), Some(now)) if now >= before => {}
+        (Some(_), Some(_)) => return invalid("was issued before the one it replaces (`iat`)"),
+        _ => return invalid("has no numeric `iat`"),
     }
     Ok(())
 }
@@ -87,13 +96,16 @@ mod tests {
     }
 
     fn original() -> IdToken {
-        token(json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "auth_time": 100, "nonce": "n"}))
+        token(json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "auth_time": 100, "nonce": "n", "iat": 1000}))
     }
 
     #[test]
     fn a_faithful_refresh_passes() {
-        let refreshed = token(json!({"iss": "https://i/", "sub": "u1", "aud": ["spa"], "auth_time": 100}));
+        let refreshed = token(json!({"iss": "https://i/", "sub": "u1", "aud": ["spa"], "auth_time": 100, "iat": 1600}));
         assert_eq!(check_refreshed(&original(), &refreshed), Ok(()));
+        // Issued in the same second as the original: still not older.
+        let same_second = token(json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "iat": 1000}));
+        assert_eq!(check_refreshed(&original(), &same_second), Ok(()));
     }
 
     #[test]
@@ -105,6 +117,8 @@ mod tests {
             (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "azp": "other"}), "azp"),
             (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "auth_time": 200}), "auth_time"),
             (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "nonce": "m"}), "nonce"),
+            (json!({"iss": "https://i/", "sub": "u1", "aud": "spa", "iat": 999}), "issued before"),
+            (json!({"iss": "https://i/", "sub": "u1", "aud": "spa"}), "`iat`"),
         ];
         for (claims, needle) in cases {
             match check_refreshed(&original(), &token(claims.clone())) {

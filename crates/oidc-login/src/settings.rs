@@ -19,6 +19,9 @@ pub struct ClientSettings {
     pub post_logout_redirect_uri: String,
     /// Clock skew tolerated on token times, in seconds.
     pub leeway_seconds: u64,
+    /// Audiences besides the client id that its ID tokens may name; none by
+    /// default, as OIDC Core §3.1.3.7 wants every other one refused.
+    pub trusted_audiences: Vec<String>,
 }
 
 /// The scope requested when the configuration names none.
@@ -39,6 +42,7 @@ impl ClientSettings {
             redirect_uri: routes::redirect_uri(origin),
             post_logout_redirect_uri: routes::post_logout_uri(origin),
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
+            trusted_audiences: Vec::new(),
         }
     }
 }

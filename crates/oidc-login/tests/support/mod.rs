@@ -153,7 +153,7 @@ pub(crate) fn claims_with(now: i64, change: impl FnOnce(&mut serde_json::Map<Str
 }
 
 pub(crate) fn expectations(now: i64) -> Expectations<'static> {
-    Expectations { issuer: ISSUER, client_id: CLIENT_ID, nonce: Some(NONCE), now, leeway: 60 }
+    Expectations { issuer: ISSUER, client_id: CLIENT_ID, trusted_audiences: &[], nonce: Some(NONCE), now, leeway: 60 }
 }
 
 /// `raw` with one byte of its signature flipped.
