@@ -26,6 +26,12 @@
 //! ([`store::Store::rotate_refresh_token`]), so two concurrent presentations
 //! of one token cannot both rotate it: one wins, the other is reuse.
 //!
+//! Because a rotation makes the presented token spent, it is the last step
+//! of a refresh that can fail: the token endpoint reads and signs the
+//! whole response first (with a [`Successor`] minted for it) and rotates
+//! after. A refresh answered with an error therefore never rotated
+//! anything, and the client may simply try again with the same token.
+//!
 //! # The reuse interval
 //!
 //! A response can be lost in flight: the token was rotated, but the client
@@ -74,6 +80,21 @@ fn mint() -> (String, String) {
     (token, hash)
 }
 
+/// A token minted to succeed a presented one, before [`rotate`] stores it:
+/// the response that carries it is built and signed first.
+#[derive(Debug)]
+pub(crate) struct Successor {
+    pub(crate) token: String,
+    hash: String,
+}
+
+impl Successor {
+    pub(crate) fn mint() -> Successor {
+        let (token, hash) = mint();
+        Successor { token, hash }
+    }
+}
+
 /// Starts a family for the sign-in behind `grant` and returns its first token.
 pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String, TokenError> {
     let now = state.now();
@@ -99,32 +120,34 @@ pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<
     Ok(token)
 }
 
-/// A successful rotation: the new token, and its stored record (which
-/// carries the family's sign-in).
-#[derive(Debug)]
-pub(crate) struct Refreshed {
-    pub(crate) token: String,
-    pub(crate) record: RefreshToken,
-}
-
 /// Rotates the token whose hash is `presented_hash`, presented by
-/// `client_id`; every refusal is `invalid_grant` (RFC 6749 §5.2).
-pub(crate) async fn rotate(state: &AppState, presented_hash: &str, client_id: &str) -> Result<Refreshed, TokenError> {
+/// `client_id`, storing `successor` in its place; returns the successor's
+/// stored record. Every refusal is `invalid_grant` (RFC 6749 §5.2).
+///
+/// This is one transaction, and the token endpoint makes it the last step
+/// of a refresh that can fail: once it has committed, the presented token
+/// is used, so a response lost to a later error would make the client's
+/// honest retry look like reuse and revoke the family.
+pub(crate) async fn rotate(
+    state: &AppState,
+    presented_hash: &str,
+    client_id: &str,
+    successor: &Successor,
+) -> Result<RefreshToken, TokenError> {
     let settings = state.settings();
-    let (token, successor_hash) = mint();
     let rotation = Rotation {
         presented_hash,
         client_id,
-        successor_hash: &successor_hash,
+        successor_hash: &successor.hash,
         now: state.now(),
         idle_ttl_secs: secs(settings.refresh_idle_ttl),
         reuse_interval_secs: secs(settings.refresh_reuse_interval),
     };
     match state.store().rotate_refresh_token(&rotation).await? {
-        RotationOutcome::Rotated(record) => Ok(Refreshed { token, record }),
+        RotationOutcome::Rotated(record) => Ok(record),
         RotationOutcome::ReissuedWithinReuseInterval(record) => {
             tracing::info!(family = %record.family_id, "a rotated refresh token was presented again within the reuse interval");
-            Ok(Refreshed { token, record })
+            Ok(record)
         }
         RotationOutcome::ReuseDetected { family_id, revoked } => {
             tracing::warn!(family = %family_id, revoked, "refresh token reuse detected: the family is revoked");

@@ -8,7 +8,10 @@
 //! - `refresh_token` (RFC 6749 §6, OpenID Connect Core §12): rotates the
 //!   refresh token (see [`crate::refresh_tokens`]) and returns fresh tokens made
 //!   from the user's current roles and permissions, so role changes show up
-//!   at the next refresh.
+//!   at the next refresh. The rotation is the last step that can fail: the
+//!   tokens are read and signed first, so a refresh that fails (a 500)
+//!   leaves the presented token as it was, and the client's retry is not
+//!   mistaken for reuse.
 //!
 //! Errors are RFC 6749 §5.2 JSON bodies with `Cache-Control: no-store`.
 
@@ -135,35 +138,40 @@ async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Re
     let presented =
         params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is missing".into()))?;
     let presented_hash = refresh_tokens::hash(presented);
-    // Judge a narrower `scope` before the token is consumed, so a bad
-    // request costs the client nothing. A family's scope never changes, so
-    // this read cannot go stale before the rotation; everything else about
-    // the token is judged by the rotation itself, atomically.
+    // The whole response is read and signed before the token is rotated,
+    // and the rotation (one transaction) is the last step that can fail:
+    // a rotation committed for a response that then failed would make the
+    // client's honest retry look like reuse and revoke its family. The
+    // response is made from the stored token's sign-in (user, audience,
+    // auth_time, scope), which no rotation ever changes, so this read
+    // cannot go stale; whether the token may be rotated at all is judged
+    // by the rotation itself, atomically, and a refused rotation throws
+    // the signed tokens away. Judging a narrower `scope` first also means
+    // a bad request costs the client nothing.
     let stored =
         state.store().refresh_token(&presented_hash).await?.filter(|stored| stored.client_id == client_id).ok_or_else(
             || TokenError::InvalidGrant("the refresh token is unknown or was issued to another client".into()),
         )?;
     let scopes = narrowed_scopes(&stored.scope, params.get("scope"))?;
-
-    let refreshed = refresh_tokens::rotate(state, &presented_hash, client_id).await?;
-    let record = &refreshed.record;
     let user = state
         .store()
-        .user_by_id(record.user_id)
+        .user_by_id(stored.user_id)
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
+    let successor = refresh_tokens::Successor::mint();
     // OpenID Connect Core §12.2: the same iss, sub and aud, the auth_time
     // of the original sign-in, and no nonce.
     let issue = Issue {
         user: &user,
         client_id,
-        audience: record.audience.as_deref(),
+        audience: stored.audience.as_deref(),
         scopes: &scopes,
         nonce: None,
-        auth_time: record.auth_time,
-        refresh_token: Some(refreshed.token),
+        auth_time: stored.auth_time,
+        refresh_token: Some(successor.token.clone()),
     };
     let response = issue_tokens(state, issue).await?;
+    let record = refresh_tokens::rotate(state, &presented_hash, client_id, &successor).await?;
     tracing::info!(user = %user.username, family = %record.family_id, "refreshed tokens");
     Ok(response)
 }
@@ -245,7 +253,72 @@ async fn issue_tokens(state: &AppState, issue: Issue<'_>) -> Result<TokenRespons
 
 #[cfg(test)]
 mod tests {
+    use axum::extract::State;
+    use axum::http::header::CONTENT_TYPE;
+    use axum::http::{HeaderValue, StatusCode};
+    use store::Store;
+
     use super::*;
+    use crate::authorization_codes::CodeGrant;
+    use crate::config::{Issuer, SpaOrigin};
+    use crate::signing_keys::{KeySet, generate_key};
+    use crate::state::Settings;
+
+    /// A refresh-token request as the SPA sends it, answered by `state`.
+    async fn refresh(state: &AppState, token: &str) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+                ("client_id", state.client().id()),
+            ])
+            .finish();
+        post(State(state.clone()), headers, Bytes::from(body)).await
+    }
+
+    /// Issue 9, item 6: a refresh whose response fails (here: signing) must
+    /// not have rotated the token, or the client's honest retry would look
+    /// like reuse and revoke the family.
+    #[tokio::test]
+    async fn a_refresh_that_fails_to_sign_leaves_the_presented_token_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("app.db")).await.unwrap();
+        let key = generate_key().unwrap();
+        let settings = Settings::new(
+            Issuer::parse("http://127.0.0.1:18081").unwrap(),
+            vec![SpaOrigin::parse("http://127.0.0.1:18080").unwrap()],
+        );
+        // Two providers on one database: the same keys, but one cannot sign.
+        let working = AppState::new(settings.clone(), store.clone(), KeySet::single(&key).unwrap());
+        let broken = AppState::new(settings, store.clone(), KeySet::unable_to_sign(&key).unwrap());
+        let user = store.user_by_username("jhon").await.unwrap().unwrap();
+        let grant = CodeGrant {
+            client_id: working.client().id().to_owned(),
+            redirect_uri: working.settings().spa_origins[0].redirect_uri(),
+            code_challenge: "unused".into(),
+            nonce: None,
+            user_id: user.id,
+            scope: "openid offline_access".into(),
+            audience: None,
+            auth_time: working.now(),
+            expires_at: working.now() + 60,
+        };
+        let token = refresh_tokens::start_family(&working, &grant).await.unwrap();
+
+        let failed = refresh(&broken, &token).await;
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let presented = store.refresh_token(&refresh_tokens::hash(&token)).await.unwrap().unwrap();
+        assert_eq!(presented.used_at, None, "a failed response must not have rotated the token");
+
+        // The client retries, honestly, and gets its tokens; nothing was revoked.
+        let retried = refresh(&working, &token).await;
+        assert_eq!(retried.status(), StatusCode::OK);
+        let family = store.refresh_token_family(&presented.family_id).await.unwrap();
+        assert_eq!(family.len(), 2, "{family:?}");
+        assert!(family.iter().all(|t| t.revoked_at.is_none()), "{family:?}");
+    }
 
     #[test]
     fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
