@@ -15,6 +15,9 @@
 //! presented. Tokens are independent of the provider session: signing out
 //! at the end-session endpoint leaves them alone, and the SPA revokes its
 //! token itself at sign-out, at the revocation endpoint (`endpoints::revocation`).
+//! A family is also revoked when the authorization code whose exchange
+//! started it is presented again (RFC 6749 §4.1.2, see
+//! `authorization_codes`): one of the two presenters was not the client.
 //!
 //! # Reuse detection
 //!
@@ -28,7 +31,7 @@
 //!
 //! Because a rotation makes the presented token spent, it is the last step
 //! of a refresh that can fail: the token endpoint reads and signs the
-//! whole response first (with a [`Successor`] minted for it) and rotates
+//! whole response first (with the new token [`Minted`] for it) and rotates
 //! after. A refresh answered with an error therefore never rotated
 //! anything, and the client may simply try again with the same token.
 //!
@@ -56,7 +59,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use store::{RefreshRefusal, RefreshToken, Revocation, Rotation, RotationOutcome};
 
-use crate::authorization_codes::CodeGrant;
+use crate::authorization_codes::{CodeGrant, IssuedRefreshToken};
 use crate::error::TokenError;
 use crate::random;
 use crate::state::AppState;
@@ -80,29 +83,35 @@ fn mint() -> (String, String) {
     (token, hash)
 }
 
-/// A token minted to succeed a presented one, before [`rotate`] stores it:
-/// the response that carries it is built and signed first.
+/// A token minted before it is stored: the token endpoint builds and signs
+/// the response that carries it first, and stores it ([`start_family`],
+/// [`rotate`]) as the last step that can fail.
 #[derive(Debug)]
-pub(crate) struct Successor {
+pub(crate) struct Minted {
     pub(crate) token: String,
     hash: String,
 }
 
-impl Successor {
-    pub(crate) fn mint() -> Successor {
+impl Minted {
+    pub(crate) fn mint() -> Minted {
         let (token, hash) = mint();
-        Successor { token, hash }
+        Minted { token, hash }
     }
 }
 
-/// Starts a family for the sign-in behind `grant` and returns its first token.
-pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String, TokenError> {
+/// Starts a family for the sign-in behind `grant`, with `first` as its
+/// first token; returns what the code store remembers of it, so that a
+/// reuse of the code can revoke the family.
+pub(crate) async fn start_family(
+    state: &AppState,
+    grant: &CodeGrant,
+    first: &Minted,
+) -> Result<IssuedRefreshToken, TokenError> {
     let now = state.now();
     let settings = state.settings();
     let expires_at = now.saturating_add(secs(settings.refresh_token_ttl));
-    let (token, token_hash) = mint();
     let record = RefreshToken {
-        token_hash,
+        token_hash: first.hash.clone(),
         family_id: random::token(FAMILY_ID_BYTES),
         user_id: grant.user_id,
         client_id: grant.client_id.clone(),
@@ -117,7 +126,7 @@ pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<
     };
     state.store().insert_refresh_token(&record).await?;
     tracing::info!(family = %record.family_id, "started a refresh-token family");
-    Ok(token)
+    Ok(IssuedRefreshToken { token_hash: record.token_hash, client_id: record.client_id })
 }
 
 /// Rotates the token whose hash is `presented_hash`, presented by
@@ -132,7 +141,7 @@ pub(crate) async fn rotate(
     state: &AppState,
     presented_hash: &str,
     client_id: &str,
-    successor: &Successor,
+    successor: &Minted,
 ) -> Result<RefreshToken, TokenError> {
     let settings = state.settings();
     let rotation = Rotation {
@@ -171,7 +180,21 @@ pub(crate) async fn rotate(
 /// unknown token is not an error (RFC 7009 §2.2: the client's goal, that
 /// the token be unusable, is met); a token of another client is refused.
 pub(crate) async fn revoke(state: &AppState, token: &str, client_id: &str) -> Result<(), TokenError> {
-    match state.store().revoke_refresh_token_family(&hash(token), client_id, state.now()).await? {
+    revoke_hash(state, &hash(token), client_id).await
+}
+
+/// Revokes the family of a refresh token an authorization code's exchange
+/// issued, because the code was presented again (RFC 6749 §4.1.2).
+pub(crate) async fn revoke_issued_with_reused_code(
+    state: &AppState,
+    issued: &IssuedRefreshToken,
+) -> Result<(), TokenError> {
+    tracing::warn!("an authorization code was presented again: revoking the refresh tokens its exchange issued");
+    revoke_hash(state, &issued.token_hash, &issued.client_id).await
+}
+
+async fn revoke_hash(state: &AppState, token_hash: &str, client_id: &str) -> Result<(), TokenError> {
+    match state.store().revoke_refresh_token_family(token_hash, client_id, state.now()).await? {
         Revocation::Unknown => {
             tracing::info!("revocation of an unknown token: nothing to do");
             Ok(())

@@ -4,7 +4,9 @@
 //!   code and its PKCE verifier for an ID token and an access token, plus a
 //!   refresh token when `offline_access` was granted. Every presentation of
 //!   a code consumes it, before anything else about the request is judged,
-//!   so a code can never be tried twice.
+//!   so a code can never be tried twice; presenting a spent code again also
+//!   revokes the refresh-token family its first exchange started (RFC 6749
+//!   §4.1.2; see [`crate::authorization_codes`]).
 //! - `refresh_token` (RFC 6749 §6, OpenID Connect Core §12): rotates the
 //!   refresh token (see [`crate::refresh_tokens`]) and returns fresh tokens made
 //!   from the user's current roles and permissions, so role changes show up
@@ -25,6 +27,7 @@ use serde::Serialize;
 use store::User;
 
 use super::client_request::{public_client, strict_form_params};
+use crate::authorization_codes::Taken;
 use crate::claims::TokenContext;
 use crate::error::{TokenError, no_store};
 use crate::jwt::{self, ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE};
@@ -85,7 +88,18 @@ async fn authorization_code_grant(
     client_id: &str,
 ) -> Result<TokenResponse, TokenError> {
     let code = params.get("code").ok_or_else(|| TokenError::InvalidRequest("code is missing".into()))?;
-    let grant = state.codes().take(code);
+    let grant = match state.codes().take(code, state.now()) {
+        Taken::First(grant) => Some(grant),
+        // Whatever else this request says, the code was used before: what
+        // its first exchange issued is revoked (RFC 6749 §4.1.2).
+        Taken::Reused { issued } => {
+            if let Some(issued) = issued {
+                refresh_tokens::revoke_issued_with_reused_code(state, &issued).await?;
+            }
+            None
+        }
+        Taken::Unknown => None,
+    };
 
     let redirect_uri =
         params.get("redirect_uri").ok_or_else(|| TokenError::InvalidRequest("redirect_uri is missing".into()))?;
@@ -118,8 +132,7 @@ async fn authorization_code_grant(
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
     let scopes: Vec<&str> = scopes::split(&grant.scope).collect();
-    let refresh_token =
-        if scopes.contains(&OFFLINE_ACCESS) { Some(refresh_tokens::start_family(state, &grant).await?) } else { None };
+    let refresh_token = scopes.contains(&OFFLINE_ACCESS).then(refresh_tokens::Minted::mint);
     let issue = Issue {
         user: &user,
         client_id,
@@ -127,9 +140,20 @@ async fn authorization_code_grant(
         scopes: &scopes,
         nonce: grant.nonce.as_deref(),
         auth_time: grant.auth_time,
-        refresh_token,
+        refresh_token: refresh_token.as_ref().map(|minted| minted.token.clone()),
     };
     let response = issue_tokens(state, issue).await?;
+    // The family is stored once the response is signed, so a failed
+    // exchange leaves none behind, and the code remembers it for a reuse.
+    if let Some(first) = &refresh_token {
+        let issued = refresh_tokens::start_family(state, &grant, first).await?;
+        if state.codes().record_refresh_token(code, issued.clone()) {
+            // The code came back while this exchange ran, too early to find
+            // this family: revoke it here, and hand out nothing.
+            refresh_tokens::revoke_issued_with_reused_code(state, &issued).await?;
+            return Err(TokenError::InvalidGrant("the code was used twice; the tokens it issued are revoked".into()));
+        }
+    }
     tracing::info!(user = %user.username, "issued tokens");
     Ok(response)
 }
@@ -158,7 +182,7 @@ async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Re
         .user_by_id(stored.user_id)
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
-    let successor = refresh_tokens::Successor::mint();
+    let successor = refresh_tokens::Minted::mint();
     // OpenID Connect Core §12.2: the same iss, sub and aud, the auth_time
     // of the original sign-in, and no nonce.
     let issue = Issue {
@@ -305,7 +329,9 @@ mod tests {
             auth_time: working.now(),
             expires_at: working.now() + 60,
         };
-        let token = refresh_tokens::start_family(&working, &grant).await.unwrap();
+        let first = refresh_tokens::Minted::mint();
+        refresh_tokens::start_family(&working, &grant, &first).await.unwrap();
+        let token = first.token;
 
         let failed = refresh(&broken, &token).await;
         assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
