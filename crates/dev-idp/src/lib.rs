@@ -12,8 +12,8 @@
 //! - `endpoints/`: one module per HTTP endpoint (authorize, token,
 //!   revocation, end_session, discovery, jwks, health); only they know HTTP
 //!   requests.
-//! - `pages/`: the HTML the provider shows people (sign-in, signed out,
-//!   errors).
+//! - `pages/`: the HTML the provider shows people (sign-in, the sign-out
+//!   confirmation, signed out, errors).
 //! - What the endpoints are made of, each with one job: [`config`] and
 //!   `cli` (validated settings), `state` (what handlers share),
 //!   `registered_client`, `authorization_codes`, [`refresh_tokens`],
@@ -86,7 +86,7 @@ pub fn app(state: AppState) -> Router {
         .layer(cors);
     Router::new()
         .route(AUTHORIZE_PATH, get(authorize::get).post(authorize::post))
-        .route(END_SESSION_PATH, get(end_session::get))
+        .route(END_SESSION_PATH, get(end_session::get).post(end_session::post))
         .route(HEALTH_PATH, get(health::get))
         .merge(cross_origin)
         .layer(TraceLayer::new_for_http())

@@ -207,8 +207,10 @@ async fn a_refresh_may_narrow_the_scope_and_the_family_keeps_the_full_one() {
 async fn refresh_tokens_survive_the_end_of_the_provider_session() {
     let idp = Idp::new().await;
     let mut browser = Browser::default();
-    let token = refresh_token(&idp.offline_tokens_for("jhon", &mut browser).await);
-    idp.get("/v2/logout", &mut browser).await;
+    let body = idp.offline_tokens_for("jhon", &mut browser).await;
+    let token = refresh_token(&body);
+    let query = encode(&[("id_token_hint", body["id_token"].as_str().unwrap())]);
+    idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
     assert!(!browser.cookies.contains_key("dev_idp_session"));
     refreshed(&idp, &token).await;
 }
