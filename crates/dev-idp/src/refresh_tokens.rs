@@ -31,7 +31,7 @@
 //!
 //! Because a rotation makes the presented token spent, it is the last step
 //! of a refresh that can fail: the token endpoint reads and signs the
-//! whole response first (with the new token [`Minted`] for it) and rotates
+//! whole response first (with the new token, `Minted`, for it) and rotates
 //! after. A refresh answered with an error therefore never rotated
 //! anything, and the client may simply try again with the same token.
 //!
