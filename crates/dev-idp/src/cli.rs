@@ -4,6 +4,11 @@
 //! Without a subcommand `dev-idp` serves. `dev-idp rotate-key` adds a signing
 //! key to the data directory and exits; `--data-dir` (or `DEV_IDP_DATA_DIR`)
 //! names the directory for both, before or after the subcommand.
+//!
+//! `--listen` takes a loopback address (or `localhost:PORT`) unless
+//! `--i-know-this-is-not-for-production` is given (see [`crate::config`]);
+//! that flag alone has no environment fallback, so exposing the provider is
+//! always visible on its command line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +17,22 @@ use std::time::Duration;
 use clap::{ArgAction, Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Issuer, parse_origins};
+
+/// Parses `--listen`: an IP socket address, or `localhost:PORT`, which is
+/// 127.0.0.1:PORT. The name is not looked up, so it cannot resolve to
+/// anything but loopback.
+fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = value.parse() {
+        return Ok(address);
+    }
+    match value.rsplit_once(':') {
+        Some((host, port)) if host.eq_ignore_ascii_case("localhost") => port
+            .parse::<u16>()
+            .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+            .map_err(|_| format!("invalid port {port:?}")),
+        _ => Err("expected an address such as 127.0.0.1:8081, [::1]:8081 or localhost:8081".into()),
+    }
+}
 
 /// The SPA origins when none is given: `trunk serve`'s port, reached as
 /// `127.0.0.1` or as `localhost` (to a browser, two different origins).
@@ -29,9 +50,18 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "DEV_IDP_LISTEN", default_value = "127.0.0.1:8081")]
+    /// Address to listen on (port 0 picks a free port): a loopback address
+    /// (127.0.0.0/8, ::1, or localhost:PORT) unless
+    /// --i-know-this-is-not-for-production is given.
+    #[arg(long, env = "DEV_IDP_LISTEN", default_value = "127.0.0.1:8081", value_parser = parse_listen)]
     pub listen: SocketAddr,
+
+    /// Allow --listen on a non-loopback address (0.0.0.0, a LAN address):
+    /// everyone who can reach it can then sign in as any user, admins
+    /// included, without a password. Never in production. (No environment
+    /// fallback, on purpose.)
+    #[arg(long = "i-know-this-is-not-for-production")]
+    pub i_know_this_is_not_for_production: bool,
 
     /// SQLite database file shared with the API (created and seeded if missing).
     #[arg(long, env = "DEV_IDP_DATABASE", default_value = ".dev/app.db")]
@@ -109,6 +139,7 @@ impl Cli {
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl),
             refresh_idle_ttl: Duration::from_secs(self.refresh_token_idle_ttl),
             refresh_reuse_interval: Duration::from_secs(self.refresh_reuse_interval),
+            allow_non_loopback: self.i_know_this_is_not_for_production,
         };
         config.validate()?;
         Ok(config)
@@ -183,6 +214,30 @@ mod tests {
         assert_eq!(config.refresh_idle_ttl, Duration::from_secs(8 * 3600));
         let cli = Cli::try_parse_from(["dev-idp", "--refresh-reuse-interval", "30"]).unwrap();
         assert_eq!(cli.into_config().unwrap().refresh_reuse_interval, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_non_loopback_listen_address_needs_the_flag() {
+        let cli = Cli::try_parse_from(["dev-idp", "--listen", "0.0.0.0:8081"]).unwrap();
+        let error = cli.into_config().unwrap_err();
+        assert_eq!(error, ConfigError::NotLoopback("0.0.0.0:8081".parse().unwrap()));
+        assert!(error.to_string().contains("--i-know-this-is-not-for-production"), "{error}");
+
+        let cli = Cli::try_parse_from(["dev-idp", "--listen", "0.0.0.0:8081", "--i-know-this-is-not-for-production"]);
+        let config = cli.unwrap().into_config().unwrap();
+        assert_eq!(config.exposure(), Ok(crate::config::Exposure::NonLoopback));
+        assert!(config.allow_non_loopback);
+
+        for (loopback, expected) in
+            [("localhost:9000", "127.0.0.1:9000"), ("LOCALHOST:0", "127.0.0.1:0"), ("[::1]:9000", "[::1]:9000")]
+        {
+            let config = Cli::try_parse_from(["dev-idp", "--listen", loopback]).unwrap().into_config().unwrap();
+            assert_eq!(config.listen, expected.parse::<SocketAddr>().unwrap(), "{loopback}");
+            assert!(!config.allow_non_loopback);
+        }
+        for bad in ["localhost", "localhost:port", "example.com:80"] {
+            assert!(Cli::try_parse_from(["dev-idp", "--listen", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,9 +4,20 @@
 //! checked: SPA origins are bare `http(s)://host[:port]` origins, the issuer
 //! is an absolute URL without a trailing slash. The rest of the crate never
 //! re-validates these values.
+//!
+//! # Loopback only, unless told otherwise
+//!
+//! dev-idp signs anyone in as anyone, admins included, without a password.
+//! On a loopback address (127.0.0.0/8, ::1; `--listen localhost:PORT`
+//! means 127.0.0.1) only this machine reaches it; on any other address,
+//! `0.0.0.0` and `::` included, the whole network gets a password-less
+//! admin login. So [`check_exposure`] refuses a non-loopback address unless
+//! the configuration says [`Config::allow_non_loopback`], which only the
+//! command-line flag [`NOT_FOR_PRODUCTION_FLAG`] sets, and [`crate::serve`]
+//! then prints [`non_loopback_warning`] on stderr as it starts.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -31,6 +42,9 @@ const REFRESH_TTL_RANGE: std::ops::RangeInclusive<u64> = 60..=30 * 24 * 3600;
 /// flight, which is a matter of seconds.
 pub const MAX_REFRESH_REUSE_INTERVAL_SECS: u64 = 3600;
 
+/// The flag that lets dev-idp listen on a non-loopback address.
+pub const NOT_FOR_PRODUCTION_FLAG: &str = "--i-know-this-is-not-for-production";
+
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -52,6 +66,59 @@ pub enum ConfigError {
     InvalidRefreshIdleTtl(u64),
     #[error("invalid refresh-token reuse interval {0} s: it must be between 0 and 3600 seconds")]
     InvalidRefreshReuseInterval(u64),
+    #[error(
+        "refusing to listen on {0}: it is not a loopback address, and dev-idp signs anyone who reaches it in as \
+         any user, admins included, without a password. Listen on 127.0.0.1 or ::1 (or localhost), or pass \
+         {flag} if you really mean to expose it (never in production)",
+        flag = NOT_FOR_PRODUCTION_FLAG
+    )]
+    NotLoopback(SocketAddr),
+}
+
+/// Who can reach the provider, by its listen address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// This machine only.
+    Loopback,
+    /// Anyone who can route to the address: allowed only with
+    /// [`NOT_FOR_PRODUCTION_FLAG`].
+    NonLoopback,
+}
+
+/// Whether `ip` is a loopback address: 127.0.0.0/8, ::1, or 127.0.0.0/8
+/// written as an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`). The
+/// unspecified addresses (`0.0.0.0`, `::`) listen on every interface, so
+/// they are not.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
+/// Decides whether the provider may listen on `listen`: a loopback address
+/// always, any other only when `allow_non_loopback` (the
+/// [`NOT_FOR_PRODUCTION_FLAG`]) says so.
+pub fn check_exposure(listen: SocketAddr, allow_non_loopback: bool) -> Result<Exposure, ConfigError> {
+    if is_loopback(listen.ip()) {
+        Ok(Exposure::Loopback)
+    } else if allow_non_loopback {
+        Ok(Exposure::NonLoopback)
+    } else {
+        Err(ConfigError::NotLoopback(listen))
+    }
+}
+
+/// What dev-idp prints on stderr when it starts on the non-loopback `listen`.
+pub fn non_loopback_warning(listen: SocketAddr) -> String {
+    let rule = "!".repeat(78);
+    format!(
+        "{rule}\n\
+         !! WARNING: dev-idp is listening on {listen}, which is NOT a loopback address ({NOT_FOR_PRODUCTION_FLAG}).\n\
+         !! Anyone who can reach it can sign in as any user, admins included, WITHOUT A PASSWORD.\n\
+         !! It is a development tool: never use it in production, nor on a network you do not trust.\n\
+         {rule}"
+    )
 }
 
 /// A web origin (`scheme://host[:port]`) where the SPA is served.
@@ -182,11 +249,15 @@ pub struct Config {
     /// For how long after its rotation a refresh token may be presented
     /// again without revoking its family (see [`crate::refresh_tokens`]).
     pub refresh_reuse_interval: Duration,
+    /// Whether `listen` may be a non-loopback address (see
+    /// [`check_exposure`]); only [`NOT_FOR_PRODUCTION_FLAG`] sets it.
+    pub allow_non_loopback: bool,
 }
 
 impl Config {
     /// Checks the cross-field rules.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.exposure()?;
         if self.spa_origins.is_empty() {
             return Err(ConfigError::NoOrigins);
         }
@@ -208,6 +279,11 @@ impl Config {
             return Err(ConfigError::InvalidRefreshReuseInterval(reuse));
         }
         Ok(())
+    }
+
+    /// Who can reach the provider on [`Config::listen`], if it may listen there.
+    pub fn exposure(&self) -> Result<Exposure, ConfigError> {
+        check_exposure(self.listen, self.allow_non_loopback)
     }
 
     /// The issuer to advertise once the listener is bound to `local`.
@@ -260,6 +336,26 @@ mod tests {
         let origins = parse_origins(&["http://a:1", " ", "http://a:1/", "http://b:2"]).unwrap();
         assert_eq!(origins.iter().map(SpaOrigin::as_str).collect::<Vec<_>>(), ["http://a:1", "http://b:2"]);
         assert_eq!(parse_origins::<&str>(&[]), Err(ConfigError::NoOrigins));
+    }
+
+    #[test]
+    fn only_loopback_addresses_are_allowed_without_the_flag() {
+        for loopback in ["127.0.0.1:8081", "127.255.0.9:0", "[::1]:8081", "[::ffff:127.0.0.1]:8081"] {
+            let address: SocketAddr = loopback.parse().unwrap();
+            assert_eq!(check_exposure(address, false), Ok(Exposure::Loopback), "{loopback}");
+            assert_eq!(check_exposure(address, true), Ok(Exposure::Loopback), "{loopback}");
+        }
+        for exposed in
+            ["0.0.0.0:8081", "[::]:8081", "192.168.1.20:8081", "10.0.0.1:0", "[2001:db8::1]:80", "[::ffff:10.0.0.1]:1"]
+        {
+            let address: SocketAddr = exposed.parse().unwrap();
+            assert_eq!(check_exposure(address, false), Err(ConfigError::NotLoopback(address)), "{exposed}");
+            assert_eq!(check_exposure(address, true), Ok(Exposure::NonLoopback), "{exposed}");
+        }
+        let message = ConfigError::NotLoopback("0.0.0.0:8081".parse().unwrap()).to_string();
+        assert!(message.contains(NOT_FOR_PRODUCTION_FLAG) && message.contains("0.0.0.0:8081"), "{message}");
+        let warning = non_loopback_warning("0.0.0.0:8081".parse().unwrap());
+        assert!(warning.contains("WARNING") && warning.contains("WITHOUT A PASSWORD"), "{warning}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! writing `Set-Cookie` values.
 //!
 //! Two cookies exist: the provider session (SSO, see
-//! [`crate::provider_session`]) and the binding cookie of the sign-in form's
-//! CSRF token (see [`crate::csrf`]). Both are HttpOnly and SameSite=Lax, and
+//! [`crate::provider_session`]) and the binding cookie of the CSRF tokens of
+//! the sign-in form and the sign-out confirmation (see [`crate::csrf`]). Both are HttpOnly and SameSite=Lax, and
 //! Secure when the provider is served over https.
 
 use axum::http::header::COOKIE;
@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue};
 
 /// The provider-session (SSO) cookie.
 pub(crate) const SESSION_COOKIE: &str = "dev_idp_session";
-/// The cookie that binds a sign-in form to the browser it was shown in.
+/// The cookie that binds a form (sign-in, sign-out) to the browser it was shown in.
 pub(crate) const CSRF_COOKIE: &str = "dev_idp_csrf";
 /// Both cookies are sent with every request to the provider.
 const PATH: &str = "/";

@@ -1,12 +1,14 @@
-//! CSRF protection of the sign-in form.
+//! CSRF protection of the provider's forms: the sign-in form, and the
+//! sign-out confirmation (see `endpoints::end_session`).
 //!
-//! The form carries a token that is an HMAC, under a per-process key, of the
-//! authorization request it was rendered for, an expiry, and the value of a
-//! random `dev_idp_csrf` cookie. A POST is accepted only if the token
-//! matches the submitted request fields and the browser's cookie. A page on
-//! another site cannot read our cookie nor forge the HMAC, so it cannot make
-//! a victim's browser sign in (login CSRF), and a tampered hidden field
-//! invalidates the token.
+//! A form carries a token that is an HMAC, under a per-process key, of
+//! which [`Form`] it is, the request it was rendered for, an expiry, and the
+//! value of a random `dev_idp_csrf` cookie. A POST is accepted only if the
+//! token matches the form, the submitted request fields and the browser's
+//! cookie. A page on another site cannot read our cookie nor forge the
+//! HMAC, so it cannot make a victim's browser sign in (login CSRF) or sign
+//! out (logout CSRF); a tampered hidden field invalidates the token, and a
+//! token of one form is worthless in the other.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +18,25 @@ use sha2::Sha256;
 
 use crate::random;
 
-/// How long a rendered sign-in form stays usable.
+/// Which form a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// The sign-in page's form (`POST /authorize`).
+    SignIn,
+    /// The sign-out confirmation (`POST` at the end-session endpoint).
+    SignOut,
+}
+
+impl Form {
+    fn label(self) -> &'static str {
+        match self {
+            Form::SignIn => "sign-in",
+            Form::SignOut => "sign-out",
+        }
+    }
+}
+
+/// How long a rendered form stays usable.
 pub(crate) const FORM_TTL_SECS: i64 = 15 * 60;
 
 /// The key of the form tokens, as an HMAC ready to be cloned per token.
@@ -40,15 +60,15 @@ impl std::fmt::Debug for CsrfKey {
 /// Why a form token was refused; the message is shown to the person.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum CsrfError {
-    #[error("the sign-in form has no CSRF token")]
+    #[error("the form has no CSRF token")]
     Missing,
-    #[error("the browser did not send the sign-in cookie; cookies must be enabled for this provider")]
+    #[error("the browser did not send the form's cookie; cookies must be enabled for this provider")]
     NoCookie,
-    #[error("the sign-in form is malformed or was altered")]
+    #[error("the form is malformed or was altered")]
     Malformed,
-    #[error("the sign-in form has expired")]
+    #[error("the form has expired")]
     Expired,
-    #[error("the sign-in form was not issued to this browser for this request")]
+    #[error("the form was not issued to this browser for this request")]
     Mismatch,
 }
 
@@ -62,24 +82,26 @@ pub(crate) fn is_valid_binding(value: &str) -> bool {
     value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn mac(key: &CsrfKey, expires_at: i64, binding: &str, fields: &[Option<&str>]) -> Hmac<Sha256> {
+fn mac(key: &CsrfKey, form: Form, expires_at: i64, binding: &str, fields: &[Option<&str>]) -> Hmac<Sha256> {
     let mut mac = key.0.clone();
     // JSON keeps the encoding unambiguous: no field can spill into the next.
     let fields = serde_json::to_string(fields).unwrap_or_default();
-    mac.update(format!("dev-idp sign-in form v1\n{expires_at}\n{binding}\n{fields}").as_bytes());
+    let form = form.label();
+    mac.update(format!("dev-idp {form} form v1\n{expires_at}\n{binding}\n{fields}").as_bytes());
     mac
 }
 
-/// The token for a form showing `fields`, bound to the cookie `binding`.
-pub(crate) fn issue(key: &CsrfKey, binding: &str, fields: &[Option<&str>], now: i64) -> String {
+/// The token for `form` showing `fields`, bound to the cookie `binding`.
+pub(crate) fn issue(key: &CsrfKey, form: Form, binding: &str, fields: &[Option<&str>], now: i64) -> String {
     let expires_at = now + FORM_TTL_SECS;
-    let tag = mac(key, expires_at, binding, fields).finalize().into_bytes();
+    let tag = mac(key, form, expires_at, binding, fields).finalize().into_bytes();
     format!("{expires_at}.{}", URL_SAFE_NO_PAD.encode(tag))
 }
 
 /// Checks a submitted token against the submitted fields and the cookie.
 pub(crate) fn verify(
     key: &CsrfKey,
+    form: Form,
     token: Option<&str>,
     binding: Option<&str>,
     fields: &[Option<&str>],
@@ -91,7 +113,7 @@ pub(crate) fn verify(
     let expires_at: i64 = expires_at.parse().map_err(|_| CsrfError::Malformed)?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| CsrfError::Malformed)?;
     // Constant-time comparison, courtesy of the hmac crate.
-    mac(key, expires_at, binding, fields).verify_slice(&tag).map_err(|_| CsrfError::Mismatch)?;
+    mac(key, form, expires_at, binding, fields).verify_slice(&tag).map_err(|_| CsrfError::Mismatch)?;
     if expires_at <= now {
         return Err(CsrfError::Expired);
     }
@@ -109,16 +131,27 @@ mod tests {
         let key = CsrfKey::random();
         let cookie = new_binding();
         let fields = [Some(CLIENT_ID), None, Some("state")];
-        let token = issue(&key, &cookie, &fields, 1000);
-        assert_eq!(verify(&key, Some(&token), Some(&cookie), &fields, 1001), Ok(()));
-        assert_eq!(verify(&key, None, Some(&cookie), &fields, 1001), Err(CsrfError::Missing));
-        assert_eq!(verify(&key, Some(&token), None, &fields, 1001), Err(CsrfError::NoCookie));
-        assert_eq!(verify(&key, Some(&token), Some(&new_binding()), &fields, 1001), Err(CsrfError::Mismatch));
+        let token = issue(&key, Form::SignIn, &cookie, &fields, 1000);
+        assert_eq!(verify(&key, Form::SignIn, Some(&token), Some(&cookie), &fields, 1001), Ok(()));
+        assert_eq!(verify(&key, Form::SignIn, None, Some(&cookie), &fields, 1001), Err(CsrfError::Missing));
+        assert_eq!(verify(&key, Form::SignIn, Some(&token), None, &fields, 1001), Err(CsrfError::NoCookie));
+        assert_eq!(
+            verify(&key, Form::SignIn, Some(&token), Some(&new_binding()), &fields, 1001),
+            Err(CsrfError::Mismatch)
+        );
         let other = [Some(CLIENT_ID), Some("x"), Some("state")];
-        assert_eq!(verify(&key, Some(&token), Some(&cookie), &other, 1001), Err(CsrfError::Mismatch));
+        assert_eq!(verify(&key, Form::SignIn, Some(&token), Some(&cookie), &other, 1001), Err(CsrfError::Mismatch));
         let later = 1000 + FORM_TTL_SECS;
-        assert_eq!(verify(&key, Some(&token), Some(&cookie), &fields, later), Err(CsrfError::Expired));
-        assert_eq!(verify(&key, Some("nonsense"), Some(&cookie), &fields, 1001), Err(CsrfError::Malformed));
-        assert_eq!(verify(&CsrfKey::random(), Some(&token), Some(&cookie), &fields, 1001), Err(CsrfError::Mismatch));
+        assert_eq!(verify(&key, Form::SignIn, Some(&token), Some(&cookie), &fields, later), Err(CsrfError::Expired));
+        assert_eq!(
+            verify(&key, Form::SignIn, Some("nonsense"), Some(&cookie), &fields, 1001),
+            Err(CsrfError::Malformed)
+        );
+        assert_eq!(
+            verify(&CsrfKey::random(), Form::SignIn, Some(&token), Some(&cookie), &fields, 1001),
+            Err(CsrfError::Mismatch)
+        );
+        // A sign-in token does not confirm a sign-out.
+        assert_eq!(verify(&key, Form::SignOut, Some(&token), Some(&cookie), &fields, 1001), Err(CsrfError::Mismatch));
     }
 }

@@ -96,9 +96,10 @@ pub(crate) enum PageError {
     /// unregistered redirect URI: redirecting would be unsafe (RFC 6749 §4.1.2.1).
     #[error("{title}: {message}")]
     BadRequest { title: &'static str, message: String },
-    /// The sign-in form was not submitted from a page this provider served.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
+    /// A form (sign-in, sign-out) was not submitted from a page this
+    /// provider served to this browser.
+    #[error("{title}: {message}")]
+    Forbidden { title: &'static str, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -122,9 +123,9 @@ impl IntoResponse for PageError {
                 tracing::info!(title, %message, "request refused with an error page");
                 pages::error_page(StatusCode::BAD_REQUEST, title, &message)
             }
-            PageError::Forbidden(message) => {
-                tracing::warn!(%message, "sign-in form refused");
-                pages::error_page(StatusCode::FORBIDDEN, "Sign-in form expired", &message)
+            PageError::Forbidden { title, message } => {
+                tracing::warn!(title, %message, "form refused");
+                pages::error_page(StatusCode::FORBIDDEN, title, &message)
             }
             PageError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");

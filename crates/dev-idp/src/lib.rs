@@ -5,15 +5,17 @@
 //! refresh tokens for `offline_access` ([`refresh_tokens`]), so the SPA and
 //! the API can be developed and tested end to end without a real tenant. Its
 //! signing keys can be rotated while it runs (`dev-idp rotate-key`,
-//! [`signing_keys::rotate`]).
+//! [`signing_keys::rotate`]). Being a password-less login, it listens on
+//! loopback addresses only, unless `--i-know-this-is-not-for-production`
+//! says otherwise (see [`config`]).
 //!
 //! # Layout
 //!
 //! - `endpoints/`: one module per HTTP endpoint (authorize, token,
 //!   revocation, end_session, discovery, jwks, health); only they know HTTP
 //!   requests.
-//! - `pages/`: the HTML the provider shows people (sign-in, signed out,
-//!   errors).
+//! - `pages/`: the HTML the provider shows people (sign-in, the sign-out
+//!   confirmation, signed out, errors).
 //! - What the endpoints are made of, each with one job: [`config`] and
 //!   `cli` (validated settings), `state` (what handlers share),
 //!   `registered_client`, `authorization_codes`, [`refresh_tokens`],
@@ -86,7 +88,7 @@ pub fn app(state: AppState) -> Router {
         .layer(cors);
     Router::new()
         .route(AUTHORIZE_PATH, get(authorize::get).post(authorize::post))
-        .route(END_SESSION_PATH, get(end_session::get))
+        .route(END_SESSION_PATH, get(end_session::get).post(end_session::post))
         .route(HEALTH_PATH, get(health::get))
         .merge(cross_origin)
         .layer(TraceLayer::new_for_http())
@@ -94,11 +96,20 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Binds, opens the store and the key, and serves until Ctrl-C or SIGTERM.
+///
+/// It refuses a non-loopback listen address the configuration does not
+/// allow ([`config::check_exposure`]), and warns loudly on stderr about one
+/// it does allow.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let exposure = config.exposure()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr().context("cannot read the listen address")?;
+    if exposure == config::Exposure::NonLoopback {
+        eprintln!("{}", config::non_loopback_warning(local));
+        tracing::warn!(address = %local, "dev-idp listens on a non-loopback address: anyone who reaches it can sign in as anyone");
+    }
     let issuer = config.issuer_for(local)?;
     let state = AppState::open(&config, issuer.clone()).await?;
     let origins: Vec<&str> = config.spa_origins.iter().map(|origin| origin.as_str()).collect();

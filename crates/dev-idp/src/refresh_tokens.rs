@@ -15,6 +15,9 @@
 //! presented. Tokens are independent of the provider session: signing out
 //! at the end-session endpoint leaves them alone, and the SPA revokes its
 //! token itself at sign-out, at the revocation endpoint (`endpoints::revocation`).
+//! A family is also revoked when the authorization code whose exchange
+//! started it is presented again (RFC 6749 §4.1.2, see
+//! `authorization_codes`): one of the two presenters was not the client.
 //!
 //! # Reuse detection
 //!
@@ -25,6 +28,12 @@
 //! its writes are one `BEGIN IMMEDIATE` transaction
 //! ([`store::Store::rotate_refresh_token`]), so two concurrent presentations
 //! of one token cannot both rotate it: one wins, the other is reuse.
+//!
+//! Because a rotation makes the presented token spent, it is the last step
+//! of a refresh that can fail: the token endpoint reads and signs the
+//! whole response first (with the new token, `Minted`, for it) and rotates
+//! after. A refresh answered with an error therefore never rotated
+//! anything, and the client may simply try again with the same token.
 //!
 //! # The reuse interval
 //!
@@ -50,7 +59,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use store::{RefreshRefusal, RefreshToken, Revocation, Rotation, RotationOutcome};
 
-use crate::authorization_codes::CodeGrant;
+use crate::authorization_codes::{CodeGrant, IssuedRefreshToken};
 use crate::error::TokenError;
 use crate::random;
 use crate::state::AppState;
@@ -74,14 +83,35 @@ fn mint() -> (String, String) {
     (token, hash)
 }
 
-/// Starts a family for the sign-in behind `grant` and returns its first token.
-pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<String, TokenError> {
+/// A token minted before it is stored: the token endpoint builds and signs
+/// the response that carries it first, and stores it ([`start_family`],
+/// [`rotate`]) as the last step that can fail.
+#[derive(Debug)]
+pub(crate) struct Minted {
+    pub(crate) token: String,
+    hash: String,
+}
+
+impl Minted {
+    pub(crate) fn mint() -> Minted {
+        let (token, hash) = mint();
+        Minted { token, hash }
+    }
+}
+
+/// Starts a family for the sign-in behind `grant`, with `first` as its
+/// first token; returns what the code store remembers of it, so that a
+/// reuse of the code can revoke the family.
+pub(crate) async fn start_family(
+    state: &AppState,
+    grant: &CodeGrant,
+    first: &Minted,
+) -> Result<IssuedRefreshToken, TokenError> {
     let now = state.now();
     let settings = state.settings();
     let expires_at = now.saturating_add(secs(settings.refresh_token_ttl));
-    let (token, token_hash) = mint();
     let record = RefreshToken {
-        token_hash,
+        token_hash: first.hash.clone(),
         family_id: random::token(FAMILY_ID_BYTES),
         user_id: grant.user_id,
         client_id: grant.client_id.clone(),
@@ -96,35 +126,37 @@ pub(crate) async fn start_family(state: &AppState, grant: &CodeGrant) -> Result<
     };
     state.store().insert_refresh_token(&record).await?;
     tracing::info!(family = %record.family_id, "started a refresh-token family");
-    Ok(token)
-}
-
-/// A successful rotation: the new token, and its stored record (which
-/// carries the family's sign-in).
-#[derive(Debug)]
-pub(crate) struct Refreshed {
-    pub(crate) token: String,
-    pub(crate) record: RefreshToken,
+    Ok(IssuedRefreshToken { token_hash: record.token_hash, client_id: record.client_id })
 }
 
 /// Rotates the token whose hash is `presented_hash`, presented by
-/// `client_id`; every refusal is `invalid_grant` (RFC 6749 §5.2).
-pub(crate) async fn rotate(state: &AppState, presented_hash: &str, client_id: &str) -> Result<Refreshed, TokenError> {
+/// `client_id`, storing `successor` in its place; returns the successor's
+/// stored record. Every refusal is `invalid_grant` (RFC 6749 §5.2).
+///
+/// This is one transaction, and the token endpoint makes it the last step
+/// of a refresh that can fail: once it has committed, the presented token
+/// is used, so a response lost to a later error would make the client's
+/// honest retry look like reuse and revoke the family.
+pub(crate) async fn rotate(
+    state: &AppState,
+    presented_hash: &str,
+    client_id: &str,
+    successor: &Minted,
+) -> Result<RefreshToken, TokenError> {
     let settings = state.settings();
-    let (token, successor_hash) = mint();
     let rotation = Rotation {
         presented_hash,
         client_id,
-        successor_hash: &successor_hash,
+        successor_hash: &successor.hash,
         now: state.now(),
         idle_ttl_secs: secs(settings.refresh_idle_ttl),
         reuse_interval_secs: secs(settings.refresh_reuse_interval),
     };
     match state.store().rotate_refresh_token(&rotation).await? {
-        RotationOutcome::Rotated(record) => Ok(Refreshed { token, record }),
+        RotationOutcome::Rotated(record) => Ok(record),
         RotationOutcome::ReissuedWithinReuseInterval(record) => {
             tracing::info!(family = %record.family_id, "a rotated refresh token was presented again within the reuse interval");
-            Ok(Refreshed { token, record })
+            Ok(record)
         }
         RotationOutcome::ReuseDetected { family_id, revoked } => {
             tracing::warn!(family = %family_id, revoked, "refresh token reuse detected: the family is revoked");
@@ -148,7 +180,21 @@ pub(crate) async fn rotate(state: &AppState, presented_hash: &str, client_id: &s
 /// unknown token is not an error (RFC 7009 §2.2: the client's goal, that
 /// the token be unusable, is met); a token of another client is refused.
 pub(crate) async fn revoke(state: &AppState, token: &str, client_id: &str) -> Result<(), TokenError> {
-    match state.store().revoke_refresh_token_family(&hash(token), client_id, state.now()).await? {
+    revoke_hash(state, &hash(token), client_id).await
+}
+
+/// Revokes the family of a refresh token an authorization code's exchange
+/// issued, because the code was presented again (RFC 6749 §4.1.2).
+pub(crate) async fn revoke_issued_with_reused_code(
+    state: &AppState,
+    issued: &IssuedRefreshToken,
+) -> Result<(), TokenError> {
+    tracing::warn!("an authorization code was presented again: revoking the refresh tokens its exchange issued");
+    revoke_hash(state, &issued.token_hash, &issued.client_id).await
+}
+
+async fn revoke_hash(state: &AppState, token_hash: &str, client_id: &str) -> Result<(), TokenError> {
+    match state.store().revoke_refresh_token_family(token_hash, client_id, state.now()).await? {
         Revocation::Unknown => {
             tracing::info!("revocation of an unknown token: nothing to do");
             Ok(())

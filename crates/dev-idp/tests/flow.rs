@@ -441,9 +441,10 @@ async fn end_session_signs_out_and_returns_to_the_spa() {
 async fn end_session_deletes_the_session_server_side() {
     let idp = Idp::new().await;
     let mut browser = Browser::default();
-    idp.tokens_for("jhon", &mut browser).await;
+    let body = idp.tokens_for("jhon", &mut browser).await;
     let stolen_cookie = browser.cookies.clone();
-    idp.get("/v2/logout", &mut browser).await;
+    let query = encode(&[("id_token_hint", body["id_token"].as_str().unwrap())]);
+    idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
     // Replaying the old cookie does not bring the session back.
     let mut replay = Browser { cookies: stolen_cookie };
     idp.assert_signed_out(&mut replay).await;
@@ -453,13 +454,150 @@ async fn end_session_deletes_the_session_server_side() {
 async fn end_session_without_a_registered_return_uri_shows_a_signed_out_page() {
     let idp = Idp::new().await;
     let mut browser = Browser::default();
-    idp.tokens_for("jhon", &mut browser).await;
-    let query = encode(&[("post_logout_redirect_uri", "https://evil.example/")]);
+    let body = idp.tokens_for("jhon", &mut browser).await;
+    let query = encode(&[
+        ("id_token_hint", body["id_token"].as_str().unwrap()),
+        ("post_logout_redirect_uri", "https://evil.example/"),
+    ]);
     let reply = idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.header("location").is_none());
     assert!(reply.text.contains("data-testid=\"signed-out\""));
     assert!(!browser.cookies.contains_key("dev_idp_session"));
+}
+
+/// Asserts that `browser` has a live provider session: a silent sign-in
+/// (`prompt=none`) comes back with a code.
+async fn assert_signed_in(idp: &Idp, browser: &mut Browser) {
+    let params = idp.get(&AuthRequest::default().with("prompt", "none").url(), browser).await.redirect_params();
+    assert!(params.contains_key("code"), "still signed in: {params:?}");
+}
+
+/// The `Set-Cookie` values of a reply.
+fn set_cookies(reply: &Reply) -> Vec<&str> {
+    reply.headers.get_all("set-cookie").iter().map(|value| value.to_str().unwrap()).collect()
+}
+
+/// Pairs for `post_form`.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// Issue 9, item 12 (RP-Initiated Logout 1.0 §2 and §4): any site can send
+/// the browser to the logout URL, so without an id_token_hint the provider
+/// asks before it ends the session; the confirmation then signs out and
+/// returns to the registered URI as a logout with a hint does.
+#[tokio::test]
+async fn a_logout_without_a_hint_asks_first_and_the_confirmation_signs_out() {
+    let home = post_logout_uri(SPA_ORIGIN);
+    let idp = Idp::new().await;
+    let mut browser = Browser::default();
+    idp.tokens_for("jhon", &mut browser).await;
+    let query = encode(&[("post_logout_redirect_uri", home.as_str()), ("state", "bye"), ("client_id", CLIENT_ID)]);
+    let page = idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("data-testid=\"confirm-sign-out\""), "{}", page.text);
+    assert!(page.text.contains("jhon"), "says who would be signed out: {}", page.text);
+    assert!(
+        set_cookies(&page).iter().all(|cookie| !cookie.starts_with("dev_idp_session=")),
+        "{:?}",
+        set_cookies(&page)
+    );
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains(&format!("form-action 'self' {SPA_ORIGIN};")), "{csp}");
+    assert_signed_in(&idp, &mut browser).await;
+
+    let fields = hidden_fields(&page.text);
+    let reply = idp.post_form("/v2/logout", &pairs(&fields), &mut browser).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    assert_eq!(reply.location().as_str(), format!("{home}?state=bye"));
+    assert!(!browser.cookies.contains_key("dev_idp_session"));
+    idp.assert_signed_out(&mut browser).await;
+}
+
+#[tokio::test]
+async fn without_a_return_uri_the_confirmation_ends_on_the_signed_out_page() {
+    let idp = Idp::new().await;
+    let mut browser = Browser::default();
+    idp.tokens_for("jhon", &mut browser).await;
+    let page = idp.get("/v2/logout", &mut browser).await;
+    assert!(page.text.contains("data-testid=\"confirm-sign-out\""), "{}", page.text);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("form-action 'self';"), "{csp}");
+    let reply = idp.post_form("/v2/logout", &pairs(&hidden_fields(&page.text)), &mut browser).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.text.contains("data-testid=\"signed-out\""), "{}", reply.text);
+    idp.assert_signed_out(&mut browser).await;
+}
+
+#[tokio::test]
+async fn the_logout_confirmation_needs_the_browsers_csrf_cookie_and_untampered_fields() {
+    let home = post_logout_uri(SPA_ORIGIN);
+    let idp = Idp::new().await;
+    let mut browser = Browser::default();
+    idp.tokens_for("jhon", &mut browser).await;
+    let query = encode(&[("post_logout_redirect_uri", home.as_str())]);
+    let page = idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
+    let fields = hidden_fields(&page.text);
+    assert!(fields.iter().any(|(name, _)| name == "csrf_token"), "{fields:?}");
+
+    // A forged form: the session cookie, but not the form's binding cookie.
+    let session = browser.cookies["dev_idp_session"].clone();
+    let mut forger = Browser { cookies: [("dev_idp_session".to_owned(), session)].into() };
+    let reply = idp.post_form("/v2/logout", &pairs(&fields), &mut forger).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
+    // No token at all.
+    let without: Vec<_> = fields.iter().filter(|(name, _)| name != "csrf_token").cloned().collect();
+    assert_eq!(idp.post_form("/v2/logout", &pairs(&without), &mut browser).await.status, StatusCode::FORBIDDEN);
+    // Another destination than the one confirmed.
+    let mut tampered = fields.clone();
+    tampered.push(("state".into(), "injected".into()));
+    assert_eq!(idp.post_form("/v2/logout", &pairs(&tampered), &mut browser).await.status, StatusCode::FORBIDDEN);
+    // A sign-in form's token is no logout token.
+    let sign_in = idp.get(&AuthRequest::default().with("prompt", "login").url(), &mut browser).await;
+    let sign_in_token = hidden_fields(&sign_in.text).into_iter().find(|(name, _)| name == "csrf_token").unwrap();
+    let mut swapped = without.clone();
+    swapped.push(sign_in_token);
+    assert_eq!(idp.post_form("/v2/logout", &pairs(&swapped), &mut browser).await.status, StatusCode::FORBIDDEN);
+    assert_signed_in(&idp, &mut browser).await;
+}
+
+/// A hint that is valid but names another sign-in (another user's, or an
+/// earlier or later session of the same user) is no proof that this
+/// browser's session asked to end: the provider asks.
+#[tokio::test]
+async fn a_hint_for_another_session_asks_first() {
+    let idp = Idp::new().await;
+    let mut browser = Browser::default();
+    idp.tokens_for("jhon", &mut browser).await;
+    let another_user = idp.tokens_for("james", &mut Browser::default()).await;
+    idp.state.clock().advance(1);
+    let another_session = idp.tokens_for("jhon", &mut Browser::default()).await;
+    for body in [another_user, another_session] {
+        let query = encode(&[("id_token_hint", body["id_token"].as_str().unwrap())]);
+        let page = idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("data-testid=\"confirm-sign-out\""), "{}", page.text);
+        assert_signed_in(&idp, &mut browser).await;
+    }
+}
+
+/// With nothing to end, there is nothing to confirm: the logout answers as
+/// always, with or without a hint.
+#[tokio::test]
+async fn without_a_session_a_logout_returns_at_once() {
+    let home = post_logout_uri(SPA_ORIGIN);
+    let idp = Idp::new().await;
+    let body = idp.tokens_for("jhon", &mut Browser::default()).await;
+    for query in [
+        encode(&[("post_logout_redirect_uri", home.as_str())]),
+        encode(&[("id_token_hint", body["id_token"].as_str().unwrap()), ("post_logout_redirect_uri", home.as_str())]),
+    ] {
+        let reply = idp.get(&format!("/v2/logout?{query}"), &mut Browser::default()).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.text);
+        assert_eq!(reply.location().as_str(), home);
+    }
 }
 
 #[tokio::test]
@@ -649,6 +787,7 @@ async fn the_signing_key_persists_across_restarts() {
         refresh_token_ttl: dev_idp::config::DEFAULT_REFRESH_TOKEN_TTL,
         refresh_idle_ttl: dev_idp::config::DEFAULT_REFRESH_IDLE_TTL,
         refresh_reuse_interval: std::time::Duration::ZERO,
+        allow_non_loopback: false,
     };
     let issuer = Issuer::parse(ISSUER).unwrap();
     let first = AppState::open(&config, issuer.clone()).await.expect("first start generates a key");

@@ -207,8 +207,10 @@ async fn a_refresh_may_narrow_the_scope_and_the_family_keeps_the_full_one() {
 async fn refresh_tokens_survive_the_end_of_the_provider_session() {
     let idp = Idp::new().await;
     let mut browser = Browser::default();
-    let token = refresh_token(&idp.offline_tokens_for("jhon", &mut browser).await);
-    idp.get("/v2/logout", &mut browser).await;
+    let body = idp.offline_tokens_for("jhon", &mut browser).await;
+    let token = refresh_token(&body);
+    let query = encode(&[("id_token_hint", body["id_token"].as_str().unwrap())]);
+    idp.get(&format!("/v2/logout?{query}"), &mut browser).await;
     assert!(!browser.cookies.contains_key("dev_idp_session"));
     refreshed(&idp, &token).await;
 }
@@ -359,4 +361,46 @@ async fn the_store_keeps_only_a_hash_of_each_token() {
         sqlx::query_as("SELECT token_hash, family_id, scope FROM refresh_tokens").fetch_all(&pool).await.unwrap();
     assert!(rows.iter().all(|(a, b, c)| ![a, b, c].contains(&&token)));
     pool.close().await;
+}
+
+/// The stored record of a refresh token.
+async fn stored(idp: &Idp, token: &str) -> RefreshToken {
+    idp.state.store().refresh_token(&dev_idp::refresh_tokens::hash(token)).await.unwrap().expect("stored")
+}
+
+/// RFC 6749 §4.1.2: a code used twice is refused, and what its first use
+/// issued is revoked, since one of the two presenters was not the client.
+#[tokio::test]
+async fn a_reused_code_revokes_the_refresh_token_its_first_use_issued() {
+    let idp = Idp::new().await;
+    let request = AuthRequest::default().with("scope", OFFLINE_SCOPE);
+    let code = idp.sign_in(&request, "jhon", &mut Browser::default()).await.code();
+    let first = idp.exchange(&code).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let first_refresh = refresh_token(&first.json());
+
+    idp.exchange(&code).await.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    idp.refresh(&first_refresh).await.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    let record = stored(&idp, &first_refresh).await;
+    assert!(record.revoked_at.is_some(), "revoked, not merely refused: {record:?}");
+    assert_eq!(record.used_at, None, "refused because its family is revoked, not as reuse: {record:?}");
+}
+
+/// The revocation reaches the whole family: tokens rotated from the first
+/// one since, and a second, failed presentation with a wrong verifier.
+#[tokio::test]
+async fn a_reused_code_revokes_the_tokens_rotated_since_whatever_the_second_request_says() {
+    let idp = Idp::new().await;
+    let request = AuthRequest::default().with("scope", OFFLINE_SCOPE);
+    let code = idp.sign_in(&request, "jhon", &mut Browser::default()).await.code();
+    let first = idp.exchange(&code).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let rotated = refresh_token(&refreshed(&idp, &refresh_token(&first.json())).await);
+
+    let second = idp.exchange_with_verifier(&code, &"x".repeat(43)).await;
+    second.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    idp.refresh(&rotated).await.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    let family = idp.state.store().refresh_token_family(&stored(&idp, &rotated).await.family_id).await.unwrap();
+    assert_eq!(family.len(), 2);
+    assert!(family.iter().all(|token| token.revoked_at.is_some()), "{family:?}");
 }

@@ -75,6 +75,7 @@ async fn a_running_provider_picks_up_a_rotated_key_and_keeps_the_old_one_publish
     let hint = before["id_token"].as_str().unwrap();
     let reply = idp.get(&format!("/v2/logout?{}", encode(&[("id_token_hint", hint)])), &mut browser).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(reply.text.contains("data-testid=\"signed-out\""), "signed out without asking: {}", reply.text);
 }
 
 #[tokio::test]

@@ -19,18 +19,15 @@ use axum::response::{IntoResponse, Response};
 use self::request::{
     AuthorizationRequest, AuthorizeError, FORM_FIELDS, Prompt, Target, form_fields, validate_request, validate_target,
 };
-use super::redirect;
+use super::{csrf_binding, redirect};
 use crate::authorization_codes::CodeGrant;
 use crate::cookies::{self, CSRF_COOKIE};
-use crate::csrf::{self, CsrfError};
+use crate::csrf::{self, CsrfError, Form};
 use crate::error::PageError;
 use crate::pages::{self, UserChoice};
 use crate::params::Params;
 use crate::provider_session::{self, SignedIn};
 use crate::state::AppState;
-
-/// The CSRF binding cookie lives a day, so a long-open tab still works.
-const CSRF_COOKIE_MAX_AGE: u64 = 24 * 3600;
 
 /// Issues a code for `user_id` and returns the success redirect.
 fn issue_code(
@@ -95,20 +92,14 @@ async fn sign_in_page(
         let roles = state.store().user_roles(user.id).await?;
         users.push(UserChoice { username: user.username, name: user.name, roles });
     }
-    // Reuse the browser's binding cookie if it has one, so sign-in pages
-    // open in several tabs all stay valid.
-    let binding = cookies::read(headers, CSRF_COOKIE)
-        .filter(|value| csrf::is_valid_binding(value))
-        .map_or_else(csrf::new_binding, str::to_owned);
+    let (binding, cookie) = csrf_binding(state, headers);
     let fields = form_fields(params);
-    let token = csrf::issue(state.csrf_key(), &binding, &fields, state.now());
+    let token = csrf::issue(state.csrf_key(), Form::SignIn, &binding, &fields, state.now());
     let mut hidden: Vec<(&str, &str)> =
         FORM_FIELDS.iter().zip(fields).filter_map(|(name, value)| value.map(|v| (*name, v))).collect();
     hidden.push(("csrf_token", &token));
     let mut response = pages::sign_in_page(&users, &hidden, &target.origin());
-    response
-        .headers_mut()
-        .append(SET_COOKIE, cookies::set(CSRF_COOKIE, &binding, CSRF_COOKIE_MAX_AGE, state.secure_cookies()));
+    response.headers_mut().append(SET_COOKIE, cookie);
     Ok(response)
 }
 
@@ -122,13 +113,15 @@ async fn handle_post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Resu
     let target = validate_target(state, &params, StatusCode::SEE_OTHER)?;
     csrf::verify(
         state.csrf_key(),
+        Form::SignIn,
         params.get("csrf_token"),
         cookies::read(headers, CSRF_COOKIE),
         &form_fields(&params),
         state.now(),
     )
-    .map_err(|error: CsrfError| {
-        PageError::Forbidden(format!("{error}. Return to the application and sign in again."))
+    .map_err(|error: CsrfError| PageError::Forbidden {
+        title: "Sign-in form expired",
+        message: format!("{error}. Return to the application and sign in again."),
     })?;
     // The hidden fields were validated on GET, but nothing a browser sends
     // back is trusted: validate them again.

@@ -18,10 +18,13 @@ pub(crate) mod token;
 use std::time::Duration;
 
 use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::cookies::{self, CSRF_COOKIE};
+use crate::csrf;
 use crate::error::PageError;
+use crate::state::AppState;
 
 /// The authorization endpoint (GET shows or answers, POST is the sign-in form).
 pub const AUTHORIZE_PATH: &str = "/authorize";
@@ -37,6 +40,20 @@ pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const END_SESSION_PATH: &str = "/v2/logout";
 /// The health check.
 pub const HEALTH_PATH: &str = "/healthz";
+
+/// The CSRF binding cookie lives a day, so a long-open tab still works.
+const CSRF_COOKIE_MAX_AGE: u64 = 24 * 3600;
+
+/// The browser's CSRF binding for a form about to be shown, and the
+/// `Set-Cookie` value that keeps it. The browser's own binding cookie is
+/// reused if it has one, so forms open in several tabs all stay valid.
+fn csrf_binding(state: &AppState, headers: &HeaderMap) -> (String, HeaderValue) {
+    let binding = cookies::read(headers, CSRF_COOKIE)
+        .filter(|value| csrf::is_valid_binding(value))
+        .map_or_else(csrf::new_binding, str::to_owned);
+    let cookie = cookies::set(CSRF_COOKIE, &binding, CSRF_COOKIE_MAX_AGE, state.secure_cookies());
+    (binding, cookie)
+}
 
 /// A redirect to `location` that is never cached and leaks nothing through
 /// `Referer`: the answer of the browser-facing endpoints to a client.

@@ -4,11 +4,16 @@
 //!   code and its PKCE verifier for an ID token and an access token, plus a
 //!   refresh token when `offline_access` was granted. Every presentation of
 //!   a code consumes it, before anything else about the request is judged,
-//!   so a code can never be tried twice.
+//!   so a code can never be tried twice; presenting a spent code again also
+//!   revokes the refresh-token family its first exchange started (RFC 6749
+//!   §4.1.2; see [`crate::authorization_codes`]).
 //! - `refresh_token` (RFC 6749 §6, OpenID Connect Core §12): rotates the
 //!   refresh token (see [`crate::refresh_tokens`]) and returns fresh tokens made
 //!   from the user's current roles and permissions, so role changes show up
-//!   at the next refresh.
+//!   at the next refresh. The rotation is the last step that can fail: the
+//!   tokens are read and signed first, so a refresh that fails (a 500)
+//!   leaves the presented token as it was, and the client's retry is not
+//!   mistaken for reuse.
 //!
 //! Errors are RFC 6749 §5.2 JSON bodies with `Cache-Control: no-store`.
 
@@ -22,6 +27,7 @@ use serde::Serialize;
 use store::User;
 
 use super::client_request::{public_client, strict_form_params};
+use crate::authorization_codes::Taken;
 use crate::claims::TokenContext;
 use crate::error::{TokenError, no_store};
 use crate::jwt::{self, ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE};
@@ -82,7 +88,18 @@ async fn authorization_code_grant(
     client_id: &str,
 ) -> Result<TokenResponse, TokenError> {
     let code = params.get("code").ok_or_else(|| TokenError::InvalidRequest("code is missing".into()))?;
-    let grant = state.codes().take(code);
+    let grant = match state.codes().take(code, state.now()) {
+        Taken::First(grant) => Some(grant),
+        // Whatever else this request says, the code was used before: what
+        // its first exchange issued is revoked (RFC 6749 §4.1.2).
+        Taken::Reused { issued } => {
+            if let Some(issued) = issued {
+                refresh_tokens::revoke_issued_with_reused_code(state, &issued).await?;
+            }
+            None
+        }
+        Taken::Unknown => None,
+    };
 
     let redirect_uri =
         params.get("redirect_uri").ok_or_else(|| TokenError::InvalidRequest("redirect_uri is missing".into()))?;
@@ -115,8 +132,7 @@ async fn authorization_code_grant(
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
     let scopes: Vec<&str> = scopes::split(&grant.scope).collect();
-    let refresh_token =
-        if scopes.contains(&OFFLINE_ACCESS) { Some(refresh_tokens::start_family(state, &grant).await?) } else { None };
+    let refresh_token = scopes.contains(&OFFLINE_ACCESS).then(refresh_tokens::Minted::mint);
     let issue = Issue {
         user: &user,
         client_id,
@@ -124,9 +140,20 @@ async fn authorization_code_grant(
         scopes: &scopes,
         nonce: grant.nonce.as_deref(),
         auth_time: grant.auth_time,
-        refresh_token,
+        refresh_token: refresh_token.as_ref().map(|minted| minted.token.clone()),
     };
     let response = issue_tokens(state, issue).await?;
+    // The family is stored once the response is signed, so a failed
+    // exchange leaves none behind, and the code remembers it for a reuse.
+    if let Some(first) = &refresh_token {
+        let issued = refresh_tokens::start_family(state, &grant, first).await?;
+        if state.codes().record_refresh_token(code, issued.clone()) {
+            // The code came back while this exchange ran, too early to find
+            // this family: revoke it here, and hand out nothing.
+            refresh_tokens::revoke_issued_with_reused_code(state, &issued).await?;
+            return Err(TokenError::InvalidGrant("the code was used twice; the tokens it issued are revoked".into()));
+        }
+    }
     tracing::info!(user = %user.username, "issued tokens");
     Ok(response)
 }
@@ -135,35 +162,40 @@ async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Re
     let presented =
         params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is missing".into()))?;
     let presented_hash = refresh_tokens::hash(presented);
-    // Judge a narrower `scope` before the token is consumed, so a bad
-    // request costs the client nothing. A family's scope never changes, so
-    // this read cannot go stale before the rotation; everything else about
-    // the token is judged by the rotation itself, atomically.
+    // The whole response is read and signed before the token is rotated,
+    // and the rotation (one transaction) is the last step that can fail:
+    // a rotation committed for a response that then failed would make the
+    // client's honest retry look like reuse and revoke its family. The
+    // response is made from the stored token's sign-in (user, audience,
+    // auth_time, scope), which no rotation ever changes, so this read
+    // cannot go stale; whether the token may be rotated at all is judged
+    // by the rotation itself, atomically, and a refused rotation throws
+    // the signed tokens away. Judging a narrower `scope` first also means
+    // a bad request costs the client nothing.
     let stored =
         state.store().refresh_token(&presented_hash).await?.filter(|stored| stored.client_id == client_id).ok_or_else(
             || TokenError::InvalidGrant("the refresh token is unknown or was issued to another client".into()),
         )?;
     let scopes = narrowed_scopes(&stored.scope, params.get("scope"))?;
-
-    let refreshed = refresh_tokens::rotate(state, &presented_hash, client_id).await?;
-    let record = &refreshed.record;
     let user = state
         .store()
-        .user_by_id(record.user_id)
+        .user_by_id(stored.user_id)
         .await?
         .ok_or_else(|| TokenError::InvalidGrant("the user no longer exists".into()))?;
+    let successor = refresh_tokens::Minted::mint();
     // OpenID Connect Core §12.2: the same iss, sub and aud, the auth_time
     // of the original sign-in, and no nonce.
     let issue = Issue {
         user: &user,
         client_id,
-        audience: record.audience.as_deref(),
+        audience: stored.audience.as_deref(),
         scopes: &scopes,
         nonce: None,
-        auth_time: record.auth_time,
-        refresh_token: Some(refreshed.token),
+        auth_time: stored.auth_time,
+        refresh_token: Some(successor.token.clone()),
     };
     let response = issue_tokens(state, issue).await?;
+    let record = refresh_tokens::rotate(state, &presented_hash, client_id, &successor).await?;
     tracing::info!(user = %user.username, family = %record.family_id, "refreshed tokens");
     Ok(response)
 }
@@ -245,7 +277,74 @@ async fn issue_tokens(state: &AppState, issue: Issue<'_>) -> Result<TokenRespons
 
 #[cfg(test)]
 mod tests {
+    use axum::extract::State;
+    use axum::http::header::CONTENT_TYPE;
+    use axum::http::{HeaderValue, StatusCode};
+    use store::Store;
+
     use super::*;
+    use crate::authorization_codes::CodeGrant;
+    use crate::config::{Issuer, SpaOrigin};
+    use crate::signing_keys::{KeySet, generate_key};
+    use crate::state::Settings;
+
+    /// A refresh-token request as the SPA sends it, answered by `state`.
+    async fn refresh(state: &AppState, token: &str) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+                ("client_id", state.client().id()),
+            ])
+            .finish();
+        post(State(state.clone()), headers, Bytes::from(body)).await
+    }
+
+    /// Issue 9, item 6: a refresh whose response fails (here: signing) must
+    /// not have rotated the token, or the client's honest retry would look
+    /// like reuse and revoke the family.
+    #[tokio::test]
+    async fn a_refresh_that_fails_to_sign_leaves_the_presented_token_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("app.db")).await.unwrap();
+        let key = generate_key().unwrap();
+        let settings = Settings::new(
+            Issuer::parse("http://127.0.0.1:18081").unwrap(),
+            vec![SpaOrigin::parse("http://127.0.0.1:18080").unwrap()],
+        );
+        // Two providers on one database: the same keys, but one cannot sign.
+        let working = AppState::new(settings.clone(), store.clone(), KeySet::single(&key).unwrap());
+        let broken = AppState::new(settings, store.clone(), KeySet::unable_to_sign(&key).unwrap());
+        let user = store.user_by_username("jhon").await.unwrap().unwrap();
+        let grant = CodeGrant {
+            client_id: working.client().id().to_owned(),
+            redirect_uri: working.settings().spa_origins[0].redirect_uri(),
+            code_challenge: "unused".into(),
+            nonce: None,
+            user_id: user.id,
+            scope: "openid offline_access".into(),
+            audience: None,
+            auth_time: working.now(),
+            expires_at: working.now() + 60,
+        };
+        let first = refresh_tokens::Minted::mint();
+        refresh_tokens::start_family(&working, &grant, &first).await.unwrap();
+        let token = first.token;
+
+        let failed = refresh(&broken, &token).await;
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let presented = store.refresh_token(&refresh_tokens::hash(&token)).await.unwrap().unwrap();
+        assert_eq!(presented.used_at, None, "a failed response must not have rotated the token");
+
+        // The client retries, honestly, and gets its tokens; nothing was revoked.
+        let retried = refresh(&working, &token).await;
+        assert_eq!(retried.status(), StatusCode::OK);
+        let family = store.refresh_token_family(&presented.family_id).await.unwrap();
+        assert_eq!(family.len(), 2, "{family:?}");
+        assert!(family.iter().all(|t| t.revoked_at.is_none()), "{family:?}");
+    }
 
     #[test]
     fn a_refresh_may_narrow_the_scope_but_not_widen_it() {

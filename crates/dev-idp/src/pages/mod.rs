@@ -2,9 +2,11 @@
 //! headers that keep every page from being framed, sniffed or cached, the
 //! error page, and one module per other page.
 
+mod confirm_sign_out;
 mod sign_in;
 mod signed_out;
 
+pub(crate) use confirm_sign_out::confirm_sign_out_page;
 pub(crate) use sign_in::{UserChoice, sign_in_page};
 pub(crate) use signed_out::signed_out_page;
 
@@ -70,15 +72,20 @@ pub(crate) fn document(title: &str, main_html: &str) -> String {
 }
 
 /// A page response. `form_targets` are the origins a form on the page may
-/// submit to besides the provider itself; browsers apply `form-action` to
-/// the redirect that follows a submission too, so the sign-in page must
-/// list the client's origin.
+/// submit to besides the provider itself (`'self'` alone lets a page post
+/// to the provider only; none means no form at all); browsers apply
+/// `form-action` to the redirect that follows a submission too, so the
+/// sign-in page must list the client's origin.
 pub(crate) fn response(status: StatusCode, html: String, form_targets: &[&str]) -> Response {
     let form_action = if form_targets.is_empty() {
         "'none'".to_owned()
     } else {
         let mut sources = vec!["'self'"];
-        sources.extend_from_slice(form_targets);
+        for target in form_targets {
+            if !sources.contains(target) {
+                sources.push(target);
+            }
+        }
         sources.join(" ")
     };
     let csp = format!(

@@ -210,6 +210,18 @@ impl KeySet {
     }
 }
 
+#[cfg(test)]
+impl KeySet {
+    /// A set whose one key publishes and verifies as `key` but cannot sign:
+    /// its encoding key is an HMAC secret, which RS256 refuses. Tests use it
+    /// to make signing fail at a chosen moment.
+    pub(crate) fn unable_to_sign(key: &RsaPrivateKey) -> Result<KeySet, KeyError> {
+        let mut signing = SigningKey::from_private_key(key)?;
+        signing.encoding = EncodingKey::from_secret(b"not an RSA key");
+        Ok(KeySet { keys: vec![signing], active: 0 })
+    }
+}
+
 /// Generates a fresh RSA key from the operating system's random source.
 pub fn generate_key() -> Result<RsaPrivateKey, KeyError> {
     RsaPrivateKey::new(&mut OsRng, KEY_BITS).map_err(|e| KeyError::Generate(e.to_string()))

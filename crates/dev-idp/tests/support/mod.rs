@@ -86,6 +86,7 @@ impl Idp {
             refresh_token_ttl: dev_idp::config::DEFAULT_REFRESH_TOKEN_TTL,
             refresh_idle_ttl: dev_idp::config::DEFAULT_REFRESH_IDLE_TTL,
             refresh_reuse_interval: std::time::Duration::ZERO,
+            allow_non_loopback: false,
         };
         // Seed the first key rather than wait for one to be generated.
         dev_idp::signing_keys::rotate_to(&config.data_dir, shared_key(), 1).expect("first key");
