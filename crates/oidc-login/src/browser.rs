@@ -163,12 +163,21 @@ pub(crate) struct HttpResponse {
     pub(crate) reuse_seconds: Option<i64>,
 }
 
+/// How long a request to the provider may take, answer read whole, before
+/// it is abandoned as a network failure: a provider that accepts the
+/// connection and never answers would otherwise hold the refresh lock (and
+/// with it sign-out, and every other tab's refresh) for as long as the
+/// browser keeps the connection.
+pub const PROVIDER_REQUEST_TIMEOUT_MS: u32 = 15_000;
+
 /// Sends `request`, with `body` if given, without cookies (`credentials:
 /// omit`: tokens travel only in headers and bodies this code sets), and
-/// reads the answer whole. The error is a network-level failure (offline,
-/// CORS, DNS), as text.
+/// reads the answer whole, within [`PROVIDER_REQUEST_TIMEOUT_MS`]. The error
+/// is a network-level failure (offline, CORS, DNS, the timeout), as text.
 async fn send(request: RequestBuilder, body: Option<&str>, cache: Cache) -> Result<HttpResponse, String> {
-    let request = request.credentials(web_sys::RequestCredentials::Omit);
+    // `AbortSignal.timeout` aborts the fetch and the body read alike.
+    let deadline = web_sys::AbortSignal::timeout_with_u32(PROVIDER_REQUEST_TIMEOUT_MS);
+    let request = request.credentials(web_sys::RequestCredentials::Omit).abort_signal(Some(&deadline));
     let request = match cache {
         Cache::Default => request,
         Cache::Revalidate => request.cache(web_sys::RequestCache::NoCache),
@@ -178,11 +187,18 @@ async fn send(request: RequestBuilder, body: Option<&str>, cache: Cache) -> Resu
         None => request.build(),
     }
     .map_err(|e| e.to_string())?;
-    let response = request.send().await.map_err(|e| e.to_string())?;
+    let timed_out = |e: gloo_net::Error| {
+        if deadline.aborted() {
+            format!("no answer within {} s", PROVIDER_REQUEST_TIMEOUT_MS / 1000)
+        } else {
+            e.to_string()
+        }
+    };
+    let response = request.send().await.map_err(timed_out)?;
     let headers = response.headers();
     let reuse_seconds =
         crate::provider_cache::reuse_seconds(headers.get("cache-control").as_deref(), headers.get("age").as_deref());
-    let body = response.text().await.map_err(|e| e.to_string())?;
+    let body = response.text().await.map_err(timed_out)?;
     Ok(HttpResponse { status: response.status(), body, reuse_seconds })
 }
 

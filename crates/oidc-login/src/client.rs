@@ -472,10 +472,22 @@ impl OidcClient {
     /// Signs out: revokes the refresh token (RFC 7009, when the provider has a
     /// revocation endpoint), forgets local state, and sends the browser to
     /// the provider's end-session endpoint (or home when it has none).
+    ///
+    /// The refresh token is taken and forgotten under the refresh lock, as
+    /// every other use of it is: a refresh under way in another tab finishes
+    /// first, so the token revoked here is the rotated one, and nothing can
+    /// write a token back after sign-out (which, against a provider whose
+    /// revocation does not cascade to the family, would sign the user in
+    /// again on the next reload).
     pub async fn sign_out(&self, session: Option<&Session>) -> Result<(), LoginError> {
-        let stored = self.stored_refresh();
-        self.forget_refresh_token();
-        self.forget_session_hint();
+        let client = self.clone();
+        let stored = with_lock(&lock_name(&self.settings.client_id), move || async move {
+            let stored = client.stored_refresh();
+            client.forget_refresh_token();
+            client.forget_session_hint();
+            stored
+        })
+        .await;
         if let (Some(stored), Some(endpoint)) = (stored, self.metadata.revocation_endpoint.as_deref()) {
             let body = form_encode(&[
                 ("token", &stored.refresh_token),

@@ -2,9 +2,11 @@
 //! WebCrypto, against the provider's published keys.
 //!
 //! [`ProviderKeys`] holds the provider's key set, fetched from its
-//! `jwks_uri` on first use and again — at most once per
-//! [`REFETCH_INTERVAL_SECONDS`] — when a token names a `kid` the set lacks
-//! (the provider rotated its keys). [`verify_jws`] checks one signature:
+//! `jwks_uri` on first use and again when a token names a `kid` the set
+//! lacks (the provider rotated its keys): at once, however recently the set
+//! was fetched, since a rotation can fall between the preload and the token.
+//! Only a refetch that still lacks the key (or fails) holds the next one
+//! back for [`REFETCH_INTERVAL_SECONDS`]: the limit is for repeats. [`verify_jws`] checks one signature:
 //! the JWK is imported with `SubtleCrypto.importKey("jwk", ...)` and the
 //! signature over the ASCII bytes of `header.payload` checked with
 //! `SubtleCrypto.verify`. No cryptography is done in Rust.
@@ -167,9 +169,11 @@ struct KeyCache {
     keys: Option<KeySet>,
     /// Where `keys` came from.
     from: KeysFrom,
-    /// When the last fetch started (successful or not); `None` while the
-    /// keys in hand are remembered ones, so an unknown `kid` fetches at once.
-    last_fetch_at: Option<i64>,
+    /// When the last fetch for an unknown `kid` missed: it did not bring
+    /// that key, or failed. The next such fetch waits
+    /// [`REFETCH_INTERVAL_SECONDS`] from then; `None` (no miss yet, or keys
+    /// remembered from an earlier page load) lets it go at once.
+    last_miss_at: Option<i64>,
 }
 
 /// The provider's signing keys, fetched from its `jwks_uri` when first
@@ -210,7 +214,7 @@ impl ProviderKeys {
             Ok(keys) => {
                 let mut cache = self.lock();
                 if cache.keys.is_none() {
-                    *cache = KeyCache { keys: Some(keys), from: KeysFrom::Remembered, last_fetch_at: None };
+                    *cache = KeyCache { keys: Some(keys), from: KeysFrom::Remembered, last_miss_at: None };
                 }
             }
             Err(_) => provider_cache::forget(&self.jwks_uri),
@@ -233,21 +237,21 @@ impl ProviderKeys {
     /// token it will verify, the two round trips overlap. A failure is left
     /// for that verification to meet (it fetches again).
     pub async fn preload(&self) {
-        let _ = self.preload_with(browser::now_seconds(), fetch_jwks).await;
+        let _ = self.preload_with(fetch_jwks).await;
     }
 
-    /// [`preload`](Self::preload), with the clock and the fetch supplied.
+    /// [`preload`](Self::preload), with the fetch supplied.
     async fn preload_with(
         &self,
-        now: i64,
         fetch: impl AsyncFnOnce(&str) -> Result<String, LoginError>,
     ) -> Result<(), LoginError> {
         {
-            let mut cache = self.lock();
+            // A preload wants no particular key, so neither its fetch nor
+            // its failure holds back the lookup of a token's unknown `kid`.
+            let cache = self.lock();
             if cache.keys.is_some() {
                 return Ok(());
             }
-            cache.last_fetch_at = Some(now);
         }
         let keys = KeySet::parse(&fetch(&self.jwks_uri).await?)?;
         let mut cache = self.lock();
@@ -267,10 +271,11 @@ impl ProviderKeys {
     /// [`crate::id_token::validate`].
     ///
     /// A token from our own token endpoint that names a key we have not seen
-    /// is a key rotation, not an attack: if the key set was fetched too
-    /// recently to fetch it again, this waits out the rest of the window
-    /// (at most [`REFETCH_INTERVAL_SECONDS`]) and tries once more, rather
-    /// than end a session that is fine. Keys remembered from an earlier page
+    /// is a key rotation, not an attack: the set is fetched again at once.
+    /// If that fetch (or an earlier one, moments ago) missed the key, this
+    /// waits out the rest of the window (at most [`REFETCH_INTERVAL_SECONDS`])
+    /// and tries once more, rather than end a session that is fine: a
+    /// provider may publish a key a moment after it starts signing with it. Keys remembered from an earlier page
     /// load that fail the token are dropped first, and the provider's own
     /// set tried.
     pub async fn verify(&self, raw: &str) -> Result<(), LoginError> {
@@ -296,7 +301,7 @@ impl ProviderKeys {
         if !matches!(keys.select(&header.alg, header.kid.as_deref()), KeySelection::UnknownKid) {
             return None;
         }
-        let at = cache.last_fetch_at?;
+        let at = cache.last_miss_at?;
         let wait = at + REFETCH_INTERVAL_SECONDS - now;
         (wait > 0).then_some(wait.min(REFETCH_INTERVAL_SECONDS))
     }
@@ -315,8 +320,9 @@ impl ProviderKeys {
     }
 
     /// The key that must have signed `raw`. Fetches the key set when none
-    /// is loaded, or when the token's `kid` is unknown and the last fetch is
-    /// old enough ([`crate::jwks::may_fetch_keys`]); at most one fetch.
+    /// is loaded, or when the token's `kid` is unknown and no fetch missed
+    /// within the interval ([`crate::jwks::may_fetch_keys`]); at most one
+    /// fetch. A fetch that does not bring the key, or fails, is a miss.
     async fn key_for(
         &self,
         raw: &str,
@@ -338,29 +344,34 @@ impl ProviderKeys {
         };
 
         let may_fetch = {
-            let mut cache = self.lock();
+            let cache = self.lock();
             if let Some(keys) = &cache.keys
                 && let Some(key) = choose(keys)?
             {
                 return Ok(key);
             }
-            let allowed = crate::jwks::may_fetch_keys(cache.keys.is_some(), cache.last_fetch_at, now);
-            if allowed {
-                cache.last_fetch_at = Some(now);
-            }
-            allowed
+            crate::jwks::may_fetch_keys(cache.keys.is_some(), cache.last_miss_at, now)
         };
         if !may_fetch {
             return Err(unknown(&format!(
-                " (its keys were fetched less than {REFETCH_INTERVAL_SECONDS} s ago; not fetching them again yet)"
+                " (a fetch of its keys less than {REFETCH_INTERVAL_SECONDS} s ago lacked it too; not fetching them again yet)"
             )));
         }
-        let keys = KeySet::parse(&fetch(&self.jwks_uri).await?)?;
+        let keys = match fetch(&self.jwks_uri).await.and_then(|body| KeySet::parse(&body)) {
+            Ok(keys) => keys,
+            Err(err) => {
+                self.lock().last_miss_at = Some(now);
+                return Err(err);
+            }
+        };
         let chosen = choose(&keys);
         {
             let mut cache = self.lock();
             cache.keys = Some(keys);
             cache.from = KeysFrom::Provider;
+            if !matches!(chosen, Ok(Some(_))) {
+                cache.last_miss_at = Some(now);
+            }
         }
         chosen?.ok_or_else(|| unknown(""))
     }
@@ -443,25 +454,41 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_kid_refetches_at_most_once_per_interval() {
+    fn an_unknown_kid_refetches_at_once_and_only_a_miss_holds_the_next_back() {
         let keys = ProviderKeys::new("https://idp.example/jwks");
         assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])).0, Ok(Some("a".into())));
-        // Rotation right after the first fetch: not fetched again yet.
-        let (result, fetched) = resolve(&keys, "b", T0 + 10, &jwks(&["a", "b"]));
-        assert!(!fetched);
-        unknown_kid(result, "not fetching them again yet");
-        // Once the interval has passed: fetched, and found.
-        assert_eq!(
-            resolve(&keys, "b", T0 + REFETCH_INTERVAL_SECONDS, &jwks(&["a", "b"])),
-            (Ok(Some("b".into())), true)
-        );
-        // A second unknown kid within the interval: refused without a fetch,
-        // although the served set would have it.
-        let (result, fetched) = resolve(&keys, "c", T0 + REFETCH_INTERVAL_SECONDS + 5, &jwks(&["a", "b", "c"]));
+        // Rotations right after the first fetch, and right after each other:
+        // each new key is looked up at once, and found.
+        assert_eq!(resolve(&keys, "b", T0 + 1, &jwks(&["a", "b"])), (Ok(Some("b".into())), true));
+        assert_eq!(resolve(&keys, "c", T0 + 2, &jwks(&["b", "c"])), (Ok(Some("c".into())), true));
+        // A kid the provider does not publish: fetched once, and missed.
+        let (result, fetched) = resolve(&keys, "x", T0 + 3, &jwks(&["b", "c"]));
+        assert!(fetched);
+        unknown_kid(result, "");
+        // Another unknown kid within the interval after that miss: refused
+        // without a fetch, although the served set would have it.
+        let (result, fetched) = resolve(&keys, "d", T0 + 4, &jwks(&["c", "d"]));
         assert!(!fetched);
         unknown_kid(result, "not fetching them again yet");
         // Known keys keep working meanwhile.
-        assert_eq!(resolve(&keys, "a", T0 + REFETCH_INTERVAL_SECONDS + 6, "unused"), (Ok(Some("a".into())), false));
+        assert_eq!(resolve(&keys, "c", T0 + 5, "unused"), (Ok(Some("c".into())), false));
+        // Once the interval after the miss has passed: fetched, and found.
+        assert_eq!(
+            resolve(&keys, "d", T0 + 3 + REFETCH_INTERVAL_SECONDS, &jwks(&["c", "d"])),
+            (Ok(Some("d".into())), true)
+        );
+    }
+
+    /// Issue 9, item 16: the page preloads the key set while the code
+    /// exchange runs; the provider rotates in between, so the token names a
+    /// key the preloaded set lacks. It is looked up at once, not after the
+    /// refetch interval.
+    #[test]
+    fn a_key_rotated_in_after_the_preload_is_looked_up_at_once() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        ready(keys.preload_with(async |_: &str| Ok(jwks(&["old"])))).unwrap();
+        assert_eq!(resolve(&keys, "new", T0, &jwks(&["old", "new"])), (Ok(Some("new".into())), true));
+        assert_eq!(keys.rate_limited_for(&token(Some("newer")), T0), None, "nothing missed: no wait");
     }
 
     #[test]
@@ -530,7 +557,7 @@ mod tests {
         *keys.lock() = KeyCache {
             keys: Some(KeySet::parse(&jwks(kids)).unwrap()),
             from: KeysFrom::Remembered,
-            last_fetch_at: None,
+            last_miss_at: None,
         };
         keys
     }
@@ -542,7 +569,10 @@ mod tests {
         // The provider rotated since the set was remembered: asked at once, not after the interval.
         assert_eq!(resolve(&keys, "b", T0 + 1, &jwks(&["a", "b"])), (Ok(Some("b".into())), true));
         // From then on the fetched set is in hand, rate-limited as usual.
-        let (result, fetched) = resolve(&keys, "c", T0 + 2, &jwks(&["c"]));
+        let (result, fetched) = resolve(&keys, "c", T0 + 2, &jwks(&["a", "b"]));
+        assert!(fetched);
+        unknown_kid(result, "");
+        let (result, fetched) = resolve(&keys, "c", T0 + 3, &jwks(&["c"]));
         assert!(!fetched);
         unknown_kid(result, "not fetching them again yet");
         assert!(!keys.forget_remembered(), "the keys in hand were fetched, not remembered");
@@ -566,18 +596,18 @@ mod tests {
             fetches.set(fetches.get() + 1);
             Ok(jwks(&["a"]))
         };
-        ready(keys.preload_with(T0, fetch)).unwrap();
+        ready(keys.preload_with(fetch)).unwrap();
         assert_eq!(fetches.get(), 1);
         // The verification that follows finds the key without a fetch.
         assert_eq!(resolve(&keys, "a", T0 + 1, "unused"), (Ok(Some("a".into())), false));
-        ready(keys.preload_with(T0 + 100, fetch)).unwrap();
+        ready(keys.preload_with(fetch)).unwrap();
         assert_eq!(fetches.get(), 1, "keys in hand: no fetch");
         // Remembered keys are in hand too.
-        ready(remembered(&["a"]).preload_with(T0, fetch)).unwrap();
+        ready(remembered(&["a"]).preload_with(fetch)).unwrap();
         assert_eq!(fetches.get(), 1);
         // A failed preload leaves nothing, and the verification fetches again.
         let keys = ProviderKeys::new("https://idp.example/jwks");
-        let failed = ready(keys.preload_with(T0, async |_: &str| Err(LoginError::Network("offline".into()))));
+        let failed = ready(keys.preload_with(async |_: &str| Err(LoginError::Network("offline".into()))));
         assert_eq!(failed, Err(LoginError::Network("offline".into())));
         assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
     }

@@ -58,3 +58,57 @@ async fn an_http_error_status_is_an_answer_not_a_network_failure() {
     let err = OidcClient::discover(settings(&origin)).await.unwrap_err();
     assert!(matches!(err, LoginError::Discovery(ref why) if why.contains("HTTP 404")), "{err:?}");
 }
+
+/// Issue 9, item 2: sign-out takes the refresh token under the refresh lock. A refresh under way in another tab
+/// (here: a holder of that lock that writes the rotated token just before it lets go) finishes first, and the
+/// rotated token is forgotten with the rest; before, sign-out forgot the old token at once and the refresh wrote
+/// the new one back afterwards, so the next reload signed the user in again.
+#[wasm_bindgen_test]
+async fn sign_out_waits_for_a_refresh_under_way_and_forgets_the_rotated_token() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use oidc_login::discovery::discovery_url;
+    use oidc_login::locks::with_lock;
+    use oidc_login::provider_cache;
+    use oidc_login::refresh::{lock_name, storage_key};
+
+    // A provider remembered from an earlier page load (nothing is fetched) with no revocation endpoint, and a
+    // post-logout address in this document, so that sign-out's navigation does not leave the test page.
+    let issuer = "http://127.0.0.1:9/sign-out-under-the-lock";
+    let document = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+    });
+    provider_cache::keep(&discovery_url(issuer), &document.to_string(), Some(300), browser::now_seconds());
+    let mut settings = settings(issuer);
+    settings.post_logout_redirect_uri = "#signed-out".to_owned();
+    let client = OidcClient::discover(settings).await.unwrap();
+    let key = storage_key("spa");
+    browser::storage_set(StorageArea::Local, &key, r#"{"refresh_token":"old","subject":"u1"}"#).unwrap();
+
+    let (holding, done) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+    let (holding_in_tab, done_in_tab, key_in_tab) = (holding.clone(), done.clone(), key.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        with_lock(&lock_name("spa"), move || async move {
+            holding_in_tab.set(true);
+            browser::sleep_seconds(1).await;
+            let rotated = r#"{"refresh_token":"rotated","subject":"u1"}"#;
+            browser::storage_set(StorageArea::Local, &key_in_tab, rotated).unwrap();
+            done_in_tab.set(true);
+        })
+        .await;
+    });
+    while !holding.get() {
+        browser::sleep_seconds(0).await;
+    }
+
+    client.sign_out(None).await.unwrap();
+    while !done.get() {
+        browser::sleep_seconds(0).await;
+    }
+    assert_eq!(browser::storage_get(StorageArea::Local, &key), None, "a refresh token outlived sign-out");
+    assert!(!client.has_session_hint());
+}

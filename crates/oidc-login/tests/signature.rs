@@ -191,21 +191,25 @@ macro_rules! per_algorithm {
                 keys.verify_with(&by_new, t1 + 1, serve(&after)).await.unwrap();
                 assert_eq!(fetches.get(), 2);
 
-                // Another unknown kid within the interval: refused without a
-                // fetch, although the provider already serves that key.
-                fails_with(keys.verify_with(&by_newer, t1 + 10, serve(&later)).await, "not fetching them again yet");
-                assert_eq!(fetches.get(), 2, "rate-limited: no fetch");
-                // After the interval it is fetched and accepted.
-                keys.verify_with(&by_newer, t1 + REFETCH_INTERVAL_SECONDS, serve(&later)).await.unwrap();
-                assert_eq!(fetches.get(), 3);
-                // A kid the provider never published fails after its refetch.
+                // Another rotation right after: looked up at once too (issue 9,
+                // item 16: only a miss holds the next fetch back).
+                keys.verify_with(&by_newer, t1 + 2, serve(&later)).await.unwrap();
+                assert_eq!(fetches.get(), 3, "a second unknown kid refetches at once");
+                // A kid the provider never published fails after its refetch…
                 let stranger = TestKey::generate(ALG, "stranger").await;
                 let by_stranger = stranger.sign(&claims(now)).await;
+                fails_with(keys.verify_with(&by_stranger, t1 + 3, serve(&later)).await, "does not publish");
+                assert_eq!(fetches.get(), 4);
+                // …and within the interval after that miss, unknown kids are
+                // refused without a fetch.
+                fails_with(keys.verify_with(&by_stranger, t1 + 4, serve(&later)).await, "not fetching them again yet");
+                assert_eq!(fetches.get(), 4, "rate-limited after a miss: no fetch");
+                // After the interval it is looked up again.
                 fails_with(
-                    keys.verify_with(&by_stranger, t1 + 3 * REFETCH_INTERVAL_SECONDS, serve(&later)).await,
+                    keys.verify_with(&by_stranger, t1 + 3 + REFETCH_INTERVAL_SECONDS, serve(&later)).await,
                     "does not publish",
                 );
-                assert_eq!(fetches.get(), 4);
+                assert_eq!(fetches.get(), 5);
             }
         }
     };
