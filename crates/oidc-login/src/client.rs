@@ -413,13 +413,7 @@ impl OidcClient {
             ("client_id", &self.settings.client_id),
         ]);
         let response = self.post_token_endpoint(&body).await.map_err(RefreshFailure::Other)?;
-        if response.status == 400 || response.status == 401 {
-            let (code, description) = oauth_error(&response.body);
-            if code == "invalid_grant" || code == "invalid_client" || code == "unauthorized_client" {
-                return Err(RefreshFailure::Refused(format!("{code} {description}").trim_end().to_owned()));
-            }
-        }
-        parse_token_response(response.status, &response.body).map_err(RefreshFailure::Other)
+        refresh_answer(response.status, &response.body)
     }
 
     async fn post_token_endpoint(&self, body: &str) -> Result<browser::HttpResponse, LoginError> {
@@ -546,13 +540,35 @@ async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
 
 /// Why a refresh failed: the provider refused the token (sign in again), or
 /// something else went wrong (network; try later).
+#[derive(Debug, PartialEq)]
 enum RefreshFailure {
     Refused(String),
     Other(LoginError),
 }
 
+/// What the token endpoint's answer to a refresh means. Only an OAuth
+/// refusal of the grant itself ends the session (the token is then
+/// forgotten); a server error (5xx) or `429 Too Many Requests` is the
+/// provider being unwell, a passing reason like a network failure, so the
+/// token is kept and the refresh tried again later (issue 9, item 6: a
+/// provider may fail after it has decided, and the retry is honest).
+fn refresh_answer(status: u16, body: &str) -> Result<TokenResponse, RefreshFailure> {
+    if status == 400 || status == 401 {
+        let (code, description) = oauth_error(body);
+        if code == "invalid_grant" || code == "invalid_client" || code == "unauthorized_client" {
+            return Err(RefreshFailure::Refused(format!("{code} {description}").trim_end().to_owned()));
+        }
+    }
+    if status >= 500 || status == 429 {
+        return Err(RefreshFailure::Other(LoginError::Network(format!(
+            "the token endpoint answered HTTP {status}; trying again later"
+        ))));
+    }
+    parse_token_response(status, body).map_err(RefreshFailure::Other)
+}
+
 /// The token endpoint's successful answer (RFC 6749 §5.1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 struct TokenResponse {
     access_token: String,
     #[serde(default)]
@@ -729,6 +745,36 @@ mod tests {
         let far = access_token_expiry(NOW, Some(u64::MAX), 0);
         assert_eq!(session(NOW, far).renew_at(), far - 60);
         assert!(session(NOW, i64::MAX).renew_at() > NOW);
+    }
+
+    #[test]
+    fn only_a_refusal_of_the_grant_ends_a_session_on_refresh() {
+        let ok = r#"{"access_token":"a","id_token":"i","token_type":"Bearer","expires_in":60}"#;
+        assert!(refresh_answer(200, ok).is_ok());
+        for (status, body) in [
+            (400, r#"{"error":"invalid_grant","error_description":"reused"}"#),
+            (401, r#"{"error":"invalid_client"}"#),
+            (400, r#"{"error":"unauthorized_client"}"#),
+        ] {
+            assert!(matches!(refresh_answer(status, body), Err(RefreshFailure::Refused(_))), "{status} {body}");
+        }
+        // The provider unwell: retryable, like a network failure.
+        for status in [500, 502, 503, 504, 429] {
+            for body in ["", "<html>Bad gateway</html>", r#"{"error":"server_error"}"#, r#"{"error":"invalid_grant"}"#]
+            {
+                match refresh_answer(status, body) {
+                    Err(RefreshFailure::Other(LoginError::Network(why))) => assert!(why.contains(&status.to_string())),
+                    other => panic!("{status} {body}: {other:?}"),
+                }
+            }
+        }
+        // Other answers are errors of their own, not a refusal of the token.
+        for (status, body) in [(400, r#"{"error":"invalid_request"}"#), (200, "not json"), (404, "")] {
+            assert!(
+                matches!(refresh_answer(status, body), Err(RefreshFailure::Other(LoginError::TokenExchange(_)))),
+                "{status} {body}"
+            );
+        }
     }
 
     #[test]
