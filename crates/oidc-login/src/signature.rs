@@ -6,7 +6,11 @@
 //! lacks (the provider rotated its keys): at once, however recently the set
 //! was fetched, since a rotation can fall between the preload and the token.
 //! Only a refetch that still lacks the key (or fails) holds the next one
-//! back for [`REFETCH_INTERVAL_SECONDS`]: the limit is for repeats. [`verify_jws`] checks one signature:
+//! back for [`REFETCH_INTERVAL_SECONDS`]: the limit is for repeats. A set in
+//! hand for [`KEY_SET_MAX_AGE_SECONDS`] is fetched again before it verifies
+//! anything more, so a key the provider withdrew stops being trusted within
+//! that time, however long the page stays open (the API reloads its keys as
+//! often); should that fetch fail, the set in hand is used meanwhile. [`verify_jws`] checks one signature:
 //! the JWK is imported with `SubtleCrypto.importKey("jwk", ...)` and the
 //! signature over the ASCII bytes of `header.payload` checked with
 //! `SubtleCrypto.verify`. No cryptography is done in Rust.
@@ -151,6 +155,11 @@ pub async fn fetch_jwks(jwks_uri: &str) -> Result<String, LoginError> {
     Ok(response.body)
 }
 
+/// How long a key set in hand verifies tokens before it is fetched again:
+/// a key the provider withdrew from its JWKS is trusted at most this long
+/// after this page last saw the set.
+pub const KEY_SET_MAX_AGE_SECONDS: i64 = 15 * 60;
+
 /// Where the key set in hand came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum KeysFrom {
@@ -174,6 +183,17 @@ struct KeyCache {
     /// [`REFETCH_INTERVAL_SECONDS`] from then; `None` (no miss yet, or keys
     /// remembered from an earlier page load) lets it go at once.
     last_miss_at: Option<i64>,
+    /// When `keys` came into this page's hands (fetched, or recalled from an
+    /// earlier page load), for [`KEY_SET_MAX_AGE_SECONDS`].
+    obtained_at: Option<i64>,
+}
+
+impl KeyCache {
+    /// Whether the keys in hand may still verify tokens at `now` without a
+    /// fetch first. A clock that went backwards makes them stale.
+    fn is_fresh(&self, now: i64) -> bool {
+        self.keys.is_some() && self.obtained_at.is_some_and(|at| at <= now && now - at < KEY_SET_MAX_AGE_SECONDS)
+    }
 }
 
 /// The provider's signing keys, fetched from its `jwks_uri` when first
@@ -214,7 +234,12 @@ impl ProviderKeys {
             Ok(keys) => {
                 let mut cache = self.lock();
                 if cache.keys.is_none() {
-                    *cache = KeyCache { keys: Some(keys), from: KeysFrom::Remembered, last_miss_at: None };
+                    *cache = KeyCache {
+                        keys: Some(keys),
+                        from: KeysFrom::Remembered,
+                        last_miss_at: None,
+                        obtained_at: Some(now),
+                    };
                 }
             }
             Err(_) => provider_cache::forget(&self.jwks_uri),
@@ -237,27 +262,32 @@ impl ProviderKeys {
     /// token it will verify, the two round trips overlap. A failure is left
     /// for that verification to meet (it fetches again).
     pub async fn preload(&self) {
-        let _ = self.preload_with(fetch_jwks).await;
+        let _ = self.preload_with(browser::now_seconds(), fetch_jwks).await;
     }
 
-    /// [`preload`](Self::preload), with the fetch supplied.
+    /// [`preload`](Self::preload), with the clock and the fetch supplied.
+    /// Stale keys in hand are fetched again too; should that fail, they stay.
     async fn preload_with(
         &self,
+        now: i64,
         fetch: impl AsyncFnOnce(&str) -> Result<String, LoginError>,
     ) -> Result<(), LoginError> {
-        {
-            // A preload wants no particular key, so neither its fetch nor
-            // its failure holds back the lookup of a token's unknown `kid`.
-            let cache = self.lock();
-            if cache.keys.is_some() {
-                return Ok(());
-            }
+        // A preload wants no particular key, so neither its fetch nor its
+        // failure holds back the lookup of a token's unknown `kid`.
+        if self.lock().is_fresh(now) {
+            return Ok(());
         }
         let keys = KeySet::parse(&fetch(&self.jwks_uri).await?)?;
+        self.install(keys, now);
+        Ok(())
+    }
+
+    /// Puts `keys`, just fetched from the provider at `now`, in hand.
+    fn install(&self, keys: KeySet, now: i64) {
         let mut cache = self.lock();
         cache.keys = Some(keys);
         cache.from = KeysFrom::Provider;
-        Ok(())
+        cache.obtained_at = Some(now);
     }
 
     fn lock(&self) -> MutexGuard<'_, KeyCache> {
@@ -320,9 +350,11 @@ impl ProviderKeys {
     }
 
     /// The key that must have signed `raw`. Fetches the key set when none
-    /// is loaded, or when the token's `kid` is unknown and no fetch missed
-    /// within the interval ([`crate::jwks::may_fetch_keys`]); at most one
-    /// fetch. A fetch that does not bring the key, or fails, is a miss.
+    /// is loaded, when the one in hand is older than
+    /// [`KEY_SET_MAX_AGE_SECONDS`] (keeping it should the fetch fail), or
+    /// when the token's `kid` is unknown and no fetch missed within the
+    /// interval ([`crate::jwks::may_fetch_keys`]); at most one fetch. A
+    /// fetch that does not bring the key, or fails, is a miss.
     async fn key_for(
         &self,
         raw: &str,
@@ -343,14 +375,19 @@ impl ProviderKeys {
             ))
         };
 
-        let may_fetch = {
+        let (may_fetch, stale) = {
             let cache = self.lock();
-            if let Some(keys) = &cache.keys
+            let fresh = cache.is_fresh(now);
+            if fresh
+                && let Some(keys) = &cache.keys
                 && let Some(key) = choose(keys)?
             {
                 return Ok(key);
             }
-            crate::jwks::may_fetch_keys(cache.keys.is_some(), cache.last_miss_at, now)
+            // Stale keys are fetched again whatever the miss cooldown says:
+            // that limit is for unknown `kid`s, and this is the upkeep.
+            let stale = cache.keys.is_some() && !fresh;
+            (stale || crate::jwks::may_fetch_keys(cache.keys.is_some(), cache.last_miss_at, now), stale)
         };
         if !may_fetch {
             return Err(unknown(&format!(
@@ -360,18 +397,23 @@ impl ProviderKeys {
         let keys = match fetch(&self.jwks_uri).await.and_then(|body| KeySet::parse(&body)) {
             Ok(keys) => keys,
             Err(err) => {
-                self.lock().last_miss_at = Some(now);
+                let mut cache = self.lock();
+                cache.last_miss_at = Some(now);
+                // The provider's key set is out of reach: the stale set is
+                // better than failing a token from our own token endpoint.
+                if stale
+                    && let Some(keys) = &cache.keys
+                    && let Some(key) = choose(keys)?
+                {
+                    return Ok(key);
+                }
                 return Err(err);
             }
         };
         let chosen = choose(&keys);
-        {
-            let mut cache = self.lock();
-            cache.keys = Some(keys);
-            cache.from = KeysFrom::Provider;
-            if !matches!(chosen, Ok(Some(_))) {
-                cache.last_miss_at = Some(now);
-            }
+        self.install(keys, now);
+        if !matches!(chosen, Ok(Some(_))) {
+            self.lock().last_miss_at = Some(now);
         }
         chosen?.ok_or_else(|| unknown(""))
     }
@@ -486,7 +528,7 @@ mod tests {
     #[test]
     fn a_key_rotated_in_after_the_preload_is_looked_up_at_once() {
         let keys = ProviderKeys::new("https://idp.example/jwks");
-        ready(keys.preload_with(async |_: &str| Ok(jwks(&["old"])))).unwrap();
+        ready(keys.preload_with(T0, async |_: &str| Ok(jwks(&["old"])))).unwrap();
         assert_eq!(resolve(&keys, "new", T0, &jwks(&["old", "new"])), (Ok(Some("new".into())), true));
         assert_eq!(keys.rate_limited_for(&token(Some("newer")), T0), None, "nothing missed: no wait");
     }
@@ -558,6 +600,7 @@ mod tests {
             keys: Some(KeySet::parse(&jwks(kids)).unwrap()),
             from: KeysFrom::Remembered,
             last_miss_at: None,
+            obtained_at: Some(T0),
         };
         keys
     }
@@ -596,20 +639,63 @@ mod tests {
             fetches.set(fetches.get() + 1);
             Ok(jwks(&["a"]))
         };
-        ready(keys.preload_with(fetch)).unwrap();
+        ready(keys.preload_with(T0, fetch)).unwrap();
         assert_eq!(fetches.get(), 1);
         // The verification that follows finds the key without a fetch.
         assert_eq!(resolve(&keys, "a", T0 + 1, "unused"), (Ok(Some("a".into())), false));
-        ready(keys.preload_with(fetch)).unwrap();
+        ready(keys.preload_with(T0 + 100, fetch)).unwrap();
         assert_eq!(fetches.get(), 1, "keys in hand: no fetch");
         // Remembered keys are in hand too.
-        ready(remembered(&["a"]).preload_with(fetch)).unwrap();
+        ready(remembered(&["a"]).preload_with(T0, fetch)).unwrap();
         assert_eq!(fetches.get(), 1);
         // A failed preload leaves nothing, and the verification fetches again.
         let keys = ProviderKeys::new("https://idp.example/jwks");
-        let failed = ready(keys.preload_with(async |_: &str| Err(LoginError::Network("offline".into()))));
+        let failed = ready(keys.preload_with(T0, async |_: &str| Err(LoginError::Network("offline".into()))));
         assert_eq!(failed, Err(LoginError::Network("offline".into())));
         assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
+    }
+
+    /// Issue 9, item 15: a key the provider withdrew is trusted at most
+    /// KEY_SET_MAX_AGE_SECONDS after the page last fetched the set, however
+    /// long the page stays open.
+    #[test]
+    fn a_withdrawn_key_stops_verifying_once_the_set_in_hand_is_stale() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        assert_eq!(resolve(&keys, "a", T0, &jwks(&["a"])), (Ok(Some("a".into())), true));
+        // The provider withdraws `a`; until the set in hand is stale, it still verifies.
+        let fresh_until = T0 + KEY_SET_MAX_AGE_SECONDS - 1;
+        assert_eq!(resolve(&keys, "a", fresh_until, &jwks(&["b"])), (Ok(Some("a".into())), false));
+        // Then the set is fetched again before it verifies anything, and `a` is gone.
+        let (result, fetched) = resolve(&keys, "a", T0 + KEY_SET_MAX_AGE_SECONDS, &jwks(&["b"]));
+        assert!(fetched);
+        unknown_kid(result, "");
+        assert_eq!(resolve(&keys, "b", T0 + KEY_SET_MAX_AGE_SECONDS + 1, "unused"), (Ok(Some("b".into())), false));
+    }
+
+    #[test]
+    fn a_stale_set_is_used_while_the_provider_s_set_is_out_of_reach() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        resolve(&keys, "a", T0, &jwks(&["a"])).0.unwrap();
+        let later = T0 + KEY_SET_MAX_AGE_SECONDS + 100;
+        let offline = async |_: &str| Err(LoginError::Network("offline".into()));
+        assert_eq!(ready(keys.key_for(&token(Some("a")), later, offline)).map(|k| k.kid), Ok(Some("a".into())));
+        // A kid it lacks still fails with the fetch's error.
+        let result = ready(keys.key_for(&token(Some("b")), later + 1, offline));
+        assert!(result.is_err(), "{result:?}");
+        // A clock that went backwards makes the set stale too.
+        assert_eq!(resolve(&keys, "a", T0 - 10, &jwks(&["a"])), (Ok(Some("a".into())), true));
+    }
+
+    #[test]
+    fn a_preload_fetches_a_stale_set_again() {
+        let keys = ProviderKeys::new("https://idp.example/jwks");
+        ready(keys.preload_with(T0, async |_: &str| Ok(jwks(&["a"])))).unwrap();
+        ready(keys.preload_with(T0 + KEY_SET_MAX_AGE_SECONDS, async |_: &str| Ok(jwks(&["b"])))).unwrap();
+        assert_eq!(resolve(&keys, "b", T0 + KEY_SET_MAX_AGE_SECONDS + 1, "unused"), (Ok(Some("b".into())), false));
+        // A failed preload keeps the stale set.
+        let offline = async |_: &str| Err(LoginError::Network("offline".into()));
+        assert!(ready(keys.preload_with(T0 + 3 * KEY_SET_MAX_AGE_SECONDS, offline)).is_err());
+        assert!(keys.current().is_some());
     }
 
     #[test]
