@@ -10,6 +10,7 @@ mod budget;
 mod cli;
 mod dev;
 mod dist;
+mod leaks;
 mod net;
 mod process;
 mod test;

@@ -12,6 +12,7 @@
 
 use crate::budget;
 use crate::dist;
+use crate::leaks;
 use crate::process::{cargo, display};
 use crate::tools::{self, Needs, WASM_TARGET};
 use crate::workspace::{self, Metadata};
@@ -223,11 +224,15 @@ fn e2e_steps(metadata: &Metadata, test_binary: Option<&str>, test_args: &[String
     // One at a time: each test starts its own servers and browser, and the machine has few cores.
     test.args(["--", "--test-threads=1"]).args(test_args);
     let budget_dist = dist.clone();
+    // Only what this run writes is searched for tokens: older artifacts are some other run's.
+    let since = std::time::SystemTime::now();
+    let artifacts = e2e::Settings::from_env().artifacts_dir;
     vec![
         Step::run("SPA release build", spa),
         Step { name: "size budget", action: Action::Check(Box::new(move || budget::check_dist(&budget_dist))) },
         Step::run("server build", servers),
         Step::run("e2e tests", test),
+        Step { name: "no token in logs", action: Action::Check(Box::new(move || leaks::check(&artifacts, since))) },
     ]
 }
 

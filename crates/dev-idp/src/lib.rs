@@ -91,7 +91,7 @@ pub fn app(state: AppState) -> Router {
         .route(END_SESSION_PATH, get(end_session::get).post(end_session::post))
         .route(HEALTH_PATH, get(health::get))
         .merge(cross_origin)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(server_kit::request_span))
         .with_state(state)
 }
 
