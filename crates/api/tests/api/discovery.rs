@@ -57,6 +57,9 @@ async fn discovery(State(fake): State<Arc<FakeIssuer>>) -> Response {
 
 async fn jwks(State(fake): State<Arc<FakeIssuer>>) -> Response {
     fake.jwks_hits.fetch_add(1, Ordering::SeqCst);
+    if !fake.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     // A little latency, so that concurrent refreshes really overlap.
     tokio::time::sleep(Duration::from_millis(50)).await;
     Json(fake.jwks.lock().unwrap().clone()).into_response()
@@ -317,4 +320,30 @@ fn the_default_cooldown_is_at_most_five_seconds() {
     let defaults = RefreshOptions::default();
     assert!(defaults.cooldown_after_miss <= Duration::from_secs(5), "{defaults:?}");
     assert!(defaults.cooldown_after_miss >= Duration::from_secs(1), "a cooldown that still limits a storm");
+}
+
+/// Issue 9, "Faults": the issuer goes down while the API runs. Tokens under the keys in hand keep working; a new
+/// `kid` is refused as unknown (not a 5xx, not a hang); once the issuer is back, the next new `kid` is fetched
+/// and accepted, with no restart.
+#[tokio::test]
+async fn an_issuer_that_goes_down_while_the_api_runs_costs_only_new_keys_until_it_is_back() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    let options =
+        RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
+    let verifier = remote_verifier(&fake, options);
+    verifier.keys().load().await.unwrap();
+    let app = app_with_verifier(verifier).await;
+    let known = sign_with(rsa_1(), Algorithm::RS256, &claims_for(&fake));
+    app.get(PROJECTS, Some(&known)).await.assert_ok_array();
+
+    fake.up.store(false, Ordering::SeqCst);
+    fake.set_keys(&[rsa_1(), rsa_2()]);
+    let mut claims = claims_for(&fake);
+    claims["jti"] = json!("after the outage began");
+    app.get(PROJECTS, Some(&sign_with(rsa_1(), Algorithm::RS256, &claims))).await.assert_ok_array();
+    let rotated = sign_with(rsa_2(), Algorithm::RS256, &claims_for(&fake));
+    app.get(PROJECTS, Some(&rotated)).await.assert_invalid_token("unknown key");
+
+    fake.up.store(true, Ordering::SeqCst);
+    app.get(PROJECTS, Some(&rotated)).await.assert_ok_array();
 }

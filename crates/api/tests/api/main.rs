@@ -6,6 +6,7 @@
 
 mod capabilities;
 mod discovery;
+mod faults;
 mod hostile;
 mod lists;
 mod roles;
