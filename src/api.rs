@@ -169,7 +169,12 @@ impl ApiClient {
         let mut refreshed = false;
         loop {
             let token = self.auth.access_token_when_ready().await.ok_or(ApiError::NotSignedIn)?;
+            // Bounds the request and the reading of its body alike: an API that
+            // accepts the connection and never answers is a network error the
+            // screen can offer to retry, not a spinner forever.
+            let deadline = web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS);
             let request = RequestBuilder::new(&url)
+                .abort_signal(Some(&deadline))
                 .method(method.clone())
                 .header("Authorization", &format!("Bearer {token}"))
                 .header("Accept", "application/json")
@@ -179,13 +184,26 @@ impl ApiClient {
                 None => request.build(),
             }
             .map_err(|err| ApiError::Request(err.to_string()))?;
-            let response = request.send().await.map_err(|err| ApiError::Network(err.to_string()))?;
+            let response = request.send().await.map_err(|err| network_error(&deadline, err))?;
             match response.status() {
                 200..=299 => return Ok(response),
                 401 if !refreshed && self.auth.refresh().await => refreshed = true,
                 status => return Err(ApiError::from_status(status, &response.text().await.unwrap_or_default())),
             }
         }
+    }
+}
+
+/// How long an API request may take, body read whole, before it is given up
+/// as a network error.
+pub const API_REQUEST_TIMEOUT_MS: u32 = 15_000;
+
+/// A failed request as [`ApiError::Network`], saying so when the deadline cut it off.
+fn network_error(deadline: &web_sys::AbortSignal, err: gloo_net::Error) -> ApiError {
+    if deadline.aborted() {
+        ApiError::Network(format!("the API did not answer within {} s", API_REQUEST_TIMEOUT_MS / 1000))
+    } else {
+        ApiError::Network(err.to_string())
     }
 }
 

@@ -80,9 +80,10 @@ where
             Some(Ok(page)) => TableBody::Rows(page.items.iter().map(|item| row.run(item.clone())).collect()),
         })
     };
-    // Only the line above knows `T`; the table itself is compiled once for
+    // Only the lines above know `T`; the table itself is compiled once for
     // both lists rather than once per item type.
-    table(Box::new(body), base, empty, head, list.page, list.total)
+    let retry = Callback::new(move |()| list.refetch());
+    table(Box::new(body), base, empty, head, list.page, list.total, retry)
 }
 
 /// [`PagedTable`] once its rows are views.
@@ -93,11 +94,22 @@ fn table(
     head: fn() -> AnyView,
     page: Memo<u32>,
     total: Signal<u64>,
+    retry: Callback<()>,
 ) -> AnyView {
     view! {
         {move || match body() {
             TableBody::Loading => view! { <Skeleton /> }.into_any(),
-            TableBody::Failed(err) => view! { <p class="alert" role="alert">{err}</p> }.into_any(),
+            // The API down, slow past its deadline, or answering garbage: say
+            // so, and offer to ask again (the page stays as it is around it).
+            TableBody::Failed(err) => view! {
+                <div class="alert" role="alert" data-testid="list-error">
+                    <p>{err}</p>
+                    <button type="button" class="button" data-testid="list-retry" on:click=move |_| retry.run(())>
+                        "Try again"
+                    </button>
+                </div>
+            }
+            .into_any(),
             TableBody::Empty => view! { <p class="muted">{empty}</p> }.into_any(),
             TableBody::Rows(rows) => view! {
                 <table class="table">

@@ -325,7 +325,14 @@ impl Harness {
         Ok(())
     }
 
-    /// Stops the api and starts it again with the same flags (a deployment, say): it forgets every key it had
+    /// Stops the api (an outage): requests to the SPA's `/api` proxy fail until [`Harness::restart_api`].
+    pub fn stop_api(&mut self) -> Result<()> {
+        let backend = self.backend.as_mut().context("the backend is not running")?;
+        backend.api.kill();
+        Ok(())
+    }
+
+    /// Stops the api (if it runs) and starts it again with the same flags (a deployment, say): it forgets every key it had
     /// fetched from the provider. Its new log is `api-<n>.log` in the artifacts.
     pub async fn restart_api(&mut self) -> Result<()> {
         self.restart_api_for(API_AUDIENCE).await
@@ -531,7 +538,8 @@ impl Harness {
 
 /// Whether a trace-layer log line belongs to a `method` request for `path` (any query).
 fn names_request(line: &str, method: &str, path: &str) -> bool {
-    let wanted = format!("method={method} uri={path}");
+    // The servers' request span (`server_kit::request_span`) names the path without its query.
+    let wanted = format!("method={method} path={path}");
     line.find(&wanted)
         .is_some_and(|at| matches!(line[at + wanted.len()..].chars().next(), Some('?') | Some(' ') | Some('}')))
 }
