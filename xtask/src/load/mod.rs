@@ -82,6 +82,13 @@ pub(crate) struct Results {
     pub(crate) rows_after: u64,
     /// The api's RSS readings, every second and at the milestones.
     pub(crate) rss: Vec<rss::Sample>,
+    /// CPU seconds used during the measured run by the api and by this process (the load generator).
+    pub(crate) api_cpu_secs: f64,
+    pub(crate) generator_cpu_secs: f64,
+    /// The machine's 1-minute load average before the load: above the CPU count, others' work shared the cores.
+    pub(crate) load_average: Option<f64>,
+    /// The api's log, for a failed check.
+    pub(crate) api_log: PathBuf,
     pub(crate) checks: Vec<checks::Check>,
 }
 
@@ -122,7 +129,13 @@ pub(crate) fn run(options: &LoadOptions, skip_install: bool) -> Result<()> {
     let failed: Vec<String> =
         results.checks.iter().filter(|check| !check.passed).map(|c| format!("{}: {}", c.name, c.detail)).collect();
     if !failed.is_empty() {
-        bail!("load: {} of {} checks failed:\n- {}", failed.len(), results.checks.len(), failed.join("\n- "));
+        bail!(
+            "load: {} of {} checks failed (the api's log: {}):\n- {}",
+            failed.len(),
+            results.checks.len(),
+            results.api_log.display(),
+            failed.join("\n- ")
+        );
     }
     Ok(())
 }
@@ -165,17 +178,33 @@ async fn measure(options: &LoadOptions, bin_dir: &Path, site: &Path) -> Result<R
     );
 
     let rows_before = target.count_projects().await.context("counting the projects before the load")?;
+    let load_average = rss::load_average();
+    let cpu = || -> Result<(f64, f64)> { Ok((rss::cpu_secs(pid)?, rss::cpu_secs(std::process::id())?)) };
     let sampler = rss::Sampler::start(pid)?;
     let warmup = client::phase(&target, &clients, Duration::from_secs(options.warmup_secs.into()), "warm-up").await?;
     let warm_kib = sampler.mark("warm")?;
+    let cpu_before = cpu()?;
     let run = client::phase(&target, &clients, Duration::from_secs(options.secs.into()), "run").await?;
     let end_kib = sampler.mark("end")?;
+    let cpu_after = cpu()?;
     let rss = sampler.finish();
     harness.ensure_backend_running().context("the api or dev-idp stopped during the load")?;
     let rows_after = target.count_projects().await.context("counting the projects after the load")?;
 
-    let mut results =
-        Results { options: options.clone(), machine, warmup, run, rows_before, rows_after, rss, checks: Vec::new() };
+    let mut results = Results {
+        options: options.clone(),
+        machine,
+        warmup,
+        run,
+        rows_before,
+        rows_after,
+        rss,
+        api_cpu_secs: cpu_after.0 - cpu_before.0,
+        generator_cpu_secs: cpu_after.1 - cpu_before.1,
+        load_average,
+        api_log: harness.api_log_path(),
+        checks: Vec::new(),
+    };
     results.checks = judge(&results, warm_kib, end_kib);
     drop(harness);
     Ok(results)

@@ -119,6 +119,24 @@ pub(crate) fn tables(results: &Results) -> String {
         );
     }
 
+    let cpus = results.machine["cpus"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\nCPU during the run: api {:.1} s, load generator (this xtask{}) {:.1} s, of {:.0} s on {cpus} CPUs; load \
+         average before the load {}{}.",
+        results.api_cpu_secs,
+        // xtask builds in the dev profile (it is rebuilt whenever it runs), so its HTTP client is unoptimised.
+        if cfg!(debug_assertions) { ", a debug build" } else { "" },
+        results.generator_cpu_secs,
+        run.elapsed.as_secs_f64() * cpus as f64,
+        results.load_average.map_or_else(|| "unknown".to_string(), |l| format!("{l:.1}")),
+        match results.load_average {
+            Some(l) if l > cpus as f64 =>
+                " (above the CPU count: other work shared the cores, so the figures understate the api)",
+            _ => "",
+        }
+    );
+
     out.push_str("\nChecks:\n");
     for check in &results.checks {
         let _ = writeln!(out, "- {} {}: {}", if check.passed { "PASS" } else { "FAIL" }, check.name, check.detail);
@@ -164,6 +182,8 @@ pub(crate) fn write(dir: &Path, results: &Results) -> Result<()> {
             "after": results.rows_after,
             "created_201": results.total(Endpoint::Create).created,
         },
+        "cpu_secs_during_run": { "api": results.api_cpu_secs, "load_generator": results.generator_cpu_secs },
+        "load_average_before": results.load_average,
         "rss_kib": {
             "start": results.rss_at("start"),
             "after_warmup": warm,

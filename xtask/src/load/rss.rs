@@ -1,6 +1,7 @@
 //! The api's resident memory during a load run: finding its process, reading `VmRSS` from
 //! `/proc/PID/status`, and sampling it every second on a thread of its own (so that a busy runtime cannot delay
-//! the samples).
+//! the samples). Also the CPU time processes used ([`cpu_secs`]) and the machine's load average, which say
+//! whether the figures were bound by the api, by the load generator beside it, or by someone else's work.
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -54,6 +55,32 @@ pub(crate) fn api_pid(api_bin: &Path, listen: &str) -> Result<u32> {
 fn parent_pid(stat: &str) -> Option<u32> {
     let (_, after_name) = stat.rsplit_once(')')?;
     after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The CPU time (user and system) in clock ticks from `/proc/PID/stat`: its 14th and 15th fields, counted
+/// after the command name as [`parent_pid`] does.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// The CPU seconds process `pid` has used so far.
+pub(crate) fn cpu_secs(pid: u32) -> Result<f64> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path} (has the process exited?)"))?;
+    let ticks = cpu_ticks(&stat).with_context(|| format!("no CPU times in {path}"))?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    anyhow::ensure!(per_sec > 0, "sysconf(_SC_CLK_TCK) failed");
+    Ok(ticks as f64 / per_sec as f64)
+}
+
+/// The 1-minute load average (`/proc/loadavg`), if it can be read.
+pub(crate) fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 /// `VmRSS` in KiB from the text of `/proc/PID/status` (`VmRSS:\t   18236 kB`).
@@ -130,8 +157,12 @@ mod tests {
         let status = "Name:\tapi\nVmPeak:\t  900000 kB\nVmRSS:\t   18236 kB\nRssAnon:\t    9000 kB\n";
         assert_eq!(vm_rss_kib(status), Some(18_236));
         assert_eq!(vm_rss_kib("Name:\tapi\n"), None);
-        assert_eq!(parent_pid("4242 (tokio (rt) x) S 77 4242 4242 0 -1"), Some(77));
+        let stat = "4242 (tokio (rt) x) S 77 4242 4242 0 -1 4194560 900 0 3 0 1250 310 0 0 20 0 9";
+        assert_eq!(parent_pid(stat), Some(77));
+        assert_eq!(cpu_ticks(stat), Some(1250 + 310));
+        assert_eq!(cpu_ticks("4242 (api) S 77 4242"), None);
         // This very process: its RSS is readable and its parent is the one the kernel names.
         assert!(read_kib(std::process::id()).unwrap() > 0);
+        assert!(cpu_secs(std::process::id()).unwrap() >= 0.0);
     }
 }
