@@ -261,3 +261,24 @@ async fn worker(target: &Target, client: &reqwest::Client, endpoint: Endpoint, n
     }
     tally
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_failure_counts_as_an_error_and_merging_adds_up() {
+        let mut run = Tally { requests: 3, success: 2, created: 2, created_ids: vec![1, 2], ..Tally::default() };
+        run.non_2xx.insert(503, 1);
+        assert_eq!(run.errors(), 1);
+        let mut other =
+            Tally { requests: 4, success: 1, created: 1, transport_errors: 2, bad_bodies: 1, ..Tally::default() };
+        other.non_2xx.insert(503, 1);
+        other.non_2xx.insert(401, 1);
+        run.merge(other);
+        assert_eq!((run.requests, run.success, run.created), (7, 3, 3));
+        assert_eq!(run.non_2xx, BTreeMap::from([(401, 1), (503, 2)]));
+        assert_eq!(run.non_2xx_total(), 3);
+        assert_eq!(run.errors(), 3 + 2 + 1);
+    }
+}
