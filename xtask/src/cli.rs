@@ -5,6 +5,7 @@
 
 use crate::bench::BenchOptions;
 use crate::dev::DevOptions;
+use crate::load::LoadOptions;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -31,10 +32,13 @@ Commands:
   bench                build our SPA and api and the React and Express peers (../shared/peers), measure them
                        side by side (bytes, reload and sign-in timings, `<Can>` at scale, API throughput under
                        wrk) and write target/bench/results.json and results.md; never part of `test`
+  load                 a bounded load run on the release api (and dev-idp): authenticated list and create of
+                       projects at once; fails on any non-2xx answer or transport error, a lost or duplicated
+                       write, or api memory that does not stay flat; writes target/load/results.json and .md
   help                 show this text
 
 Options:
-  --skip-install       (dev, backend, dist, test, screenshots, bench) do not check or install tools first
+  --skip-install       (dev, backend, dist, test, screenshots, bench, load) do not check or install tools first
   --spa-port PORT      (dev, backend) the SPA's port (default 8080)
   --api-port PORT      (dev, backend) the api's port (default 3000)
   --idp-port PORT      (dev, backend) dev-idp's port (default 8081)
@@ -44,8 +48,11 @@ Options:
   --quick              (bench) few runs and 2 s wrk runs, for development: indicative figures only
   --runs N             (bench) browser runs per app and timing figure (default 20, 3 with --quick)
   --wrk-secs N         (bench) seconds per wrk run (default 10, 2 with --quick)
-  --connections N      (bench) wrk connections (default 64)
+  --connections N      (bench) wrk connections (default 64); (load) connections, half listing and half
+                       writing (default 64)
   --threads N          (bench) wrk threads (default 2)
+  --secs N             (load) seconds of the measured run (default 30)
+  --warmup-secs N      (load) seconds of load before it, left out of the figures (default 5)
 ";
 
 /// A parsed command line.
@@ -58,6 +65,7 @@ pub(crate) enum Command {
     Test { layers: Vec<String>, skip_install: bool, test_args: Vec<String> },
     Screenshots { skip_install: bool },
     Bench { options: BenchOptions, skip_install: bool },
+    Load { options: LoadOptions, skip_install: bool },
     Help,
 }
 
@@ -83,6 +91,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "backend" => &["skip-install", "spa-port", "api-port", "idp-port", "data-dir"],
         "dist" | "test" | "screenshots" => &["skip-install"],
         "bench" => &["skip-install", "quick", "runs", "wrk-secs", "connections", "threads"],
+        "load" => &["skip-install", "connections", "secs", "warmup-secs"],
         other => return Err(usage(format!("unknown command {other:?}"))),
     };
     if let Some((name, _)) = parsed.options.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
@@ -115,6 +124,20 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
                 options.runs = runs as usize;
             }
             Command::Bench { options, skip_install }
+        }
+        "load" => {
+            let mut options = LoadOptions::default();
+            for (name, slot) in [
+                ("connections", &mut options.connections),
+                ("secs", &mut options.secs),
+                ("warmup-secs", &mut options.warmup_secs),
+            ] {
+                if let Some(value) = parsed.count(name)? {
+                    *slot = value;
+                }
+            }
+            options.check().map_err(|err| usage(format!("{err:#}")))?;
+            Command::Load { options, skip_install }
         }
         "dev" | "backend" => {
             let mut options = DevOptions::default();
@@ -167,8 +190,19 @@ struct Words {
 }
 
 /// Options that take a value.
-const VALUED: [&str; 9] =
-    ["spa-port", "api-port", "idp-port", "data-dir", "dist", "runs", "wrk-secs", "connections", "threads"];
+const VALUED: [&str; 11] = [
+    "spa-port",
+    "api-port",
+    "idp-port",
+    "data-dir",
+    "dist",
+    "runs",
+    "wrk-secs",
+    "connections",
+    "threads",
+    "secs",
+    "warmup-secs",
+];
 
 impl Words {
     fn split(words: &[String]) -> Result<Words> {
@@ -313,6 +347,18 @@ mod tests {
             Command::Bench { options: BenchOptions::new(false), skip_install: false }
         );
         for line in ["bench --runs 0", "bench --runs many", "bench --release", "bench extra"] {
+            assert!(parse_line(line).is_err(), "{line:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn load_takes_connections_and_durations() {
+        let command = parse_line("load --skip-install --connections 8 --secs=3 --warmup-secs 1").unwrap();
+        let options = LoadOptions { connections: 8, secs: 3, warmup_secs: 1 };
+        assert_eq!(command, Command::Load { options, skip_install: true });
+        let defaults = LoadOptions { connections: 64, secs: 30, warmup_secs: 5 };
+        assert_eq!(parse_line("load").unwrap(), Command::Load { options: defaults, skip_install: false });
+        for line in ["load --connections 1", "load --secs 0", "load --secs 90000", "load --quick", "load extra"] {
             assert!(parse_line(line).is_err(), "{line:?} was accepted");
         }
     }

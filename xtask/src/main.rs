@@ -11,6 +11,7 @@ mod cli;
 mod dev;
 mod dist;
 mod leaks;
+mod load;
 mod net;
 mod process;
 mod test;
@@ -37,6 +38,7 @@ fn run() -> Result<()> {
         Command::Test { layers, skip_install, test_args } => test::run(&layers, skip_install, &test_args),
         Command::Screenshots { skip_install } => test::screenshots(skip_install),
         Command::Bench { options, skip_install } => bench::run(&options, skip_install),
+        Command::Load { options, skip_install } => load::run(&options, skip_install),
         Command::Help => {
             print!("{}", cli::USAGE);
             Ok(())

@@ -8,9 +8,9 @@
 
 mod can;
 mod page;
-mod report;
+pub(crate) mod report;
 mod server;
-mod stack;
+pub(crate) mod stack;
 mod wrk;
 
 use crate::tools::{self, Needs};
@@ -117,19 +117,7 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let built = stack::build(&dir)?;
 
-    // The e2e harness reads its settings from the environment: the release servers, logs under target/bench,
-    // no skipping, and the servers' warnings only (a log line per request would be measured too).
-    let env = [
-        ("E2E_BIN_DIR", built.bin_dir.clone().into_os_string()),
-        ("E2E_ARTIFACTS_DIR", dir.join("artifacts").into_os_string()),
-        ("E2E_REQUIRED", "1".into()),
-        ("RUST_LOG", "warn".into()),
-    ];
-    for (name, value) in env {
-        // SAFETY: no other thread exists yet (the runtime is created below), so nothing reads the environment
-        // while it changes.
-        unsafe { std::env::set_var(name, value) };
-    }
+    harness_env(&built.bin_dir, &dir.join("artifacts"));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     let settings = e2e::Settings::from_env();
     let stack = runtime.block_on(stack::start(&built, &dir))?;
@@ -161,6 +149,24 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
     let _entered = ctx.runtime.enter();
     drop(stack);
     Ok(())
+}
+
+/// Sets what the e2e harness reads from the environment: the release servers in `bin_dir`, logs under
+/// `artifacts`, no skipping, and the servers' warnings only (a log line per request would be measured too).
+/// Call it before any other thread starts (before the tokio runtime): `cargo xtask load` starts its stack the
+/// same way.
+pub(crate) fn harness_env(bin_dir: &Path, artifacts: &Path) {
+    let env = [
+        ("E2E_BIN_DIR", bin_dir.as_os_str().to_os_string()),
+        ("E2E_ARTIFACTS_DIR", artifacts.as_os_str().to_os_string()),
+        ("E2E_REQUIRED", "1".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    for (name, value) in env {
+        // SAFETY: both callers run this before they start their runtime, while no other thread exists that
+        // could read the environment as it changes.
+        unsafe { std::env::set_var(name, value) };
+    }
 }
 
 /// What the browser part measured.

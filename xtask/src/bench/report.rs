@@ -8,8 +8,19 @@ use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The machine, as the results describe it.
+/// The machine, as the results describe it: [`host`], and the Chromium and Node the bench drives.
 pub(crate) fn machine(chromium: &Path) -> Value {
+    let run = |program: &Path, args: &[&str]| {
+        capture(command(program).args(args)).ok().flatten().map(|s| s.trim().to_string()).unwrap_or_default()
+    };
+    let mut machine = host();
+    machine["chromium"] = run(chromium, &["--version"]).into();
+    machine["node"] = run(Path::new("node"), &["--version"]).into();
+    machine
+}
+
+/// The host alone (CPUs, memory, the date), which `cargo xtask load` reports too.
+pub(crate) fn host() -> Value {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
     let field = |text: &str, name: &str| {
         text.lines()
@@ -18,16 +29,12 @@ pub(crate) fn machine(chromium: &Path) -> Value {
             .map(|(_, value)| value.trim().to_string())
             .unwrap_or_else(|| "unknown".to_string())
     };
-    let run = |program: &Path, args: &[&str]| {
-        capture(command(program).args(args)).ok().flatten().map(|s| s.trim().to_string()).unwrap_or_default()
-    };
+    let date = capture(command("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).ok().flatten().unwrap_or_default();
     json!({
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "cpu_model": field(&read("/proc/cpuinfo"), "model name"),
         "memory": memory(&field(&read("/proc/meminfo"), "MemTotal")),
-        "chromium": run(chromium, &["--version"]),
-        "node": run(Path::new("node"), &["--version"]),
-        "date": run(Path::new("date"), &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        "date": date.trim(),
     })
 }
 
@@ -55,7 +62,7 @@ pub(crate) fn machine_line(machine: &Value, options: &BenchOptions) -> String {
 }
 
 /// A value for the table: whole numbers with thousands separators, else one decimal; `n/a` for none.
-fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     if !value.is_finite() {
         return "n/a".to_string();
     }

@@ -34,9 +34,7 @@ pub(crate) fn build(dir: &Path) -> Result<Built> {
     let root = workspace::root();
     let ours_dist = dir.join("ours-dist");
     run_checked(&mut dist::release_build_command(&ours_dist))?;
-    run_checked(cargo().args(["build", "--release", "-p", "api", "-p", "dev-idp"]).current_dir(&root))?;
-    let metadata = workspace::Metadata::load()?;
-    let bin_dir = metadata.target_dir.join("release");
+    let bin_dir = build_servers()?;
 
     let peers = root.join(PEERS);
     let react = dir.join("react");
@@ -47,6 +45,13 @@ pub(crate) fn build(dir: &Path) -> Result<Built> {
     copy_tree(&peers.join("node-api"), &node_api)?;
     run_checked(command("npm").args(["ci", "--no-audit", "--no-fund", "--omit=dev"]).current_dir(&node_api))?;
     Ok(Built { ours_dist, peer_dist: react.join("dist"), bin_dir, node_api })
+}
+
+/// Builds `api` and `dev-idp` in release and returns the directory holding them (`cargo xtask load` measures
+/// the same binaries).
+pub(crate) fn build_servers() -> Result<PathBuf> {
+    run_checked(cargo().args(["build", "--release", "-p", "api", "-p", "dev-idp"]).current_dir(workspace::root()))?;
+    Ok(workspace::Metadata::load()?.target_dir.join("release"))
 }
 
 /// Copies the sources under `from` to `to` (replacing an earlier copy), leaving out `node_modules` and `dist`,
