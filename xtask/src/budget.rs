@@ -46,7 +46,7 @@ pub(crate) fn first_load(dist: &Path) -> Result<Vec<Sizes>> {
 /// host) and whose last segment has an extension (so `/projects`, a route, is not an asset), without query or
 /// fragment, each once, in order. trunk writes them in `href` attributes and in the start-up script's `import`
 /// and `init` calls, all quoted.
-fn referenced_paths(html: &str) -> Vec<String> {
+pub(crate) fn referenced_paths(html: &str) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find(['"', '\'']) {

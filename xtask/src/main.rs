@@ -12,6 +12,7 @@ mod dev;
 mod dist;
 mod net;
 mod process;
+mod split;
 mod test;
 mod tools;
 mod workspace;

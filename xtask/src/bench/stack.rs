@@ -33,9 +33,9 @@ pub(crate) struct Built {
 pub(crate) fn build(dir: &Path) -> Result<Built> {
     let root = workspace::root();
     let ours_dist = dir.join("ours-dist");
-    run_checked(&mut dist::release_build_command(&ours_dist))?;
-    run_checked(cargo().args(["build", "--release", "-p", "api", "-p", "dev-idp"]).current_dir(&root))?;
     let metadata = workspace::Metadata::load()?;
+    dist::build_release(&ours_dist, &metadata.target_dir)?;
+    run_checked(cargo().args(["build", "--release", "-p", "api", "-p", "dev-idp"]).current_dir(&root))?;
     let bin_dir = metadata.target_dir.join("release");
 
     let peers = root.join(PEERS);
