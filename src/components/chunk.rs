@@ -86,3 +86,71 @@ pub fn Chunk(
         .into_any(),
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    //! `<Chunk>` in Chromium, with an entry point that fails and then
+    //! loads, as a chunk fetch that fails once (the network) would.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::cell::Cell;
+
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::*;
+
+    use super::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    thread_local! {
+        /// How often the entry point below was called.
+        static CALLS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Fails on the first call, loads on the next ones.
+    fn flaky() -> LoadChunk {
+        Box::pin(async {
+            let call = CALLS.with(|calls| {
+                calls.set(calls.get() + 1);
+                calls.get()
+            });
+            let view: fn() -> AnyView = || view! { <p data-testid="loaded">"in"</p> }.into_any();
+            if call == 1 { Err(ChunkError) } else { Ok(view) }
+        })
+    }
+
+    fn count(host: &web_sys::HtmlElement, testid: &str) -> u32 {
+        host.query_selector_all(&format!("[data-testid='{testid}']")).unwrap().length()
+    }
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        let start = js_sys::Date::now();
+        while !check() {
+            assert!(js_sys::Date::now() - start < 5_000.0, "timed out waiting for {what}");
+            let promise = js_sys::Promise::new(&mut |resolve, _| {
+                web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
+            });
+            wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_chunk_that_fails_to_load_shows_an_error_and_loads_on_retry() {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+        document.body().unwrap().append_child(&host).unwrap();
+        leptos::mount::mount_to(host.clone(), || view! { <Chunk what="the test screen" load=flaky /> }).forget();
+
+        until("the error", || count(&host, "chunk-error") == 1).await;
+        let text = host.text_content().unwrap_or_default();
+        assert!(text.contains("The code of the test screen could not be downloaded"), "{text}");
+        assert_eq!(count(&host, "loaded"), 0);
+
+        let retry: web_sys::HtmlElement =
+            host.query_selector("[data-testid='chunk-retry']").unwrap().unwrap().unchecked_into();
+        retry.click();
+        until("the view", || count(&host, "loaded") == 1).await;
+        assert_eq!(count(&host, "chunk-error"), 0);
+        assert_eq!(CALLS.with(Cell::get), 2);
+    }
+}

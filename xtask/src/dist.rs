@@ -77,6 +77,7 @@ pub(crate) fn build_release(dist: &Path, target_dir: &Path) -> Result<()> {
         bail!("trunk finished but {} has no index.html", dist.display());
     }
     let output = split::run(dist, &target_dir.join(RELEASE_WASM), &target_dir.join("wasm-split"))?;
+    split::check_dist(dist)?;
     println!(
         "split the wasm: {} and {} loaded on demand: {}",
         output.wasm,

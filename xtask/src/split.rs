@@ -31,6 +31,10 @@ const LOADER: &str = "__wasm_split.js";
 /// The name the loader imports the main JS glue by (`initSync`, for the main module's exports); replaced too.
 const MAIN_JS: &str = "__wasm_split_main.js";
 
+/// The SPA's split points (the `chunk!` functions of src/), each a chunk `<base>-split_<name>.wasm` that no first
+/// load fetches; [`check_dist`] fails when one is missing, so a build that stopped splitting cannot pass unseen.
+pub(crate) const SPLIT_POINTS: [&str; 3] = ["project_list", "user_list", "inspector_panel"];
+
 /// What the step wrote into dist/, names below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Output {
@@ -145,6 +149,39 @@ pub(crate) fn run(dist: &Path, cargo_wasm: &Path, work: &Path) -> Result<Output>
         loader: names.loader,
         chunks: chunk_names.into_iter().map(|(_, name)| name).collect(),
     })
+}
+
+/// Fails unless `dist` holds a chunk for every one of [`SPLIT_POINTS`] and its index.html (the first load) names
+/// none of them; returns the chunks' names.
+pub(crate) fn check_dist(dist: &Path) -> Result<Vec<String>> {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dist).with_context(|| format!("listing {}", dist.display()))? {
+        let name = entry.with_context(|| format!("listing {}", dist.display()))?.file_name();
+        names.push(name.to_string_lossy().into_owned());
+    }
+    names.sort();
+    let chunks: Vec<String> =
+        names.into_iter().filter(|name| name.contains("-split_") || name.contains("-chunk_")).collect();
+    let chunks: Vec<String> = chunks.into_iter().filter(|name| name.ends_with(".wasm")).collect();
+    for point in SPLIT_POINTS {
+        let suffix = format!("-split_{point}.wasm");
+        if !chunks.iter().any(|name| name.ends_with(&suffix)) {
+            bail!(
+                "{} has no chunk *{suffix}: the release build no longer splits `{point}` off (SPLIT_POINTS in \
+                 xtask/src/split.rs; is it still a `chunk!` function, and does dist.rs still set --cfg wasm_split?)",
+                dist.display()
+            );
+        }
+    }
+    let first_load = budget::referenced_paths(&html);
+    if let Some(chunk) =
+        chunks.iter().find(|chunk| first_load.iter().any(|path| path.trim_start_matches('/') == chunk.as_str()))
+    {
+        bail!("index.html names the chunk {chunk}, so the first load fetches it");
+    }
+    Ok(chunks)
 }
 
 /// The root's index.html, which holds trunk's wasm-opt settings.
@@ -389,6 +426,50 @@ await init({ module_or_path: '/permission-spa-9f8e7d_bg.wasm' });</script>
         assert!(out.contains(&format!("{preload}\n</head>")), "{out}");
         // The loader is then part of what the size budget counts.
         assert!(budget::referenced_paths(&out).contains(&"/app-2-split.js".to_string()));
+    }
+
+    /// A fresh directory under the system's temporary directory.
+    fn temp_dist(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-split-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_dist_with_every_chunk_outside_the_first_load_passes_the_check() {
+        let dist = temp_dist("ok");
+        std::fs::write(dist.join("index.html"), "<link rel=\"preload\" href=\"/app-1_bg.wasm\">").unwrap();
+        let mut expected: Vec<String> = SPLIT_POINTS.iter().map(|point| format!("app-1-split_{point}.wasm")).collect();
+        expected.push("app-1-chunk_3.wasm".into());
+        for name in expected.iter().chain(["app-1_bg.wasm".to_string(), "app-1-split_user_list.wasm.br".into()].iter())
+        {
+            std::fs::write(dist.join(name), "\0asm").unwrap();
+        }
+        expected.sort();
+        assert_eq!(check_dist(&dist).unwrap(), expected);
+        std::fs::remove_dir_all(&dist).unwrap();
+    }
+
+    #[test]
+    fn a_dist_that_stopped_splitting_or_loads_a_chunk_at_once_fails_the_check() {
+        let dist = temp_dist("unsplit");
+        std::fs::write(dist.join("index.html"), "<link rel=\"preload\" href=\"/app-1_bg.wasm\">").unwrap();
+        std::fs::write(dist.join("app-1_bg.wasm"), "\0asm").unwrap();
+        let err = check_dist(&dist).unwrap_err().to_string();
+        assert!(err.contains("no longer splits `project_list` off"), "{err}");
+
+        for point in SPLIT_POINTS {
+            std::fs::write(dist.join(format!("app-1-split_{point}.wasm")), "\0asm").unwrap();
+        }
+        std::fs::write(
+            dist.join("index.html"),
+            "<link href=\"/app-1_bg.wasm\"><link href=\"/app-1-split_user_list.wasm\">",
+        )
+        .unwrap();
+        let err = check_dist(&dist).unwrap_err().to_string();
+        assert!(err.contains("names the chunk app-1-split_user_list.wasm"), "{err}");
+        std::fs::remove_dir_all(&dist).unwrap();
     }
 
     #[test]
