@@ -7,6 +7,8 @@
 use contract::routes;
 use leptos::prelude::*;
 
+use crate::chunk;
+use crate::components::chunk::{Chunk, LoadChunk};
 use crate::components::guard::RequirePermission;
 use crate::components::nav::{GuardedScreen, PROJECT_LIST, USER_LIST};
 use crate::location::use_location;
@@ -46,10 +48,37 @@ pub fn AppRoutes() -> impl IntoView {
     move || match route.get() {
         Route::Home => view! { <HomeScreen /> }.into_any(),
         Route::Callback => view! { <CallbackScreen /> }.into_any(),
-        Route::Projects => guarded(PROJECT_LIST, || view! { <ProjectsScreen /> }.into_any()),
-        Route::Users => guarded(USER_LIST, || view! { <UsersScreen /> }.into_any()),
+        Route::Projects => guarded(PROJECT_LIST, || {
+            view! { <Chunk what="the Project List screen" load=load_project_list /> }.into_any()
+        }),
+        Route::Users => {
+            guarded(USER_LIST, || view! { <Chunk what="the User List screen" load=load_user_list /> }.into_any())
+        }
         Route::NotFound => view! { <NotFoundScreen /> }.into_any(),
     }
+}
+
+chunk! {
+    /// The Project List screen, in a chunk of its own: a signed-in load of
+    /// `/` does not run it.
+    fn project_list() {
+        Ok(|| view! { <ProjectsScreen /> }.into_any())
+    }
+}
+
+chunk! {
+    /// The User List screen, in a chunk of its own.
+    fn user_list() {
+        Ok(|| view! { <UsersScreen /> }.into_any())
+    }
+}
+
+fn load_project_list() -> LoadChunk {
+    Box::pin(project_list())
+}
+
+fn load_user_list() -> LoadChunk {
+    Box::pin(user_list())
 }
 
 /// `screen` behind its guard, which names it in the permissions inspector.

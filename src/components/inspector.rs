@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 
 use crate::capabilities::{CapabilityState, use_capabilities};
+use crate::chunk;
+use crate::components::chunk::{Chunk, LoadChunk};
 
 /// One guarded element on the page.
 struct GuardEntry {
@@ -38,7 +40,8 @@ pub fn register_guard(label: String, needs: String, verdict: Signal<String>) {
 }
 
 /// The toggle button, and the panel while open. The panel is built when
-/// opened and dropped when closed, so a closed inspector follows nothing.
+/// opened and dropped when closed, so a closed inspector follows nothing;
+/// its code is a chunk of its own, fetched the first time it opens.
 #[component]
 pub fn Inspector() -> impl IntoView {
     let open = RwSignal::new(false);
@@ -52,8 +55,19 @@ pub fn Inspector() -> impl IntoView {
         >
             "Permissions inspector"
         </button>
-        {move || open.get().then(InspectorPanel)}
+        {move || open.get().then(|| view! { <Chunk what="the permissions inspector" load=load_panel /> })}
     }
+}
+
+chunk! {
+    /// The panel, in a chunk of its own: most loads never open it.
+    fn inspector_panel() {
+        Ok(|| view! { <InspectorPanel /> }.into_any())
+    }
+}
+
+fn load_panel() -> LoadChunk {
+    Box::pin(inspector_panel())
 }
 
 /// The panel. Its changing parts are text signals and plain lists rather

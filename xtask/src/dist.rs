@@ -7,6 +7,7 @@
 
 use crate::budget;
 use crate::process::run_checked;
+use crate::split;
 use crate::tools::{self, Needs};
 use crate::workspace;
 use anyhow::{Context, Result, bail};
@@ -18,7 +19,7 @@ pub(crate) fn run(skip_install: bool) -> Result<()> {
         tools::ensure(Needs::SPA_BUILD)?;
     }
     let dist = workspace::root().join("dist");
-    build_release(&dist)?;
+    build_release(&dist, &workspace::Metadata::load()?.target_dir)?;
     let copies = precompress(&dist)?;
     println!("wrote {copies} pre-compressed copies (.br, .gz) beside the files of {}", dist.display());
     report_sizes(&dist)
@@ -32,18 +33,31 @@ pub(crate) fn run(skip_install: bool) -> Result<()> {
 const RELEASE_WASM_RUSTFLAGS: &str =
     "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg erase_components";
 
-/// `trunk build --release --dist <dist>`, also the e2e layer's and the bench's SPA build: with
-/// [`tools::SPA_RELEASE_TOOLCHAIN`], std rebuilt for size (`optimize_for_size`) and [`RELEASE_WASM_RUSTFLAGS`],
-/// all through the environment, so that no configuration file makes the stable builds unstable.
-pub(crate) fn release_build_command(dist: &Path) -> std::process::Command {
+/// Added to [`RELEASE_WASM_RUSTFLAGS`] where [`split`] runs after trunk: the SPA's split points
+/// (`--cfg wasm_split`, src/components/chunk.rs), and the linker's relocations the splitter reads.
+const SPLIT_WASM_RUSTFLAGS: &str = "--cfg wasm_split -Clink-arg=--emit-relocs";
+
+/// The wasm cargo links for trunk's release build, below the target directory.
+const RELEASE_WASM: &str = "wasm32-unknown-unknown/wasm-release/permission-spa.wasm";
+
+/// `trunk build --release --dist <dist>`, the first half of [`build_release`]: with
+/// [`tools::SPA_RELEASE_TOOLCHAIN`], std rebuilt for size (`optimize_for_size`), [`RELEASE_WASM_RUSTFLAGS`] and
+/// [`SPLIT_WASM_RUSTFLAGS`], all through the environment, so that no configuration file makes the stable builds
+/// unstable. Its output works only after [`split::run`].
+fn release_build_command(dist: &Path) -> std::process::Command {
     let mut trunk = tools::trunk();
     trunk.args(["build", "--release", "--dist"]).arg(dist);
     use_release_toolchain(&mut trunk);
+    trunk.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        format!("{RELEASE_WASM_RUSTFLAGS} {SPLIT_WASM_RUSTFLAGS}"),
+    );
     trunk
 }
 
 /// Makes the cargo that `command` runs (trunk's) build with the release toolchain and flags of
-/// [`release_build_command`].
+/// [`release_build_command`], but without code splitting (`cargo xtask dev --release`: `trunk serve` has no
+/// step that could split).
 pub(crate) fn use_release_toolchain(command: &mut std::process::Command) {
     command
         .env("RUSTUP_TOOLCHAIN", tools::SPA_RELEASE_TOOLCHAIN)
@@ -55,12 +69,21 @@ pub(crate) fn use_release_toolchain(command: &mut std::process::Command) {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", RELEASE_WASM_RUSTFLAGS);
 }
 
-/// Builds the release SPA into `dist`.
-fn build_release(dist: &Path) -> Result<()> {
+/// Builds the release SPA into `dist`, split into chunks loaded on demand ([`split`]): also the e2e layer's
+/// and the bench's SPA build. `target_dir` is cargo's target directory.
+pub(crate) fn build_release(dist: &Path, target_dir: &Path) -> Result<()> {
     run_checked(&mut release_build_command(dist))?;
     if !dist.join("index.html").is_file() {
         bail!("trunk finished but {} has no index.html", dist.display());
     }
+    let output = split::run(dist, &target_dir.join(RELEASE_WASM), &target_dir.join("wasm-split"))?;
+    split::check_dist(dist)?;
+    println!(
+        "split the wasm: {} and {} loaded on demand: {}",
+        output.wasm,
+        output.chunks.len(),
+        output.chunks.join(", ")
+    );
     Ok(())
 }
 
@@ -201,6 +224,23 @@ mod tests {
         assert_eq!(value("CARGO_UNSTABLE_BUILD_STD").flatten().as_deref(), Some("std,panic_abort"));
         let rustflags = value("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS").flatten().unwrap_or_default();
         assert!(rustflags.contains("-Cpanic=immediate-abort"), "{rustflags}");
+        // The split points, and the relocations the splitter needs to cut at them.
+        assert!(rustflags.contains("--cfg wasm_split") && rustflags.contains("--emit-relocs"), "{rustflags}");
+    }
+
+    #[test]
+    fn the_release_flags_of_dev_do_not_split() {
+        // `trunk serve --release` has no split step: a split build would import loaders nothing provides.
+        let mut trunk = std::process::Command::new("trunk");
+        use_release_toolchain(&mut trunk);
+        let rustflags = trunk
+            .get_envs()
+            .find(|(key, _)| *key == "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS")
+            .and_then(|(_, value)| value)
+            .map(|value| value.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(rustflags.contains("-Cpanic=immediate-abort"), "{rustflags}");
+        assert!(!rustflags.contains("wasm_split"), "{rustflags}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod leaks;
 mod load;
 mod net;
 mod process;
+mod split;
 mod test;
 mod tools;
 mod workspace;

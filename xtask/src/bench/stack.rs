@@ -33,7 +33,8 @@ pub(crate) struct Built {
 pub(crate) fn build(dir: &Path) -> Result<Built> {
     let root = workspace::root();
     let ours_dist = dir.join("ours-dist");
-    run_checked(&mut dist::release_build_command(&ours_dist))?;
+    let metadata = workspace::Metadata::load()?;
+    dist::build_release(&ours_dist, &metadata.target_dir)?;
     let bin_dir = build_servers()?;
 
     let peers = root.join(PEERS);
