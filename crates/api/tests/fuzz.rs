@@ -1,0 +1,503 @@
+//! Property tests of what the API reads from the network (`cargo xtask fuzz`, and a few cases in every
+//! `cargo test`; see `crates/permissions/tests/fuzz/harness.rs`):
+//!
+//! * the issuer's JWKS ([`KeySet::from_jwks`]) and the token verifier ([`Verifier::verify`]) on arbitrary
+//!   strings and on real tokens with their bytes changed: no panic, no token accepted whose signed bytes were
+//!   changed, and every refusal one of the [`Rejection`]s;
+//! * query strings, paths, `Authorization` headers and bodies, through the real router with `oneshot` as the
+//!   integration tests drive it: a 2xx or a 4xx with a JSON error, never a 5xx (a panicking handler is a 500).
+
+// Test code: a failed unwrap is a failed test, with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../permissions/tests/fuzz/harness.rs"]
+mod harness;
+// The integration tests' fixtures; this binary uses some of them.
+#[allow(dead_code)]
+#[path = "api/support.rs"]
+mod support;
+
+use api::auth::{ALLOWED_ALGORITHMS, AuthError, KeySet, KeyStore, MAX_TOKEN_BYTES, Rejection, Verifier};
+use api::pagination::Pagination;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use harness::{arb, check};
+use jsonwebtoken::Algorithm;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use support::*;
+
+/// A runtime for the async calls, one per test: the harness calls the property synchronously.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// Base64url (no padding) of any bytes, or of bytes of a length a key member might have.
+fn b64_member() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..80).prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes)),
+        // RSA moduli about the bounds (2048 and 4096 bits), the top bit set or not.
+        (prop::sample::select(vec![255usize, 256, 257, 384, 512, 513]), any::<u8>(), any::<bool>()).prop_map(
+            |(len, fill, top)| {
+                let mut bytes = vec![fill; len];
+                bytes[0] = if top { 0x80 | fill } else { fill & 0x7F };
+                URL_SAFE_NO_PAD.encode(bytes)
+            }
+        ),
+        Just("AQAB".to_owned()),
+        arb::text(),
+    ]
+}
+
+/// One entry of a JWKS: a near-valid key of every type, or any JSON.
+fn jwk() -> impl Strategy<Value = Value> {
+    let pick = |names: &'static [&'static str]| prop::sample::select(names).prop_map(str::to_owned);
+    let member = |strategy: BoxedStrategy<String>| prop_oneof![3 => strategy.prop_map(Value::String), 1 => arb::json()];
+    let key = (
+        pick(&["RSA", "EC", "oct", "OKP", "rsa", ""]),
+        prop::option::of(member(pick(&["rsa-1", "ec-1", "k", ""]).boxed())),
+        prop::option::of(member(
+            pick(&["RS256", "RS384", "PS256", "PS512", "ES256", "ES384", "ES512", "HS256", "none", "RSA-OAEP"]).boxed(),
+        )),
+        prop::option::of(member(pick(&["sig", "enc", "SIG"]).boxed())),
+        prop::option::of(member(pick(&["P-256", "P-384", "P-521", "secp256k1", "Ed25519"]).boxed())),
+        prop::collection::vec((pick(&["n", "e", "x", "y", "k", "key_ops"]), member(b64_member().boxed())), 0..5),
+    )
+        .prop_map(|(kty, kid, alg, use_, crv, material)| {
+            let mut key = json!({ "kty": kty });
+            for (name, value) in [("kid", kid), ("alg", alg), ("use", use_), ("crv", crv)] {
+                if let Some(value) = value {
+                    key[name] = value;
+                }
+            }
+            for (name, value) in material {
+                key[name] = value;
+            }
+            key
+        });
+    prop_oneof![4 => key, 1 => arb::json()]
+}
+
+/// The algorithms a token header may name: the accepted ones and others.
+const ALGORITHMS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::HS256,
+    Algorithm::EdDSA,
+];
+
+#[test]
+fn fuzz_jwks_documents_never_panic_and_select_only_fitting_keys() {
+    let document = prop_oneof![
+        3 => prop::collection::vec(jwk(), 0..6).prop_map(|keys| json!({ "keys": keys })),
+        // A usable key among garbage must survive it.
+        2 => prop::collection::vec(jwk(), 0..4).prop_map(|mut keys| {
+            keys.push(rsa_1().jwk.clone());
+            json!({ "keys": keys })
+        }),
+        1 => arb::json(),
+    ];
+    let kid = prop::option::of(prop_oneof![
+        prop::sample::select(vec!["rsa-1", "ec-1", "k", ""]).prop_map(str::to_owned),
+        arb::text()
+    ]);
+    check("api::jwks", (document, kid), |(document, kid)| {
+        let has_rsa_1 = document["keys"].as_array().is_some_and(|keys| keys.contains(&rsa_1().jwk));
+        let Ok(set) = KeySet::from_jwks(&document) else {
+            prop_assert!(!has_rsa_1, "a set holding a usable key was refused");
+            return Ok(());
+        };
+        prop_assert!((1..=64).contains(&set.len()));
+        if has_rsa_1 {
+            prop_assert!(set.select(Some("rsa-1"), Algorithm::RS256).is_ok());
+        }
+        for &alg in ALGORITHMS {
+            if let Ok(key) = set.select(kid.as_deref(), alg) {
+                prop_assert!(key.fits(alg), "{alg:?} selected a key that does not fit it");
+                prop_assert!(ALLOWED_ALGORITHMS.contains(&alg), "{alg:?} found a key");
+                if let Some(kid) = &kid {
+                    prop_assert_eq!(key.kid(), Some(kid.as_str()));
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
+/// The verifier of the integration tests: the main RSA key and the P-256 key.
+fn verifier() -> Verifier {
+    Verifier::new(default_config(), KeyStore::fixed(default_keys()))
+}
+
+/// Any refusal but one for lack of keys (the keys are fixed), with its rejection.
+fn refusal(outcome: Result<impl std::fmt::Debug, AuthError>) -> Result<Rejection, TestCaseError> {
+    match outcome {
+        Err(AuthError::InvalidToken(rejection)) => {
+            prop_assert!(Rejection::ALL.contains(&rejection));
+            Ok(rejection)
+        }
+        other => Err(TestCaseError::fail(format!("expected a rejection, got {other:?}"))),
+    }
+}
+
+/// Texts shaped like compact JWTs, more or less.
+fn token_like() -> impl Strategy<Value = String> {
+    let part = prop_oneof![
+        "[A-Za-z0-9_-]{0,40}",
+        arb::json().prop_map(|v| URL_SAFE_NO_PAD.encode(v.to_string())),
+        arb::text().prop_map(|t| URL_SAFE_NO_PAD.encode(t)),
+    ];
+    let header = (
+        prop::sample::select(ALGORITHMS),
+        prop::option::of(prop::sample::select(vec!["rsa-1", "ec-1", "x"])),
+        arb::json(),
+    )
+        .prop_map(|(alg, kid, extra)| {
+            let mut header = json!({ "alg": alg, "typ": "JWT" });
+            if let Some(kid) = kid {
+                header["kid"] = json!(kid);
+            }
+            if let Value::Object(extra) = extra {
+                header.as_object_mut().unwrap().extend(extra);
+            }
+            URL_SAFE_NO_PAD.encode(header.to_string())
+        });
+    prop_oneof![
+        2 => any::<String>(),
+        2 => prop::collection::vec(part.clone(), 0..5).prop_map(|parts| parts.join(".")),
+        3 => (header, part.clone(), part).prop_map(|(h, c, s)| format!("{h}.{c}.{s}")),
+        1 => "[A-Za-z0-9_.=+/~-]{0,64}",
+        1 => (0usize..3).prop_map(|extra| "a".repeat(MAX_TOKEN_BYTES + extra)),
+    ]
+}
+
+#[test]
+fn fuzz_the_verifier_refuses_arbitrary_strings_with_a_rejection() {
+    let runtime = runtime();
+    let verifier = verifier();
+    check("api::verify_arbitrary", token_like(), |token| {
+        let rejection = refusal(runtime.block_on(verifier.verify(&token)))?;
+        if token.len() > MAX_TOKEN_BYTES {
+            prop_assert_eq!(rejection, Rejection::TooLarge);
+        }
+        Ok(())
+    });
+}
+
+/// How a real token is changed.
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// The byte at this index (modulo the length) of the signed part (`header.payload`) becomes this character.
+    Replace(usize, char),
+    /// This character is inserted at this index of the signed part.
+    Insert(usize, char),
+    /// The byte at this index of the signed part is removed.
+    Remove(usize),
+    /// The claims, decoded, get this member; re-encoded under the same signature.
+    Claim(String, Value),
+    /// The header, decoded, gets this member; re-encoded under the same signature.
+    Header(String, Value),
+    /// The byte at this index of the signature part becomes this character.
+    Signature(usize, char),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let char_ = prop_oneof![
+        4 => prop::sample::select("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".chars().collect::<Vec<_>>()),
+        1 => prop::sample::select(vec!['.', '=', '+', '/', ' ', '~']),
+        1 => any::<char>(),
+    ];
+    let member = prop_oneof![
+        prop::sample::select(vec!["iss", "aud", "exp", "nbf", "sub", "permissions", "alg", "kid", "typ", "crit"])
+            .prop_map(str::to_owned),
+        arb::text(),
+    ];
+    prop_oneof![
+        3 => (any::<usize>(), char_.clone()).prop_map(|(i, c)| Mutation::Replace(i, c)),
+        1 => (any::<usize>(), char_.clone()).prop_map(|(i, c)| Mutation::Insert(i, c)),
+        1 => any::<usize>().prop_map(Mutation::Remove),
+        2 => (member.clone(), arb::json()).prop_map(|(m, v)| Mutation::Claim(m, v)),
+        1 => (member, arb::json()).prop_map(|(m, v)| Mutation::Header(m, v)),
+        2 => (any::<usize>(), char_).prop_map(|(i, c)| Mutation::Signature(i, c)),
+    ]
+}
+
+/// `text` with its character at `index` (modulo its length) replaced by `c`.
+fn replace_at(text: &str, index: usize, c: char) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    if !chars.is_empty() {
+        let at = index % chars.len();
+        chars[at] = c;
+    }
+    chars.into_iter().collect()
+}
+
+/// `text` with `c` inserted before its character at `index` (modulo its length plus one).
+fn insert_at(text: &str, index: usize, c: char) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    chars.insert(index % (chars.len() + 1), c);
+    chars.into_iter().collect()
+}
+
+/// `text` without its character at `index` (modulo its length).
+fn remove_at(text: &str, index: usize) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    if !chars.is_empty() {
+        chars.remove(index % chars.len());
+    }
+    chars.into_iter().collect()
+}
+
+/// A token part, decoded, with the member `name` set to `value`, encoded again; the part as it was if it no
+/// longer decodes to a JSON object (an earlier mutation broke it).
+fn with_member(part: &str, name: &str, value: &Value) -> String {
+    let decoded = URL_SAFE_NO_PAD.decode(part).ok().and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+    match decoded {
+        Some(Value::Object(mut members)) => {
+            members.insert(name.to_owned(), value.clone());
+            URL_SAFE_NO_PAD.encode(Value::Object(members).to_string())
+        }
+        _ => part.to_owned(),
+    }
+}
+
+/// `token` changed by `mutation`; a token that is no longer three parts is changed no further.
+fn mutate(token: &str, mutation: &Mutation) -> String {
+    let Some((signed, signature)) = token.rsplit_once('.') else { return token.to_owned() };
+    let Some((header, claims)) = signed.split_once('.') else { return token.to_owned() };
+    match mutation {
+        Mutation::Replace(i, c) => format!("{}.{signature}", replace_at(signed, *i, *c)),
+        Mutation::Insert(i, c) => format!("{}.{signature}", insert_at(signed, *i, *c)),
+        Mutation::Remove(i) => format!("{}.{signature}", remove_at(signed, *i)),
+        Mutation::Claim(name, value) => format!("{header}.{}.{signature}", with_member(claims, name, value)),
+        Mutation::Header(name, value) => format!("{}.{claims}.{signature}", with_member(header, name, value)),
+        Mutation::Signature(i, c) => format!("{signed}.{}", replace_at(signature, *i, *c)),
+    }
+}
+
+#[test]
+fn fuzz_the_verifier_accepts_no_token_whose_bytes_were_changed() {
+    let runtime = runtime();
+    let verifier = verifier();
+    let tokens = [
+        sign(&claims(ADMIN)),
+        sign_with(rsa_1(), Algorithm::PS256, &claims(PROJECT_MANAGER)),
+        sign_with(ec_1(), Algorithm::ES256, &claims_as("dev-idp|1", ADMIN)),
+    ];
+    for token in &tokens {
+        runtime.block_on(verifier.verify(token)).expect("the unchanged tokens are valid");
+    }
+    let strategy = (prop::sample::select(tokens.to_vec()), prop::collection::vec(mutation(), 1..4));
+    check("api::verify_mutated", strategy, |(token, mutations)| {
+        let changed = mutations.iter().fold(token.clone(), |token, mutation| mutate(&token, mutation));
+        prop_assume!(changed != token);
+        refusal(runtime.block_on(verifier.verify(&changed)))?;
+        Ok(())
+    });
+}
+
+/// Characters a request target's query may hold as they are (RFC 3986 `query`, without `#`).
+const QUERY_CHARS: &str = "[A-Za-z0-9=&%+._~!$'()*,;:@/?-]";
+
+/// Between `min` and `max` characters of [`QUERY_CHARS`].
+fn query_chars(min: usize, max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("{QUERY_CHARS}{{{min},{max}}}")).expect("a valid regex")
+}
+
+/// Query strings: pagination-shaped ones with values of every kind, and any characters a query may hold.
+fn query() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        "[0-9]{0,12}",
+        "[+-]?[0-9]{1,3}(\\.[0-9])?(e[0-9])?",
+        "(%[0-9A-Fa-f]{2}){1,3}",
+        Just("4294967295".to_owned()),
+        Just("4294967296".to_owned()),
+        Just("100".to_owned()),
+        Just("101".to_owned()),
+        query_chars(0, 6),
+    ];
+    let name = prop_oneof![
+        prop::sample::select(vec!["page", "per_page", "pag%65", "PAGE", "page+", "sort", ""]).prop_map(str::to_owned),
+        "[a-z_]{0,8}",
+    ];
+    let pair = (name, prop::option::of(value)).prop_map(|(name, value)| match value {
+        Some(value) => format!("{name}={value}"),
+        None => name,
+    });
+    prop_oneof![
+        3 => prop::collection::vec(pair, 0..4).prop_map(|pairs| pairs.join("&")),
+        1 => query_chars(0, 40),
+    ]
+}
+
+#[test]
+fn fuzz_list_queries_answer_a_page_or_a_400() {
+    let runtime = runtime();
+    let app = runtime.block_on(test_app());
+    let token = sign(&claims(ADMIN));
+    let list = prop::sample::select(vec!["/api/v1/projects", "/api/v1/users"]);
+    check("api::list_queries", (list, query()), |(list, query)| {
+        let response = runtime.block_on(app.get(&format!("{list}?{query}"), Some(&token)));
+        match Pagination::from_query(Some(&query)) {
+            Ok(pagination) => {
+                prop_assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+                let items = response.body.as_array().expect("a page is a JSON array");
+                prop_assert!(items.len() <= pagination.per_page as usize);
+            }
+            Err(_) => {
+                prop_assert_eq!(response.status, StatusCode::BAD_REQUEST, "{:?}", response.body);
+                prop_assert_eq!(&response.body["error"], "invalid_request");
+            }
+        }
+        Ok(())
+    });
+}
+
+/// Request bodies: JSON of every shape, near-valid project and role bodies, and bytes that are no JSON.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    let text = prop_oneof![
+        3 => arb::text().prop_map(Value::String),
+        1 => "[a-z]{60,70}".prop_map(Value::String),
+        1 => "[a-z \n]{1990,2010}".prop_map(Value::String),
+        1 => arb::json(),
+    ];
+    let status = prop_oneof![
+        prop::sample::select(vec!["planned", "active", "on-hold", "done", "Active", ""]).prop_map(|s| json!(s)),
+        arb::json(),
+    ];
+    let member = |name: &'static str, value: BoxedStrategy<Value>| prop::option::of(value.prop_map(move |v| (name, v)));
+    let project = (
+        member("name", text.clone().boxed()),
+        member("description", text.clone().boxed()),
+        member("status", status.boxed()),
+        member("extra", arb::json().boxed()),
+    )
+        .prop_map(|members| {
+            let (a, b, c, d) = members;
+            Value::Object([a, b, c, d].into_iter().flatten().map(|(n, v)| (n.to_owned(), v)).collect())
+        });
+    let role = prop_oneof![
+        prop::sample::select(vec!["admin", "project-manager", "viewer", "nobody", ""]).prop_map(|s| json!(s)),
+        text,
+    ];
+    let roles = prop::collection::vec(role, 0..4).prop_map(|roles| json!({ "roles": roles }));
+    prop_oneof![
+        3 => project.prop_map(|v| v.to_string().into_bytes()),
+        2 => roles.prop_map(|v| v.to_string().into_bytes()),
+        2 => arb::json().prop_map(|v| v.to_string().into_bytes()),
+        1 => prop::collection::vec(any::<u8>(), 0..64),
+        1 => arb::json().prop_map(|v| {
+            // Cut short: no longer JSON.
+            let text = v.to_string();
+            text.as_bytes()[..text.len() / 2].to_vec()
+        }),
+        1 => (api::MAX_BODY_BYTES - 8..api::MAX_BODY_BYTES + 8)
+            .prop_map(|len| format!("{{\"name\":\"{}\"}}", "x".repeat(len)).into_bytes()),
+    ]
+}
+
+fn content_type() -> impl Strategy<Value = Option<&'static str>> {
+    prop::option::of(prop::sample::select(vec![
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/problem+json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=latin1",
+        "",
+    ]))
+}
+
+/// A path segment for `{id}`: numbers of every kind, and any text, percent-encoded.
+fn id_segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9]{1,20}",
+        "[+-]?[0-9]{1,3}",
+        Just("1".to_owned()),
+        Just("2".to_owned()),
+        arb::text().prop_map(|text| {
+            text.bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+                .collect()
+        }),
+        "(%[0-9A-Fa-f]{2}){1,4}",
+    ]
+}
+
+/// What the write routes may answer: success, or a client error with a JSON body.
+fn assert_handled(response: &TestResponse) -> Result<(), TestCaseError> {
+    prop_assert!(
+        response.status.is_success() || response.status.is_client_error(),
+        "{} {:?}",
+        response.status,
+        String::from_utf8_lossy(&response.raw)
+    );
+    if response.status.is_client_error() {
+        prop_assert!(response.body["error"].is_string(), "{:?}", String::from_utf8_lossy(&response.raw));
+    }
+    Ok(())
+}
+
+#[test]
+fn fuzz_write_bodies_and_ids_answer_2xx_or_4xx() {
+    let runtime = runtime();
+    let app = runtime.block_on(test_app());
+    let token = sign(&claims_as("dev-idp|1", ADMIN));
+    let route = prop_oneof![
+        Just((Method::POST, None)),
+        id_segment().prop_map(|id| (Method::PUT, Some(id))),
+        id_segment().prop_map(|id| (Method::DELETE, Some(id))),
+    ];
+    check("api::write_bodies", (route, content_type(), body()), |((method, id), content_type, body)| {
+        let path = match (&method, id) {
+            (&Method::PUT, Some(id)) => format!("/api/v1/users/{id}/roles"),
+            (_, Some(id)) => format!("/api/v1/projects/{id}"),
+            (_, None) => "/api/v1/projects".to_owned(),
+        };
+        let response = runtime.block_on(app.with_body(method, &path, Some(&token), content_type, body));
+        assert_handled(&response)
+    });
+}
+
+/// `Authorization` header values: bearer tokens of every shape, other schemes, and any visible bytes.
+fn authorization() -> impl Strategy<Value = Vec<u8>> {
+    let scheme = prop::sample::select(vec!["Bearer ", "bearer   ", "BEARER ", "Basic ", "Bearer", "", "DPoP "]);
+    prop_oneof![
+        3 => (scheme, token_like()).prop_map(|(scheme, token)| format!("{scheme}{token}").into_bytes()),
+        1 => prop::collection::vec(prop_oneof![0x20u8..0x7F, 0x80u8..=0xFF, Just(b'\t')], 0..80),
+    ]
+}
+
+#[test]
+fn fuzz_authorization_headers_answer_401_or_400_never_5xx() {
+    let runtime = runtime();
+    let app = runtime.block_on(test_app());
+    let headers = prop::collection::vec(authorization(), 0..3);
+    check("api::authorization_headers", headers, |values| {
+        let mut request = Request::get("/api/v1/projects");
+        for value in &values {
+            request = request.header(header::AUTHORIZATION, value.as_slice());
+        }
+        // Values a header cannot hold never reach the router.
+        let Ok(request) = request.body(Body::empty()) else {
+            return Ok(());
+        };
+        let response = runtime.block_on(app.send(request));
+        prop_assert!(
+            matches!(response.status, StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST),
+            "{} {:?}",
+            response.status,
+            response.body
+        );
+        prop_assert!(response.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer realm=\"api\"")));
+        Ok(())
+    });
+}
