@@ -52,6 +52,15 @@ where
         ..Config::default()
     };
 
+    // A failing property panics once per step of shrinking, and the panic hook would print each. Under a time
+    // budget the tests run one at a time (xtask passes `--test-threads=1`), so the hook is silenced meanwhile:
+    // the minimal failure is reported below. Under a plain `cargo test` other tests share the hook; it stays.
+    let hook = budget.map(|_| {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        hook
+    });
+
     let started = Instant::now();
     let mut runner = TestRunner::new(config(budget.map_or(cases, |_| BATCH)));
     let mut run = 0u64;
@@ -70,6 +79,9 @@ where
             _ => break Ok(()),
         }
     };
+    if let Some(hook) = hook {
+        std::panic::set_hook(hook);
+    }
     let failures = u32::from(outcome.is_err());
     println!(
         "fuzz-result property={name} cases={run} millis={} failures={failures} seed={seed}",

@@ -1,5 +1,5 @@
-//! Property tests of the login module's parsers, natively (`cargo xtask fuzz`, and a few cases in every
-//! `cargo test`; see `crates/permissions/tests/fuzz/harness.rs`): the callback's query
+//! Property tests of the login module's parsers, natively (`cargo xtask fuzz`, target `login`, and a few cases
+//! in every `cargo test`; see `crates/permissions/tests/fuzz/harness.rs`): the callback's query
 //! ([`CallbackParams::parse`]), the provider's key set ([`KeySet::parse`]), a JWS header ([`JwsHeader::parse`]),
 //! ID-token claims ([`id_token::validate`]), and the stored refresh-token record and the refresh rules
 //! ([`refresh`]). Whatever the provider, the URL or the storage hold, none of them may panic, and what they

@@ -1,7 +1,7 @@
-//! Property tests of the claim parser (`cargo xtask fuzz`, and a few cases in every `cargo test`; see
-//! `fuzz/harness.rs`): [`ClaimPath`] and JSON Pointers, [`Capabilities::from_claims`] and [`RoleMap`] on
-//! arbitrary JSON. None of them may panic, whatever a token or `/config.json` holds, and what they read must be
-//! exactly what the documented shapes allow.
+//! Property tests of the claim parser (`cargo xtask fuzz`, target `claims`, and a few cases in every
+//! `cargo test`; see `fuzz/harness.rs`): [`ClaimPath`] and JSON Pointers, [`Capabilities::from_claims`] and
+//! [`RoleMap`] on arbitrary JSON. None of them may panic, whatever a token or `/config.json` holds, and what
+//! they read must be exactly what the documented shapes allow.
 
 // Test code: a failed unwrap is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
