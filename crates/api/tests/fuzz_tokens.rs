@@ -2,7 +2,8 @@
 //! every `cargo test`; see `crates/permissions/tests/fuzz/harness.rs`): the issuer's JWKS
 //! ([`KeySet::from_jwks`]) and the token verifier ([`Verifier::verify`]) on arbitrary strings and on real tokens
 //! with their bytes changed: no panic, no token accepted whose signed bytes were changed, and every refusal one
-//! of the [`Rejection`]s; and `Authorization` headers of every shape through the real router: a 401 or a 400
+//! of the [`Rejection`]s; correctly signed tokens with claims of every kind, which pass only when every claim
+//! check holds; and `Authorization` headers of every shape through the real router: a 401 or a 400
 //! with a challenge, never a 5xx (a panicking handler is a 500).
 
 // Test code: a failed unwrap is a failed test, with its location.
@@ -333,6 +334,102 @@ fn fuzz_authorization_headers_answer_401_or_400_never_5xx() {
             response.body
         );
         prop_assert!(response.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer realm=\"api\"")));
+        Ok(())
+    });
+}
+
+/// Claims a correctly signed token may carry: the valid ones, with members replaced by values that break, or
+/// nearly break, each check.
+fn signed_claims() -> impl Strategy<Value = Value> {
+    let now = now();
+    let time = prop_oneof![
+        (now - 100..now + 100).prop_map(|t| json!(t)),
+        prop::sample::select(vec![
+            json!(-1),
+            json!(0),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(1e300),
+            json!(-1e300),
+            json!(now as f64 + 0.5),
+            json!((now + 600).to_string()),
+            json!(null),
+            json!([now + 600]),
+        ]),
+        any::<f64>().prop_map(|f| json!(f)),
+    ];
+    let member = prop_oneof![
+        (Just("exp"), time.clone()),
+        (Just("nbf"), time.clone()),
+        (Just("iat"), time),
+        (
+            Just("iss"),
+            prop_oneof![Just(json!(ISSUER)), Just(json!([ISSUER])), Just(json!("https://issuer.test/")), arb::json()]
+        ),
+        (
+            Just("aud"),
+            prop_oneof![
+                Just(json!(AUDIENCE)),
+                Just(json!([AUDIENCE, "other"])),
+                Just(json!(["other"])),
+                Just(json!([AUDIENCE, 5])),
+                Just(json!([AUDIENCE, "permission-spa"])),
+                arb::json(),
+            ]
+        ),
+        (Just("sub"), prop_oneof![Just(json!("dev-idp|1")), Just(json!("dev-idp|x")), arb::json()]),
+        (Just("permissions"), arb::json()),
+        (Just("nonce"), arb::json()),
+        (Just("at_hash"), arb::json()),
+        (Just("azp"), arb::json()),
+    ];
+    prop::collection::vec((member, any::<bool>()), 0..4).prop_map(|changes| {
+        let mut claims = claims(ADMIN);
+        for ((name, value), remove) in changes {
+            if remove {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value;
+            }
+        }
+        claims
+    })
+}
+
+#[test]
+fn fuzz_correctly_signed_tokens_pass_only_with_valid_claims() {
+    let runtime = runtime();
+    let mut config = default_config();
+    config.client_ids = vec!["permission-spa".to_owned()];
+    let leeway = config.leeway.as_secs() as f64;
+    let verifier = Verifier::new(config, KeyStore::fixed(default_keys()));
+    check("api::verify_signed_claims", signed_claims(), |claims| {
+        let token = sign(&claims);
+        let principal = match runtime.block_on(verifier.verify(&token)) {
+            Ok(principal) => principal,
+            Err(error) => {
+                refusal(Err::<(), _>(error))?;
+                return Ok(());
+            }
+        };
+        // Passed: every check held.
+        prop_assert_eq!(&claims["iss"], &json!(ISSUER));
+        let audiences = match &claims["aud"] {
+            Value::Array(items) => items.clone(),
+            aud => vec![aud.clone()],
+        };
+        prop_assert!(audiences.contains(&json!(AUDIENCE)));
+        prop_assert!(!audiences.contains(&json!("permission-spa")), "an ID token's audience passed");
+        prop_assert!(claims.get("nonce").is_none() && claims.get("at_hash").is_none(), "an ID token passed");
+        let exp = claims["exp"].as_f64().expect("a numeric exp");
+        prop_assert!(exp + leeway + 1.0 >= now() as f64, "an expired token passed: exp {}", exp);
+        if let Some(nbf) = claims.get("nbf") {
+            let nbf = nbf.as_f64().expect("a numeric nbf");
+            prop_assert!(nbf <= now() as f64 + leeway + 1.0, "a token not yet valid passed: nbf {}", nbf);
+        }
+        prop_assert_eq!(principal.subject.as_ref().map(|s| json!(s)), claims.get("sub").cloned());
+        let path = permissions::ClaimPath::parse("permissions").unwrap();
+        prop_assert_eq!(&principal.capabilities, &permissions::Capabilities::from_claims(&claims, &path).capabilities);
         Ok(())
     });
 }
