@@ -1,7 +1,8 @@
 //! Property tests of the login module's parsers, natively (`cargo xtask fuzz`, target `login`, and a few cases
 //! in every `cargo test`; see `crates/permissions/tests/fuzz/harness.rs`): the callback's query
 //! ([`CallbackParams::parse`]), the provider's key set ([`KeySet::parse`]), a JWS header ([`JwsHeader::parse`]),
-//! ID-token claims ([`id_token::validate`]), and the stored refresh-token record and the refresh rules
+//! ID-token claims ([`id_token::validate`]), the reuse a `Cache-Control` header allows
+//! ([`reuse_seconds`]), and the stored refresh-token record and the refresh rules
 //! ([`refresh`]). Whatever the provider, the URL or the storage hold, none of them may panic, and what they
 //! accept must keep their rules. The base64url codec and the remembered claims are private: their properties
 //! are in `src/b64.rs` and `src/claims_cache.rs`.
@@ -21,6 +22,7 @@ use oidc_login::callback::{CallbackOutcome, CallbackParams};
 use oidc_login::error::ProviderError;
 use oidc_login::id_token::{self, Expectations, IdToken, MAX_TOKEN_BYTES};
 use oidc_login::jwks::{JwsAlgorithm, JwsHeader, KeyMaterial, KeySelection, KeySet, MAX_KEYS};
+use oidc_login::provider_cache::{MAX_REUSE_SECONDS, reuse_seconds};
 use oidc_login::refresh::{self, StoredRefresh};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -481,6 +483,43 @@ fn fuzz_refresh_rules_never_panic_and_a_token_may_follow_itself() {
         };
         let numeric_iat = a.claims.get("iat").is_some_and(Value::is_number);
         prop_assert_eq!(refresh::check_refreshed(&a, &a).is_ok(), has_audience && numeric_iat, "{}", a.claims);
+        Ok(())
+    });
+}
+
+#[test]
+fn fuzz_cache_control_headers_never_panic_and_bound_the_reuse() {
+    let directive = prop_oneof![
+        (
+            prop::sample::select(vec!["max-age", "MAX-AGE", "s-maxage", "no-store", "no-cache", "public", ""]),
+            prop::option::of(prop_oneof![
+                (-5i64..100_000).prop_map(|n| n.to_string()),
+                Just(i64::MAX.to_string()),
+                Just("99999999999999999999".to_owned()),
+                Just("\"60\"".to_owned()),
+                arb::text(),
+            ])
+        )
+            .prop_map(|(name, value)| match value {
+                Some(value) => format!("{name}={value}"),
+                None => name.to_owned(),
+            }),
+        arb::text(),
+    ];
+    let header = prop::option::of(prop::collection::vec(directive, 0..4).prop_map(|ds| ds.join(", ")));
+    let age = prop::option::of(prop_oneof![(-5i64..200_000).prop_map(|n| n.to_string()), arb::text()]);
+    check("oidc_login::cache_control", (header, age), |(header, age)| {
+        let reuse = reuse_seconds(header.as_deref(), age.as_deref());
+        if let Some(seconds) = reuse {
+            prop_assert!((1..=MAX_REUSE_SECONDS).contains(&seconds));
+            let header = header.as_deref().expect("no header, no reuse").to_ascii_lowercase();
+            prop_assert!(header.contains("max-age") && !header.contains("no-store") && !header.contains("no-cache"));
+        }
+        // A lone `max-age` without an `Age` is taken as it is, up to the cap.
+        if let Some(seconds) = header.as_deref().and_then(|h| h.strip_prefix("max-age=")?.parse::<i64>().ok()) {
+            let expected = (seconds > 0).then(|| seconds.min(MAX_REUSE_SECONDS));
+            prop_assert_eq!(reuse_seconds(header.as_deref(), None), expected);
+        }
         Ok(())
     });
 }
