@@ -5,6 +5,7 @@
 
 use crate::bench::BenchOptions;
 use crate::dev::DevOptions;
+use crate::fuzz::FuzzOptions;
 use crate::load::LoadOptions;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -35,10 +36,13 @@ Commands:
   load                 a bounded load run on the release api (and dev-idp): authenticated list and create of
                        projects at once; fails on any non-2xx answer or transport error, a lost or duplicated
                        write, or api memory that does not stay flat; writes target/load/results.json and .md
+  fuzz [TARGET...]     run the property tests of the parsers (`fuzz_` tests) for a time budget per target and
+                       summarise cases, durations and failures; TARGET is one of claims, api-tokens, api-inputs,
+                       login (default: all four). `cargo test` runs the same properties with a few cases each
   help                 show this text
 
 Options:
-  --skip-install       (dev, backend, dist, test, screenshots, bench, load) do not check or install tools first
+  --skip-install       (dev, backend, dist, test, screenshots, bench, load, fuzz) do not check or install tools first
   --spa-port PORT      (dev, backend) the SPA's port (default 8080)
   --api-port PORT      (dev, backend) the api's port (default 3000)
   --idp-port PORT      (dev, backend) dev-idp's port (default 8081)
@@ -53,6 +57,7 @@ Options:
   --threads N          (bench) wrk threads (default 2)
   --secs N             (load) seconds of the measured run (default 30)
   --warmup-secs N      (load) seconds of load before it, left out of the figures (default 5)
+  --seconds N          (fuzz) seconds per target, shared by its properties (default 60)
 ";
 
 /// A parsed command line.
@@ -66,6 +71,7 @@ pub(crate) enum Command {
     Screenshots { skip_install: bool },
     Bench { options: BenchOptions, skip_install: bool },
     Load { options: LoadOptions, skip_install: bool },
+    Fuzz { options: FuzzOptions, skip_install: bool },
     Help,
 }
 
@@ -92,12 +98,13 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "dist" | "test" | "screenshots" => &["skip-install"],
         "bench" => &["skip-install", "quick", "runs", "wrk-secs", "connections", "threads"],
         "load" => &["skip-install", "connections", "secs", "warmup-secs"],
+        "fuzz" => &["skip-install", "seconds"],
         other => return Err(usage(format!("unknown command {other:?}"))),
     };
     if let Some((name, _)) = parsed.options.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
         return Err(usage(format!("`{command}` does not take --{name}")));
     }
-    if command != "test"
+    if !["test", "fuzz"].contains(&command.as_str())
         && let Some(extra) = parsed.positional.first()
     {
         return Err(usage(format!("`{command}` takes no argument, got {extra:?}")));
@@ -138,6 +145,18 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
             }
             options.check().map_err(|err| usage(format!("{err:#}")))?;
             Command::Load { options, skip_install }
+        }
+        "fuzz" => {
+            let mut options = FuzzOptions { targets: parsed.positional.clone(), ..FuzzOptions::default() };
+            if let Some(seconds) = parsed.count("seconds")? {
+                options.seconds = seconds;
+            }
+            if let Some(unknown) =
+                options.targets.iter().find(|name| !crate::fuzz::target_names().contains(&name.as_str()))
+            {
+                return Err(usage(format!("unknown fuzz target {unknown:?}")));
+            }
+            Command::Fuzz { options, skip_install }
         }
         "dev" | "backend" => {
             let mut options = DevOptions::default();
@@ -190,7 +209,7 @@ struct Words {
 }
 
 /// Options that take a value.
-const VALUED: [&str; 11] = [
+const VALUED: [&str; 12] = [
     "spa-port",
     "api-port",
     "idp-port",
@@ -202,6 +221,7 @@ const VALUED: [&str; 11] = [
     "threads",
     "secs",
     "warmup-secs",
+    "seconds",
 ];
 
 impl Words {
@@ -359,6 +379,17 @@ mod tests {
         let defaults = LoadOptions { connections: 64, secs: 30, warmup_secs: 5 };
         assert_eq!(parse_line("load").unwrap(), Command::Load { options: defaults, skip_install: false });
         for line in ["load --connections 1", "load --secs 0", "load --secs 90000", "load --quick", "load extra"] {
+            assert!(parse_line(line).is_err(), "{line:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_fuzz_command_takes_targets_and_seconds() {
+        let command = parse_line("fuzz login claims --seconds 5 --skip-install").unwrap();
+        let options = FuzzOptions { seconds: 5, targets: vec!["login".into(), "claims".into()] };
+        assert_eq!(command, Command::Fuzz { options, skip_install: true });
+        assert_eq!(parse_line("fuzz").unwrap(), Command::Fuzz { options: FuzzOptions::default(), skip_install: false });
+        for line in ["fuzz --seconds 0", "fuzz --seconds", "fuzz nowhere", "fuzz --quick", "fuzz -- x"] {
             assert!(parse_line(line).is_err(), "{line:?} was accepted");
         }
     }

@@ -142,3 +142,63 @@ mod tests {
         assert_eq!(decode("Zm9vYmE"), Ok(b"fooba".to_vec()));
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod fuzz {
+    //! Property tests (`cargo xtask fuzz`, and a few cases in every `cargo test`): every byte string round
+    //! trips, only the one canonical text of each decodes, and the codec agrees with the `base64` crate's
+    //! `URL_SAFE_NO_PAD` engine, which it replaces, on every text.
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz_harness::check;
+
+    /// Texts near base64url: its alphabet with the standard alphabet's symbols, padding and spaces mixed in,
+    /// of every length modulo 4, and any text.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => "[A-Za-z0-9_-]{0,24}",
+            2 => "[A-Za-z0-9_+/= -]{0,24}",
+            1 => "[A-Za-z0-9_-]{0,8}[^A-Za-z0-9_-][A-Za-z0-9_-]{0,8}",
+            1 => any::<String>(),
+        ]
+    }
+
+    #[test]
+    fn fuzz_b64_every_byte_string_round_trips() {
+        check("oidc_login::b64_round_trip", prop::collection::vec(any::<u8>(), 0..256), |bytes| {
+            let text = encode(&bytes);
+            prop_assert_eq!(&text, &URL_SAFE_NO_PAD.encode(&bytes));
+            prop_assert_eq!(decode(&text), Ok(bytes));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn fuzz_b64_decodes_the_canonical_text_only() {
+        check("oidc_login::b64_canonical", text(), |text| {
+            let reference = URL_SAFE_NO_PAD.decode(&text);
+            match decode(&text) {
+                Ok(bytes) => {
+                    prop_assert_eq!(&encode(&bytes), &text, "a decoded text is the encoding of its bytes");
+                    prop_assert_eq!(reference.ok(), Some(bytes));
+                }
+                Err(error) => {
+                    prop_assert!(reference.is_err(), "{:?} is refused ({:?}) but base64 decodes it", text, error);
+                    let expected = if text.len() % 4 == 1 {
+                        DecodeError::InvalidLength
+                    } else if text.bytes().any(|b| value(b).is_none()) {
+                        DecodeError::InvalidByte
+                    } else {
+                        DecodeError::TrailingBits
+                    };
+                    prop_assert_eq!(error, expected);
+                }
+            }
+            Ok(())
+        });
+    }
+}

@@ -242,3 +242,41 @@ mod tests {
         assert_eq!(kept(&settings), None);
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod fuzz {
+    //! Property tests of the stored record's parsing (`cargo xtask fuzz`, and a few cases in every
+    //! `cargo test`), natively: whatever `sessionStorage` holds, reading it never panics, and what
+    //! [`remember`] writes reads back as it was. Which records [`recall`] then shows needs the browser's
+    //! storage, and is tested in Chromium above.
+
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fuzz_harness::{arb, check};
+
+    #[test]
+    fn fuzz_claims_cache_records_parse_without_panics_and_round_trip() {
+        let text = prop_oneof![
+            any::<String>(),
+            arb::json().prop_map(|v| v.to_string()),
+            (arb::json(), arb::json(), arb::json(), arb::json()).prop_map(|(issuer, subject, expires_at, claims)| {
+                json!({ "issuer": issuer, "subject": subject, "expires_at": expires_at, "claims": claims }).to_string()
+            }),
+        ];
+        let record = (arb::text(), arb::text(), any::<i64>(), arb::json());
+        check("oidc_login::claims_cache_record", (text, record), |(text, (issuer, subject, expires_at, claims))| {
+            let _ = serde_json::from_str::<Stored>(&text);
+            let written = serde_json::to_string(&Stored { issuer, subject, expires_at, claims }).unwrap();
+            let read = serde_json::from_str::<Stored>(&written).expect("a written record reads back");
+            let fields: Value = serde_json::from_str(&written).unwrap();
+            prop_assert_eq!(&json!(read.issuer), &fields["issuer"]);
+            prop_assert_eq!(&json!(read.subject), &fields["subject"]);
+            prop_assert_eq!(&json!(read.expires_at), &fields["expires_at"]);
+            // Compared as the same parser reads the text: serde_json may round a float's last digit.
+            prop_assert_eq!(&read.claims, &fields["claims"]);
+            Ok(())
+        });
+    }
+}

@@ -40,3 +40,10 @@ pub use client::{OidcClient, Session};
 pub use error::LoginError;
 pub use settings::ClientSettings;
 pub use signature::ProviderKeys;
+
+/// The property-test runner of `cargo xtask fuzz`, for the `fuzz` modules of the private parts (`b64`,
+/// `claims_cache`); it is shared with the other crates' fuzz tests.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(dead_code)]
+#[path = "../../permissions/tests/fuzz/harness.rs"]
+mod fuzz_harness;
