@@ -141,7 +141,10 @@ fn percent_decode(text: &str) -> String {
         let decoded = match bytes[i] {
             b'+' => b' ',
             b'%' => {
-                match bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) {
+                // Two hex digits exactly: `from_str_radix` alone would also
+                // take a sign, reading `%+0` as a NUL byte.
+                let escape = bytes.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+                match escape.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) {
                     Some(escaped) => {
                         i += 2;
                         escaped
