@@ -8,8 +8,9 @@
 //! identifier, so they are recognised by the parameter that carries them. A hit fails the step with the file,
 //! line and kind, never with the value itself.
 //!
-//! What this cannot see: a token logged in another shape (split, re-encoded). The servers therefore log requests
-//! by path only (`server_kit::request_span`), and nothing logs a header or a body.
+//! What this cannot see: a token logged in another shape (split, re-encoded). The servers therefore log each
+//! request's URI with the credentials of its query redacted (`server_kit::request_span`), and nothing logs a
+//! header or a body.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -174,7 +175,7 @@ mod tests {
     #[test]
     fn ordinary_log_lines_are_not_leaks() {
         let text = "\
-INFO dev-idp: request{method=POST path=/oauth/token version=HTTP/1.1}: finished processing request latency=3 ms status=200
+DEBUG request{method=GET uri=/v2/logout?id_token_hint=[redacted]&client_id=spa version=HTTP/1.1}: started processing request
 grant_type=refresh_token&client_id=spa
 token_type_hint=refresh_token
 \"refresh_token\":null

@@ -538,8 +538,7 @@ impl Harness {
 
 /// Whether a trace-layer log line belongs to a `method` request for `path` (any query).
 fn names_request(line: &str, method: &str, path: &str) -> bool {
-    // The servers' request span (`server_kit::request_span`) names the path without its query.
-    let wanted = format!("method={method} path={path}");
+    let wanted = format!("method={method} uri={path}");
     line.find(&wanted)
         .is_some_and(|at| matches!(line[at + wanted.len()..].chars().next(), Some('?') | Some(' ') | Some('}')))
 }
