@@ -4,6 +4,7 @@
 //! written `--name value` or `--name=value`; an option a command does not take is an error, never ignored.
 
 use crate::bench::BenchOptions;
+use crate::csp::CspOptions;
 use crate::dev::DevOptions;
 use crate::fuzz::FuzzOptions;
 use crate::load::LoadOptions;
@@ -39,6 +40,9 @@ Commands:
   fuzz [TARGET...]     run the property tests of the parsers (`fuzz_` tests) for a time budget per target and
                        summarise cases, durations and failures; TARGET is one of claims, api-tokens, api-inputs,
                        login (default: all four). `cargo test` runs the same properties with a few cases each
+  csp                  print the security headers (Content-Security-Policy with the hashes of the build's
+                       inline scripts, and the fixed ones) for a built dist and its config.json, and write them
+                       as an nginx snippet (default: target/spa-headers.nginx.conf)
   help                 show this text
 
 Options:
@@ -58,6 +62,11 @@ Options:
   --secs N             (load) seconds of the measured run (default 30)
   --warmup-secs N      (load) seconds of load before it, left out of the figures (default 5)
   --seconds N          (fuzz) seconds per target, shared by its properties (default 60)
+  --dist DIR           (csp) the built SPA (default dist)
+  --config FILE        (csp) the deployment's config.json (default: the one in the dist)
+  --connect-src ORIGIN (csp, repeatable) one more origin the SPA fetches from (a token endpoint or JWKS that is
+                       not on the issuer's origin)
+  --nginx FILE         (csp) where the nginx snippet goes
 ";
 
 /// A parsed command line.
@@ -72,6 +81,7 @@ pub(crate) enum Command {
     Bench { options: BenchOptions, skip_install: bool },
     Load { options: LoadOptions, skip_install: bool },
     Fuzz { options: FuzzOptions, skip_install: bool },
+    Csp { options: CspOptions },
     Help,
 }
 
@@ -99,6 +109,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "bench" => &["skip-install", "quick", "runs", "wrk-secs", "connections", "threads"],
         "load" => &["skip-install", "connections", "secs", "warmup-secs"],
         "fuzz" => &["skip-install", "seconds"],
+        "csp" => &["dist", "config", "connect-src", "nginx"],
         other => return Err(usage(format!("unknown command {other:?}"))),
     };
     if let Some((name, _)) = parsed.options.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
@@ -116,6 +127,16 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "help" | "--help" | "-h" => Command::Help,
         "dist" => Command::Dist { skip_install },
         "screenshots" => Command::Screenshots { skip_install },
+        "csp" => {
+            let mut options = CspOptions::default();
+            if let Some(dist) = parsed.value("dist") {
+                options.dist = PathBuf::from(dist);
+            }
+            options.config = parsed.value("config").map(PathBuf::from);
+            options.nginx = parsed.value("nginx").map(PathBuf::from);
+            options.connect_src = parsed.values("connect-src");
+            Command::Csp { options }
+        }
         "bench" => {
             let mut options = BenchOptions::new(parsed.flag("quick"));
             for (name, slot) in [
@@ -209,7 +230,7 @@ struct Words {
 }
 
 /// Options that take a value.
-const VALUED: [&str; 12] = [
+const VALUED: [&str; 15] = [
     "spa-port",
     "api-port",
     "idp-port",
@@ -222,7 +243,12 @@ const VALUED: [&str; 12] = [
     "secs",
     "warmup-secs",
     "seconds",
+    "config",
+    "connect-src",
+    "nginx",
 ];
+/// Options that may be given more than once, each time with a value.
+const REPEATABLE: [&str; 1] = ["connect-src"];
 
 impl Words {
     fn split(words: &[String]) -> Result<Words> {
@@ -244,7 +270,7 @@ impl Words {
                 (false, Some(_)) => bail!("--{name} takes no value"),
                 (false, None) => None,
             };
-            if options.iter().any(|(seen, _): &(String, Option<String>)| seen == name) {
+            if !REPEATABLE.contains(&name) && options.iter().any(|(seen, _): &(String, Option<String>)| seen == name) {
                 bail!("--{name} is given twice");
             }
             options.push((name.to_string(), value));
@@ -258,6 +284,11 @@ impl Words {
 
     fn value(&self, name: &str) -> Option<&str> {
         self.options.iter().find(|(seen, _)| seen == name).and_then(|(_, value)| value.as_deref())
+    }
+
+    /// Every value of a repeatable option, in the order given.
+    fn values(&self, name: &str) -> Vec<String> {
+        self.options.iter().filter(|(seen, _)| seen == name).filter_map(|(_, value)| value.clone()).collect()
     }
 
     /// A number above zero given as `--name N`, if given; `expected` says in words what it must be.
@@ -390,6 +421,25 @@ mod tests {
         assert_eq!(command, Command::Fuzz { options, skip_install: true });
         assert_eq!(parse_line("fuzz").unwrap(), Command::Fuzz { options: FuzzOptions::default(), skip_install: false });
         for line in ["fuzz --seconds 0", "fuzz --seconds", "fuzz nowhere", "fuzz --quick", "fuzz -- x"] {
+            assert!(parse_line(line).is_err(), "{line:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn csp_takes_a_dist_a_config_an_nginx_file_and_repeated_origins() {
+        assert_eq!(parse_line("csp").unwrap(), Command::Csp { options: CspOptions::default() });
+        let command = parse_line(
+            "csp --dist x --config prod.json --connect-src https://a.example --connect-src=https://b.example --nginx n",
+        )
+        .unwrap();
+        let options = CspOptions {
+            dist: PathBuf::from("x"),
+            config: Some(PathBuf::from("prod.json")),
+            connect_src: vec!["https://a.example".into(), "https://b.example".into()],
+            nginx: Some(PathBuf::from("n")),
+        };
+        assert_eq!(command, Command::Csp { options });
+        for line in ["csp --config a --config b", "csp --skip-install", "csp extra", "dev --connect-src x"] {
             assert!(parse_line(line).is_err(), "{line:?} was accepted");
         }
     }

@@ -3,12 +3,13 @@
 //! This module parses the command line and dispatches; each subcommand lives in its own module:
 //! [`tools`] installs what the build needs, [`dev`] runs the stack locally, [`dist`] builds the release SPA and
 //! reports its size (against the line [`budget`] holds), [`test`] runs every test layer in order (and the
-//! README's screenshots on request), [`fuzz`] runs the parsers' property tests for a time budget. [`process`] and
-//! [`net`] are the shared plumbing.
+//! README's screenshots on request), [`fuzz`] runs the parsers' property tests for a time budget, [`csp`] prints
+//! the security headers for a build. [`process`] and [`net`] are the shared plumbing.
 
 mod bench;
 mod budget;
 mod cli;
+mod csp;
 mod dev;
 mod dist;
 mod fuzz;
@@ -43,6 +44,7 @@ fn run() -> Result<()> {
         Command::Bench { options, skip_install } => bench::run(&options, skip_install),
         Command::Load { options, skip_install } => load::run(&options, skip_install),
         Command::Fuzz { options, skip_install } => fuzz::run(&options, skip_install),
+        Command::Csp { options } => csp::run(&options),
         Command::Help => {
             print!("{}", cli::USAGE);
             Ok(())

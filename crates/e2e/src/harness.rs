@@ -5,7 +5,7 @@ use crate::backend::{self, Backend, BackendSpec};
 use crate::browser::Browser;
 use crate::ports::{ReservedPort, free_ports};
 use crate::settings::{ENV_DIST_DIR, Needs, Settings, current_test_name};
-use crate::spa_server::{SpaConfig, SpaServer};
+use crate::spa_server::{SecurityHeaders, SpaConfig, SpaServer};
 use anyhow::{Context, Result, bail, ensure};
 use permissions::names::{API_AUDIENCE, CLIENT_ID, PERMISSIONS_CLAIM};
 use serde_json::{Value, json};
@@ -81,7 +81,8 @@ impl HarnessBuilder {
         self
     }
 
-    /// Serves this directory instead of the built SPA (the harness's own tests use a stand-in page).
+    /// Serves this directory instead of the built SPA (the harness's own tests use a stand-in page), without the
+    /// security headers.
     pub fn dist_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dist_dir = Some(dir.into());
         self
@@ -115,6 +116,8 @@ impl HarnessBuilder {
     /// Starts everything and waits until it is ready.
     pub async fn start(self) -> Result<Harness> {
         let settings = Settings::from_env();
+        // The built SPA is served under its strict policy; a stand-in page (not a trunk build) without one.
+        let headers = if self.dist_dir.is_some() { SecurityHeaders::Off } else { SecurityHeaders::Strict };
         let dist_dir = self.dist_dir.unwrap_or_else(|| settings.dist_dir.clone());
         // Under a plain `cargo test` this ends the test binary with a message naming `cargo xtask test e2e`.
         settings.skip_unless_ready(&Needs {
@@ -179,7 +182,7 @@ impl HarnessBuilder {
 
         let default_config = default_config(&spec.issuer());
         let config = resolve(self.config, &default_config);
-        let spa = SpaServer::start(listener, &dist_dir, config, upstream)?;
+        let spa = SpaServer::start(listener, &dist_dir, config, upstream, headers)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(HTTP_TIMEOUT)

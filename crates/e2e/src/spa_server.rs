@@ -1,13 +1,18 @@
 //! The SPA's origin, served in-process: the built files with a fallback to `index.html` for client-side
 //! routes, `/config.json` answered with whatever the test chose (and can change between page loads), and
-//! `/api/*` proxied to the api so the browser sees one origin, as in production. `cargo xtask bench` serves
-//! the SPAs it measures through the same server, with [`Caching::NoStore`] so that every reload is cold.
+//! `/api/*` proxied to the api so the browser sees one origin, as in production. With
+//! [`SecurityHeaders::Strict`] (what the harness serves the built SPA with) every answer but the proxied ones
+//! carries the headers of the `spa-headers` crate, the policy computed from the dist's `index.html` and the
+//! `/config.json` being served, so that every e2e test runs under the policy production gets. `cargo xtask
+//! bench` serves the SPAs it measures through the same server, with [`Caching::NoStore`] so that every reload is
+//! cold, and without the headers, which the React peer was not written for.
 
 use anyhow::{Context, Result};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::Value;
@@ -17,6 +22,9 @@ use std::sync::{Arc, RwLock};
 use tokio::task::JoinHandle;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The crate that computes the headers, for xtask, which reaches this server through this crate: one copy of it.
+pub use spa_headers;
 
 /// The largest request or response body the proxy passes on.
 const PROXY_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -45,11 +53,24 @@ pub enum Caching {
     NoStore,
 }
 
+/// Whether the server's answers carry the SPA's security headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityHeaders {
+    /// None: for pages other than our SPA's build (the bench's React peer, the harness's stand-in page).
+    Off,
+    /// The headers of [`spa_headers`] on every answer of the files and `/config.json` (not on the api's, which
+    /// are the api's own): the policy from the dist's `index.html` (which must be a trunk build) and the
+    /// configuration served at that moment, so that a test that changes the configuration gets its policy too.
+    Strict,
+}
+
 /// The state the handlers share.
 #[derive(Clone)]
 struct Shared {
     /// The configuration with [`SpaConfig::Default`] already resolved.
     config: Arc<RwLock<SpaConfig>>,
+    /// The policy of the dist's `index.html`, before the configuration's origins, with [`SecurityHeaders::Strict`].
+    policy: Option<spa_headers::Policy>,
     /// Base URL of the api (`http://127.0.0.1:PORT`), if there is one behind this origin.
     upstream: Option<String>,
     client: reqwest::Client,
@@ -63,18 +84,20 @@ pub struct SpaServer {
 }
 
 impl SpaServer {
-    /// Serves `dist_dir` on an already bound listener, proxying `/api/*` to `upstream`.
+    /// Serves `dist_dir` on an already bound listener, proxying `/api/*` to `upstream`, with `headers`.
     pub(crate) fn start(
         listener: tokio::net::TcpListener,
         dist_dir: &Path,
         config: SpaConfig,
         upstream: Option<String>,
+        headers: SecurityHeaders,
     ) -> Result<Self> {
-        SpaServer::start_with(listener, dist_dir, config, upstream, Caching::ConfigOnly)
+        SpaServer::start_with_headers(listener, dist_dir, config, upstream, Caching::ConfigOnly, headers)
     }
 
     /// Serves `dist_dir` on an already bound listener, proxying `/api/*` to `upstream` (`http://host:port`),
-    /// with the `Cache-Control` that `caching` names. Must run inside a Tokio runtime.
+    /// with the `Cache-Control` that `caching` names and without security headers ([`SecurityHeaders::Off`]).
+    /// Must run inside a Tokio runtime.
     pub fn start_with(
         listener: tokio::net::TcpListener,
         dist_dir: &Path,
@@ -82,21 +105,43 @@ impl SpaServer {
         upstream: Option<String>,
         caching: Caching,
     ) -> Result<Self> {
+        SpaServer::start_with_headers(listener, dist_dir, config, upstream, caching, SecurityHeaders::Off)
+    }
+
+    /// [`SpaServer::start_with`], with the security headers `headers` names.
+    pub fn start_with_headers(
+        listener: tokio::net::TcpListener,
+        dist_dir: &Path,
+        config: SpaConfig,
+        upstream: Option<String>,
+        caching: Caching,
+        headers: SecurityHeaders,
+    ) -> Result<Self> {
         let addr = listener.local_addr().context("reading the SPA server's address")?;
+        let policy = match headers {
+            SecurityHeaders::Off => None,
+            SecurityHeaders::Strict => {
+                let index = dist_dir.join("index.html");
+                let html = std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
+                let policy = spa_headers::Policy::for_index_html(&html)
+                    .with_context(|| format!("computing the security headers from {}", index.display()))?;
+                Some(policy)
+            }
+        };
         let config = Arc::new(RwLock::new(config));
         // The proxy passes redirects through to the browser instead of following them itself.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the proxy's HTTP client")?;
-        let shared = Shared { config: config.clone(), upstream, client };
+        let shared = Shared { config: config.clone(), policy, upstream, client };
         let files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
-        let mut app = Router::new()
-            .route(contract::routes::CONFIG, get(config_json))
-            .route("/api", any(proxy))
-            .route("/api/{*rest}", any(proxy))
-            .fallback_service(files)
-            .with_state(shared);
+        let mut site = Router::new().route(contract::routes::CONFIG, get(config_json)).fallback_service(files);
+        if headers == SecurityHeaders::Strict {
+            site = site.layer(middleware::from_fn_with_state(shared.clone(), add_security_headers));
+        }
+        // Added after the layer, so the api's answers pass through as the api wrote them.
+        let mut app = site.route("/api", any(proxy)).route("/api/{*rest}", any(proxy)).with_state(shared);
         if caching == Caching::NoStore {
             app = app
                 .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
@@ -137,6 +182,30 @@ async fn config_json(State(shared): State<Shared>) -> Response {
             (StatusCode::NOT_FOUND, [no_store], "no config.json here").into_response()
         }
     }
+}
+
+/// Puts the security headers on an answer of the files or `/config.json`: the dist's policy with the origins of the
+/// configuration served now. A configuration the headers cannot read (missing, not JSON, no issuer) opens no
+/// origin beyond the SPA's own: the SPA cannot use it either, and shows its configuration error without fetching.
+async fn add_security_headers(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let Some(policy) = shared.policy.clone() else { return response };
+    let config = match shared.config.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() {
+        SpaConfig::Json(value) => Some(value.to_string()),
+        SpaConfig::Raw(body) => Some(body),
+        SpaConfig::NotFound | SpaConfig::Default => None,
+    };
+    let policy = config.and_then(|config| policy.clone().with_config(&config).ok()).unwrap_or(policy);
+    for (name, value) in policy.headers() {
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            (Ok(name), Ok(value)) => {
+                response.headers_mut().insert(name, value);
+            }
+            // spa-headers writes only origins and hashes; a value that is no header value is its bug, shown here.
+            _ => eprintln!("e2e: the SPA server cannot send the header {name}: {value}"),
+        }
+    }
+    response
 }
 
 /// `/api/*`: forwards the request to the api and its answer back, headers included.
