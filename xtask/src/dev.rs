@@ -355,6 +355,28 @@ mod tests {
     }
 
     #[test]
+    fn trunk_serve_sends_the_spa_headers_with_its_nonce() {
+        use e2e::spa_server::spa_headers::{Policy, trunk_serve_toml};
+        let toml = project_trunk_toml();
+        // The lines of a section: from its header to the next line that opens a table.
+        let section = |header: &str| -> String {
+            let start = toml.find(&format!("\n{header}\n")).unwrap_or_else(|| panic!("Trunk.toml has no {header}"));
+            let body = &toml[start + header.len() + 2..];
+            body[..body.find("\n[").unwrap_or(body.len()) + 1].to_owned()
+        };
+        let expected = trunk_serve_toml(&Policy::for_trunk_serve());
+        assert!(
+            section("[serve]").contains(&expected),
+            "Trunk.toml's [serve] must hold, as spa-headers writes them:\n{expected}"
+        );
+        // Without it trunk fills no nonce, sends no policy, and its inline scripts would not be named by one.
+        assert!(
+            section("[build]").lines().any(|line| line.trim() == "create_nonce = true"),
+            "[build] lacks create_nonce"
+        );
+    }
+
+    #[test]
     fn both_loopback_names_are_origins() {
         let options = DevOptions { spa_port: 9000, ..DevOptions::default() };
         assert_eq!(options.spa_origins(), ["http://127.0.0.1:9000", "http://localhost:9000"]);

@@ -14,6 +14,9 @@
 //!   Sign-in and sign-out are navigations, which no fetch directive restricts.
 //! * `base-uri 'none'`, `form-action 'none'` (the one form is handled in the page and never submitted),
 //!   `frame-ancestors 'none'` (no framing, so no clickjacking) and `object-src 'none'`.
+//!
+//! `cargo xtask dev` serves the same headers through `trunk serve` ([`Policy::for_trunk_serve`], copied into
+//! Trunk.toml by [`trunk_serve_toml`] and kept equal to it by a test of xtask's).
 
 mod html;
 mod origins;
@@ -63,12 +66,17 @@ pub const CONTENT_SECURITY_POLICY: &str = "Content-Security-Policy";
 pub const FIXED_HEADERS: [(&str, &str); 3] =
     [("Referrer-Policy", "no-referrer"), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")];
 
+/// The placeholder `trunk serve` replaces, in each HTML answer and its policy, with a fresh nonce (Trunk.toml's
+/// `[build] create_nonce` puts it in a `nonce` attribute on every script trunk writes).
+pub const TRUNK_NONCE: &str = "{{NONCE}}";
+
 /// The Content-Security-Policy of one build in one deployment; build it with [`Policy::for_index_html`], then
 /// [`Policy::with_config`] and [`Policy::with_connect_src`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
-    /// `'sha256-…'` sources, one per inline script, in document order (duplicates once).
-    script_hashes: Vec<String>,
+    /// `script-src` sources besides `'self'` and `'wasm-unsafe-eval'`: a `'sha256-…'` per inline script, in
+    /// document order (duplicates once), or trunk serve's nonce.
+    script_sources: Vec<String>,
     /// Origins besides `'self'` for `connect-src`, in the order given (duplicates once).
     connect_src: Vec<String>,
 }
@@ -81,11 +89,23 @@ impl Policy {
         if !scripts.iter().any(|script| script.is_module) {
             return Err(if index_html.contains("data-trunk") { Error::SourceIndexHtml } else { Error::NoLoader });
         }
-        let mut script_hashes = Vec::new();
+        let mut script_sources = Vec::new();
         for script in &scripts {
-            push_once(&mut script_hashes, script_hash(&script.text));
+            push_once(&mut script_sources, script_hash(&script.text));
         }
-        Ok(Policy { script_hashes, connect_src: Vec::new() })
+        Ok(Policy { script_sources, connect_src: Vec::new() })
+    }
+
+    /// The policy `trunk serve` sends under `cargo xtask dev`: a build's, except in two places. Its inline scripts
+    /// (the loader, whose text changes with every rebuild, and trunk's autoreload script, which names the host it
+    /// was asked by) are allowed by trunk's per-answer nonce instead of hashes; and `connect-src` allows every port
+    /// of 127.0.0.1 instead of the issuer's alone, because Trunk.toml is fixed while the stack picks the provider's
+    /// port (`--idp-port`). The autoreload WebSocket goes to the page's own host and port, which `'self'` covers.
+    pub fn for_trunk_serve() -> Policy {
+        Policy {
+            script_sources: vec![format!("'nonce-{TRUNK_NONCE}'")],
+            connect_src: vec!["http://127.0.0.1:*".into()],
+        }
     }
 
     /// Adds the origins the SPA fetches from under `config_json` (its `/config.json`): the issuer's, and an
@@ -104,9 +124,9 @@ impl Policy {
         Ok(self)
     }
 
-    /// The `'sha256-…'` source of each inline script.
-    pub fn script_hashes(&self) -> &[String] {
-        &self.script_hashes
+    /// The `script-src` sources besides `'self'` and `'wasm-unsafe-eval'`: the `'sha256-…'` of each inline script.
+    pub fn script_sources(&self) -> &[String] {
+        &self.script_sources
     }
 
     /// The origins `connect-src` names besides `'self'`.
@@ -116,12 +136,17 @@ impl Policy {
 
     /// The value of the `Content-Security-Policy` header.
     pub fn content_security_policy(&self) -> String {
+        self.directives().join("; ")
+    }
+
+    /// The policy's directives, in order.
+    pub fn directives(&self) -> Vec<String> {
         let sources = |fixed: &[&str], more: &[String]| {
             fixed.iter().copied().chain(more.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
         };
-        [
+        vec![
             "default-src 'none'".to_owned(),
-            format!("script-src {}", sources(&["'self'", "'wasm-unsafe-eval'"], &self.script_hashes)),
+            format!("script-src {}", sources(&["'self'", "'wasm-unsafe-eval'"], &self.script_sources)),
             "style-src 'self'".to_owned(),
             "img-src 'self'".to_owned(),
             format!("connect-src {}", sources(&["'self'"], &self.connect_src)),
@@ -130,7 +155,6 @@ impl Policy {
             "frame-ancestors 'none'".to_owned(),
             "object-src 'none'".to_owned(),
         ]
-        .join("; ")
     }
 
     /// Every header, the policy first: (name, value).
@@ -163,6 +187,14 @@ pub fn nginx_snippet(headers: &[(&str, String)]) -> String {
             format!("add_header {name} \"{}\" always;\n", value.replace('\\', "\\\\").replace('"', "\\\""))
         })
         .collect()
+}
+
+/// Trunk.toml's `[serve]` lines that make `trunk serve` send `policy` (`csp`, one directive a string; trunk
+/// replaces [`TRUNK_NONCE`] in it) and the fixed headers (`headers`).
+pub fn trunk_serve_toml(policy: &Policy) -> String {
+    let headers: Vec<String> = FIXED_HEADERS.iter().map(|(name, value)| format!("\"{name}\" = \"{value}\"")).collect();
+    let directives: String = policy.directives().iter().map(|directive| format!("  \"{directive}\",\n")).collect();
+    format!("headers = {{ {} }}\ncsp = [\n{directives}]\n", headers.join(", "))
 }
 
 /// The CSP source for an inline script: `'sha256-` + the padded base64 of the SHA-256 of its UTF-8 text + `'`.
@@ -198,9 +230,9 @@ mod tests {
         assert_eq!(script_hash(""), "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='");
         // printf %s 'é' | …: the text is hashed as UTF-8.
         assert_eq!(script_hash("é"), "'sha256-SplVfkAzw1Od4utlRyAXytX5VX96BiWgnxw/biumnEw='");
-        assert_eq!(Policy::for_index_html(BUILT).unwrap().script_hashes(), [LOADER_HASH]);
+        assert_eq!(Policy::for_index_html(BUILT).unwrap().script_sources(), [LOADER_HASH]);
         // Saved with CR LF, the page hashes as the browser reads it: with LF.
-        assert_eq!(Policy::for_index_html(&BUILT.replace('\n', "\r\n")).unwrap().script_hashes(), [LOADER_HASH]);
+        assert_eq!(Policy::for_index_html(&BUILT.replace('\n', "\r\n")).unwrap().script_sources(), [LOADER_HASH]);
     }
 
     #[test]
@@ -242,7 +274,7 @@ mod tests {
     fn every_inline_script_is_hashed_and_duplicates_once() {
         let page = format!("{BUILT}<script>alert(1)</script><script>alert(1)</script>");
         let policy = Policy::for_index_html(&page).unwrap();
-        assert_eq!(policy.script_hashes(), [LOADER_HASH, "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"]);
+        assert_eq!(policy.script_sources(), [LOADER_HASH, "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"]);
     }
 
     #[test]
@@ -254,6 +286,31 @@ mod tests {
         assert!(matches!(err, Error::NoLoader), "{err}");
         assert!(err.to_string().contains("<script type=\"module\">"), "{err}");
         assert!(matches!(headers(BUILT, "{ not json", &[] as &[&str]), Err(Error::ConfigNotJson(_))));
+    }
+
+    #[test]
+    fn trunk_serve_gets_the_same_policy_with_its_nonce_and_any_loopback_port() {
+        let dev = Policy::for_trunk_serve();
+        let build = Policy::for_index_html(BUILT).unwrap().with_config(CONFIG).unwrap();
+        let (dev_directives, build_directives) = (dev.directives(), build.directives());
+        for (dev, build) in dev_directives.iter().zip(&build_directives) {
+            match dev.split_once(' ').map(|(name, _)| name) {
+                Some("script-src") => assert_eq!(dev, "script-src 'self' 'wasm-unsafe-eval' 'nonce-{{NONCE}}'"),
+                Some("connect-src") => assert_eq!(dev, "connect-src 'self' http://127.0.0.1:*"),
+                _ => assert_eq!(dev, build),
+            }
+        }
+        assert_eq!(dev_directives.len(), build_directives.len());
+        let toml = trunk_serve_toml(&dev);
+        assert!(
+            toml.starts_with(
+                "headers = { \"Referrer-Policy\" = \"no-referrer\", \"X-Content-Type-Options\" = \"nosniff\", \
+                 \"X-Frame-Options\" = \"DENY\" }\ncsp = [\n  \"default-src 'none'\",\n  \"script-src 'self' \
+                 'wasm-unsafe-eval' 'nonce-{{NONCE}}'\",\n"
+            ),
+            "{toml}"
+        );
+        assert!(toml.ends_with("  \"object-src 'none'\",\n]\n"), "{toml}");
     }
 
     #[test]
