@@ -116,6 +116,10 @@ const SLOW_REFRESH: RefreshOptions = RefreshOptions {
     retry_interval_while_unavailable: Duration::from_secs(600),
 };
 
+/// No cooldown at all: every unknown `kid` may refetch (what limits fetches then is the single flight alone).
+const NO_COOLDOWN: RefreshOptions =
+    RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
+
 #[tokio::test]
 async fn trailing_slash_issuer_discovery_and_key_rotation() {
     let fake = start_issuer(&[rsa_1()]).await;
@@ -158,9 +162,7 @@ async fn concurrent_unknown_kids_cause_one_fetch() {
     let fake = start_issuer(&[rsa_1()]).await;
     // No cooldown: what keeps the 16 requests to one fetch here is the
     // single flight alone (waiters find the set already replaced).
-    let no_rate_limit =
-        RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
-    let verifier = remote_verifier(&fake, no_rate_limit);
+    let verifier = remote_verifier(&fake, NO_COOLDOWN);
     verifier.keys().load().await.unwrap();
     let app = Arc::new(app_with_verifier(verifier).await);
     fake.set_keys(&[rsa_1(), rsa_2()]);
@@ -239,9 +241,7 @@ async fn a_discovery_document_for_another_issuer_is_refused() {
 #[tokio::test]
 async fn a_broken_key_set_keeps_the_previous_one() {
     let fake = start_issuer(&[rsa_1()]).await;
-    let options =
-        RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
-    let verifier = remote_verifier(&fake, options);
+    let verifier = remote_verifier(&fake, NO_COOLDOWN);
     verifier.keys().load().await.unwrap();
     let app = app_with_verifier(verifier).await;
     *fake.jwks.lock().unwrap() = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]});
@@ -328,9 +328,7 @@ fn the_default_cooldown_is_at_most_five_seconds() {
 #[tokio::test]
 async fn an_issuer_that_goes_down_while_the_api_runs_costs_only_new_keys_until_it_is_back() {
     let fake = start_issuer(&[rsa_1()]).await;
-    let options =
-        RefreshOptions { cooldown_after_miss: Duration::ZERO, retry_interval_while_unavailable: Duration::ZERO };
-    let verifier = remote_verifier(&fake, options);
+    let verifier = remote_verifier(&fake, NO_COOLDOWN);
     verifier.keys().load().await.unwrap();
     let app = app_with_verifier(verifier).await;
     let known = sign_with(rsa_1(), Algorithm::RS256, &claims_for(&fake));
