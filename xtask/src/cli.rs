@@ -66,6 +66,8 @@ Options:
   --config FILE        (csp) the deployment's config.json (default: the one in the dist)
   --connect-src ORIGIN (csp, repeatable) one more origin the SPA fetches from (a token endpoint or JWKS that is
                        not on the issuer's origin)
+  --form-action ORIGIN (csp, repeatable) one more origin sign-out's form may go to (an end-session endpoint that
+                       is not on the issuer's origin, or an origin it redirects through)
   --nginx FILE         (csp) where the nginx snippet goes
 ";
 
@@ -109,7 +111,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
         "bench" => &["skip-install", "quick", "runs", "wrk-secs", "connections", "threads"],
         "load" => &["skip-install", "connections", "secs", "warmup-secs"],
         "fuzz" => &["skip-install", "seconds"],
-        "csp" => &["dist", "config", "connect-src", "nginx"],
+        "csp" => &["dist", "config", "connect-src", "form-action", "nginx"],
         other => return Err(usage(format!("unknown command {other:?}"))),
     };
     if let Some((name, _)) = parsed.options.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
@@ -135,6 +137,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Command> {
             options.config = parsed.value("config").map(PathBuf::from);
             options.nginx = parsed.value("nginx").map(PathBuf::from);
             options.connect_src = parsed.values("connect-src");
+            options.form_action = parsed.values("form-action");
             Command::Csp { options }
         }
         "bench" => {
@@ -230,7 +233,7 @@ struct Words {
 }
 
 /// Options that take a value.
-const VALUED: [&str; 15] = [
+const VALUED: [&str; 16] = [
     "spa-port",
     "api-port",
     "idp-port",
@@ -245,10 +248,11 @@ const VALUED: [&str; 15] = [
     "seconds",
     "config",
     "connect-src",
+    "form-action",
     "nginx",
 ];
 /// Options that may be given more than once, each time with a value.
-const REPEATABLE: [&str; 1] = ["connect-src"];
+const REPEATABLE: [&str; 2] = ["connect-src", "form-action"];
 
 impl Words {
     fn split(words: &[String]) -> Result<Words> {
@@ -429,13 +433,15 @@ mod tests {
     fn csp_takes_a_dist_a_config_an_nginx_file_and_repeated_origins() {
         assert_eq!(parse_line("csp").unwrap(), Command::Csp { options: CspOptions::default() });
         let command = parse_line(
-            "csp --dist x --config prod.json --connect-src https://a.example --connect-src=https://b.example --nginx n",
+            "csp --dist x --config prod.json --connect-src https://a.example --connect-src=https://b.example \
+             --form-action https://c.example --nginx n",
         )
         .unwrap();
         let options = CspOptions {
             dist: PathBuf::from("x"),
             config: Some(PathBuf::from("prod.json")),
             connect_src: vec!["https://a.example".into(), "https://b.example".into()],
+            form_action: vec!["https://c.example".into()],
             nginx: Some(PathBuf::from("n")),
         };
         assert_eq!(command, Command::Csp { options });

@@ -20,13 +20,21 @@ pub(crate) struct CspOptions {
     pub(crate) config: Option<PathBuf>,
     /// More origins for `connect-src` (`--connect-src`, repeatable).
     pub(crate) connect_src: Vec<String>,
+    /// More origins for `form-action` (`--form-action`, repeatable).
+    pub(crate) form_action: Vec<String>,
     /// Where the nginx snippet goes (`--nginx`); `None` is the target directory's `spa-headers.nginx.conf`.
     pub(crate) nginx: Option<PathBuf>,
 }
 
 impl Default for CspOptions {
     fn default() -> Self {
-        CspOptions { dist: PathBuf::from("dist"), config: None, connect_src: Vec::new(), nginx: None }
+        CspOptions {
+            dist: PathBuf::from("dist"),
+            config: None,
+            connect_src: Vec::new(),
+            form_action: Vec::new(),
+            nginx: None,
+        }
     }
 }
 
@@ -35,7 +43,7 @@ pub(crate) fn run(options: &CspOptions) -> Result<()> {
     let dist = root.join(&options.dist);
     let config = options.config.as_ref().map_or_else(|| dist.join("config.json"), |config| root.join(config));
     let index = dist.join("index.html");
-    let headers = headers_for(&index, &config, &options.connect_src)?;
+    let headers = headers_for(&index, &config, &options.connect_src, &options.form_action)?;
 
     for (name, value) in &headers {
         println!("{name}: {value}");
@@ -65,13 +73,18 @@ pub(crate) fn run(options: &CspOptions) -> Result<()> {
 }
 
 /// The headers for the build whose `index.html` is at `index`, served with the configuration at `config`.
-fn headers_for(index: &Path, config: &Path, connect_src: &[String]) -> Result<Vec<(&'static str, String)>> {
+fn headers_for(
+    index: &Path,
+    config: &Path,
+    connect_src: &[String],
+    form_action: &[String],
+) -> Result<Vec<(&'static str, String)>> {
     let read = |path: &Path, what: &str| {
         std::fs::read_to_string(path).with_context(|| format!("reading {} ({what})", path.display()))
     };
     let index_html = read(index, "the build's index.html; build it with `cargo xtask dist`")?;
     let config_json = read(config, "the deployment's /config.json; --config names another")?;
-    spa_headers::headers(&index_html, &config_json, connect_src)
+    spa_headers::headers(&index_html, &config_json, connect_src, form_action)
         .with_context(|| format!("computing the headers from {} and {}", index.display(), config.display()))
 }
 
@@ -87,16 +100,19 @@ mod tests {
         std::fs::write(&index, "<script type=\"module\">alert(1)</script>").unwrap();
         std::fs::write(&config, r#"{"issuer": "https://idp.example/t/"}"#).unwrap();
 
-        let headers = headers_for(&index, &config, &["https://keys.example".to_owned()]).unwrap();
+        let headers =
+            headers_for(&index, &config, &["https://keys.example".to_owned()], &["https://out.example".to_owned()])
+                .unwrap();
         let csp = &headers[0].1;
         // printf %s 'alert(1)' | openssl dgst -sha256 -binary | base64
         assert!(csp.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"), "{csp}");
         assert!(csp.contains("connect-src 'self' https://idp.example https://keys.example;"), "{csp}");
+        assert!(csp.contains("form-action 'self' https://idp.example https://out.example;"), "{csp}");
 
         std::fs::write(&config, r#"{"client_id": "x"}"#).unwrap();
-        let err = format!("{:#}", headers_for(&index, &config, &[]).unwrap_err());
+        let err = format!("{:#}", headers_for(&index, &config, &[], &[]).unwrap_err());
         assert!(err.contains("config.json") && err.contains("`issuer` is missing"), "{err}");
-        let err = format!("{:#}", headers_for(&dir.join("none.html"), &config, &[]).unwrap_err());
+        let err = format!("{:#}", headers_for(&dir.join("none.html"), &config, &[], &[]).unwrap_err());
         assert!(err.contains("none.html") && err.contains("cargo xtask dist"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

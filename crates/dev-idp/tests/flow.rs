@@ -437,6 +437,56 @@ async fn end_session_signs_out_and_returns_to_the_spa() {
     idp.assert_signed_out(&mut browser).await;
 }
 
+/// RP-Initiated Logout 1.0 §2: the OP accepts the request as a form POST too,
+/// which is how the SPA sends it, so that its ID token stays out of URLs.
+#[tokio::test]
+async fn end_session_by_form_post_signs_out_and_returns_to_the_spa() {
+    let home = post_logout_uri(SPA_ORIGIN);
+    let idp = Idp::new().await;
+    let mut browser = Browser::default();
+    let body = idp.tokens_for("jhon", &mut browser).await;
+    let fields = [
+        ("id_token_hint", body["id_token"].as_str().unwrap()),
+        ("post_logout_redirect_uri", home.as_str()),
+        ("state", "bye"),
+        ("client_id", CLIENT_ID),
+    ];
+    let reply = idp.post_form("/v2/logout", &fields, &mut browser).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    assert_eq!(reply.location().as_str(), format!("{home}?state=bye"));
+    assert!(!browser.cookies.contains_key("dev_idp_session"));
+    idp.assert_signed_out(&mut browser).await;
+
+    // A forged hint is refused by POST as by GET, and signs nobody out.
+    let mut other = Browser::default();
+    idp.tokens_for("james", &mut other).await;
+    let reply = idp.post_form("/v2/logout", &[("id_token_hint", "e30.e30.AAAA")], &mut other).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert_signed_in(&idp, &mut other).await;
+}
+
+/// A form POST from another site (the SPA on `localhost`, the provider on
+/// `127.0.0.1`) carries no `SameSite=Lax` cookie: the hint alone names the
+/// sign-in, and its session ends all the same, while another sign-in of the
+/// same user lives on.
+#[tokio::test]
+async fn end_session_without_the_cookie_ends_the_sign_in_its_hint_names() {
+    let home = post_logout_uri(SPA_ORIGIN);
+    let idp = Idp::new().await;
+    let mut browser = Browser::default();
+    let body = idp.tokens_for("jhon", &mut browser).await;
+    idp.state.clock().advance(5);
+    let mut elsewhere = Browser::default();
+    idp.tokens_for("jhon", &mut elsewhere).await;
+
+    let fields = [("id_token_hint", body["id_token"].as_str().unwrap()), ("post_logout_redirect_uri", home.as_str())];
+    let reply = idp.post_form("/v2/logout", &fields, &mut Browser::default()).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    assert_eq!(reply.location().as_str(), home);
+    idp.assert_signed_out(&mut browser).await;
+    assert_signed_in(&idp, &mut elsewhere).await;
+}
+
 #[tokio::test]
 async fn end_session_deletes_the_session_server_side() {
     let idp = Idp::new().await;

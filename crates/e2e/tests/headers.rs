@@ -43,7 +43,6 @@ async fn the_html_answer_carries_the_strict_policy_and_the_fixed_headers() -> Re
         "style-src 'self'",
         "img-src 'self'",
         "base-uri 'none'",
-        "form-action 'none'",
         "frame-ancestors 'none'",
         "object-src 'none'",
     ] {
@@ -56,6 +55,9 @@ async fn the_html_answer_carries_the_strict_policy_and_the_fixed_headers() -> Re
     // Fetches: the origin (config.json, the api through the proxy) and the provider, nothing else.
     let connect_src = format!("connect-src 'self' {}", harness.issuer());
     ensure!(directives.contains(&connect_src.as_str()), "expected `{connect_src}` in {csp:?}");
+    // Forms: sign-out's POST to the provider's end-session endpoint, and the redirect back to the SPA.
+    let form_action = format!("form-action 'self' {}", harness.issuer());
+    ensure!(directives.contains(&form_action.as_str()), "expected `{form_action}` in {csp:?}");
     for (name, value) in
         [("referrer-policy", "no-referrer"), ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")]
     {
@@ -70,8 +72,8 @@ async fn a_whole_session_runs_under_the_headers_without_a_policy_violation() -> 
     let browser = harness.signed_in_browser("jhon").await?;
     ensure_no_violation(&browser, "after signing in").await?;
 
-    // The Project List, and a project created through the form (handled in the page: `form-action 'none'`
-    // stops only a real submission).
+    // The Project List, and a project created through the form (handled in the page, never submitted: the
+    // policy's `form-action` would stop a submission to anywhere but the SPA and the provider).
     browser.goto(contract::routes::PROJECTS).await?;
     browser.wait_for("project-row").await?;
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -97,7 +99,8 @@ async fn a_whole_session_runs_under_the_headers_without_a_policy_violation() -> 
     browser.wait_for("user-row").await?;
     ensure_no_violation(&browser, "after the lists and a reload").await?;
 
-    // Sign-out: the revocation request to the provider, then its end-session page and back.
+    // Sign-out: the revocation request to the provider, then a form POST to its end-session endpoint (which
+    // `form-action` must allow, and the redirect back to the SPA too) and back.
     browser.click("logout-button").await?;
     browser.wait_for_path(contract::routes::HOME).await?;
     browser.wait_for("login-button").await?;

@@ -94,6 +94,20 @@ async fn signing_out_revokes_the_refresh_token() -> Result<()> {
     }
     ensure_no_new_sign_in(&harness, authorizations, "signing out on /projects")?;
     browser.assert_shown_without("login-button", &["user-name", "logout-button"]).await?;
+    // The ID token went to the end-session endpoint as the hint in a form POST's body, so no URL carried it: not
+    // the provider's request line (nor its log), nor the browser's history, nor a proxy's log.
+    let end_session = harness.provider_metadata().await?["end_session_endpoint"]
+        .as_str()
+        .and_then(|url| reqwest::Url::parse(url).ok())
+        .context("dev-idp's discovery names no end_session_endpoint")?;
+    let (posts, gets) =
+        (harness.idp_requests("POST", end_session.path())?, harness.idp_requests("GET", end_session.path())?);
+    ensure!(
+        posts == 1 && gets == 0,
+        "signing out reached dev-idp's end-session endpoint {posts} time(s) by POST and {gets} by GET; expected one \
+         form POST, which keeps the id_token_hint out of the URL\n{}",
+        harness.log_tails()
+    );
     ensure!(
         browser.local_storage_get(REFRESH_KEY).await?.is_none(),
         "after sign-out localStorage still holds {REFRESH_KEY}"

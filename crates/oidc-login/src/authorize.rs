@@ -78,16 +78,35 @@ pub fn authorization_url(
     format!("{}{separator}{}", metadata.authorization_endpoint, form_encode(&params))
 }
 
-/// The end-session URL (RP-Initiated Logout 1.0), when the provider has one.
-pub fn end_session_url(metadata: &ProviderMetadata, settings: &ClientSettings, id_token_hint: &str) -> Option<String> {
-    let endpoint = metadata.end_session_endpoint.as_ref()?;
-    let params = [
-        ("id_token_hint", id_token_hint),
-        ("post_logout_redirect_uri", settings.post_logout_redirect_uri.as_str()),
-        ("client_id", settings.client_id.as_str()),
+/// The end-session request (RP-Initiated Logout 1.0), when the provider has
+/// an endpoint: where the browser goes and the form fields it carries.
+///
+/// The fields travel in the body of a form POST, never in the URL: the ID
+/// token sent as `id_token_hint` would otherwise land in the provider's
+/// request log, in the browser's history and in any proxy between them. The
+/// specification has every provider accept POST as well as GET (§2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndSessionRequest {
+    /// The provider's `end_session_endpoint`, as its discovery names it (a
+    /// query it carries, such as Azure AD B2C's policy, stays in it).
+    pub endpoint: String,
+    /// The form fields, in order.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// The end-session request for signing out the session of `id_token_hint`.
+pub fn end_session_request(
+    metadata: &ProviderMetadata,
+    settings: &ClientSettings,
+    id_token_hint: &str,
+) -> Option<EndSessionRequest> {
+    let endpoint = metadata.end_session_endpoint.clone()?;
+    let fields = vec![
+        ("id_token_hint", id_token_hint.to_owned()),
+        ("post_logout_redirect_uri", settings.post_logout_redirect_uri.clone()),
+        ("client_id", settings.client_id.clone()),
     ];
-    let separator = if endpoint.contains('?') { '&' } else { '?' };
-    Some(format!("{endpoint}{separator}{}", form_encode(&params)))
+    Some(EndSessionRequest { endpoint, fields })
 }
 
 /// `application/x-www-form-urlencoded` serialisation, percent-encoding all
@@ -240,11 +259,19 @@ mod tests {
     }
 
     #[test]
-    fn end_session_carries_the_hint_and_return_uri() {
+    fn end_session_carries_the_hint_and_return_uri_in_form_fields_not_in_the_url() {
         let settings = ClientSettings::for_origin("https://app.example", metadata().issuer, "spa".into());
-        let url = end_session_url(&metadata(), &settings, "tok").unwrap();
-        assert!(url.starts_with(
-            "https://t.auth0.com/oidc/logout?id_token_hint=tok&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F"
-        ));
+        let request = end_session_request(&metadata(), &settings, "tok").unwrap();
+        assert_eq!(request.endpoint, "https://t.auth0.com/oidc/logout");
+        assert_eq!(
+            request.fields,
+            vec![
+                ("id_token_hint", "tok".to_owned()),
+                ("post_logout_redirect_uri", "https://app.example/".to_owned()),
+                ("client_id", "spa".to_owned()),
+            ]
+        );
+        let without = ProviderMetadata { end_session_endpoint: None, ..metadata() };
+        assert_eq!(end_session_request(&without, &settings, "tok"), None);
     }
 }

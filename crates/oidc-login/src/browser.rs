@@ -241,6 +241,33 @@ pub fn navigate(url: &str, history: HistoryEntry) -> Result<(), LoginError> {
     .map_err(|e| LoginError::Browser(format!("cannot navigate: {}", describe(e))))
 }
 
+/// Sends the browser to `url` with a form POST of `fields`
+/// (`application/x-www-form-urlencoded`), a full-page navigation that keeps
+/// the fields out of the URL, the history and the server's request line.
+///
+/// The form is built off-screen and submitted with `HTMLFormElement.submit()`,
+/// which fires no `submit` event: nothing in the page can see or cancel it.
+/// The page's Content-Security-Policy must allow `url`'s origin in
+/// `form-action` (crates/spa-headers does, for the issuer).
+pub fn submit_form(url: &str, fields: &[(&str, String)]) -> Result<(), LoginError> {
+    let failed = |e: JsValue| LoginError::Browser(format!("cannot submit the form to {url}: {}", describe(e)));
+    let document = window()?.document().ok_or_else(|| LoginError::Browser("no document".into()))?;
+    let form: web_sys::HtmlFormElement = document.create_element("form").map_err(failed)?.unchecked_into();
+    form.set_method("post");
+    form.set_action(url);
+    form.set_hidden(true);
+    for (name, value) in fields {
+        let input: web_sys::HtmlInputElement = document.create_element("input").map_err(failed)?.unchecked_into();
+        input.set_type("hidden");
+        input.set_name(name);
+        input.set_value(value);
+        form.append_child(&input).map_err(failed)?;
+    }
+    let body = document.body().ok_or_else(|| LoginError::Browser("no document body".into()))?;
+    body.append_child(&form).map_err(failed)?;
+    form.submit().map_err(failed)
+}
+
 /// Replaces the current history entry's URL with `path`, so that Back never
 /// returns to it (used to drop the callback's code and state).
 pub fn replace_url(path: &str) -> Result<(), LoginError> {

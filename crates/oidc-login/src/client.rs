@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::LoginError;
-use crate::authorize::{AuthorizationRequest, Prompt, authorization_url, end_session_url, form_encode};
+use crate::authorize::{AuthorizationRequest, Prompt, authorization_url, end_session_request, form_encode};
 use crate::browser::{self, Cache, HistoryEntry, StorageArea};
 use crate::callback::{CallbackOutcome, CallbackParams, check_response_issuer};
 use crate::claims_cache::{self, RememberedClaims};
@@ -465,7 +465,9 @@ impl OidcClient {
 
     /// Signs out: revokes the refresh token (RFC 7009, when the provider has a
     /// revocation endpoint), forgets local state, and sends the browser to
-    /// the provider's end-session endpoint (or home when it has none).
+    /// the provider's end-session endpoint with a form POST, so that the ID
+    /// token it carries as the hint stays out of every URL (or home when the
+    /// provider has no such endpoint).
     ///
     /// The refresh token is taken and forgotten under the refresh lock, as
     /// every other use of it is: a refresh under way in another tab finishes
@@ -491,10 +493,10 @@ impl OidcClient {
             // Best effort: sign-out goes on even if the provider is unreachable.
             let _ = browser::post_form(endpoint, &body).await;
         }
-        let url = session
-            .and_then(|s| end_session_url(&self.metadata, &self.settings, &s.id_token.raw))
-            .unwrap_or_else(|| self.settings.post_logout_redirect_uri.clone());
-        browser::navigate(&url, HistoryEntry::Keep)
+        match session.and_then(|s| end_session_request(&self.metadata, &self.settings, &s.id_token.raw)) {
+            Some(request) => browser::submit_form(&request.endpoint, &request.fields),
+            None => browser::navigate(&self.settings.post_logout_redirect_uri, HistoryEntry::Keep),
+        }
     }
 
     /// Forgets this browser's session without contacting the provider (another

@@ -11,9 +11,12 @@
 //! * `style-src 'self'` and `img-src 'self'`: the stylesheet and the favicon; no inline style anywhere.
 //! * `connect-src 'self'` and the issuer's origin, an absolute `api_base`'s, and any origin given besides (a
 //!   provider whose token endpoint or JWKS is elsewhere than its issuer): every `fetch` the SPA makes.
-//!   Sign-in and sign-out are navigations, which no fetch directive restricts.
-//! * `base-uri 'none'`, `form-action 'none'` (the one form is handled in the page and never submitted),
-//!   `frame-ancestors 'none'` (no framing, so no clickjacking) and `object-src 'none'`.
+//!   Sign-in is a navigation, which no fetch directive restricts.
+//! * `form-action 'self'` and the issuer's origin, and any origin given besides: sign-out is a form POST to the
+//!   provider's end-session endpoint (the ID token it carries as a hint stays out of URLs), and the browser
+//!   applies `form-action` to the redirect back to the SPA too, hence `'self'`. The SPA's own form is handled in
+//!   the page and never submitted.
+//! * `base-uri 'none'`, `frame-ancestors 'none'` (no framing, so no clickjacking) and `object-src 'none'`.
 //!
 //! `cargo xtask dev` serves the same headers through `trunk serve` ([`Policy::for_trunk_serve`], copied into
 //! Trunk.toml by [`trunk_serve_toml`] and kept equal to it by a test of xtask's).
@@ -71,7 +74,7 @@ pub const FIXED_HEADERS: [(&str, &str); 3] =
 pub const TRUNK_NONCE: &str = "{{NONCE}}";
 
 /// The Content-Security-Policy of one build in one deployment; build it with [`Policy::for_index_html`], then
-/// [`Policy::with_config`] and [`Policy::with_connect_src`].
+/// [`Policy::with_config`], [`Policy::with_connect_src`] and [`Policy::with_form_action`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// `script-src` sources besides `'self'` and `'wasm-unsafe-eval'`: a `'sha256-…'` per inline script, in
@@ -79,6 +82,8 @@ pub struct Policy {
     script_sources: Vec<String>,
     /// Origins besides `'self'` for `connect-src`, in the order given (duplicates once).
     connect_src: Vec<String>,
+    /// Origins besides `'self'` for `form-action`: the provider's, where sign-out posts its form.
+    form_action: Vec<String>,
 }
 
 impl Policy {
@@ -93,25 +98,29 @@ impl Policy {
         for script in &scripts {
             push_once(&mut script_sources, script_hash(&script.text));
         }
-        Ok(Policy { script_sources, connect_src: Vec::new() })
+        Ok(Policy { script_sources, connect_src: Vec::new(), form_action: Vec::new() })
     }
 
     /// The policy `trunk serve` sends under `cargo xtask dev`: a build's, except in two places. Its inline scripts
     /// (the loader, whose text changes with every rebuild, and trunk's autoreload script, which names the host it
     /// was asked by) are allowed by trunk's per-answer nonce instead of hashes; and `connect-src` allows every port
-    /// of 127.0.0.1 instead of the issuer's alone, because Trunk.toml is fixed while the stack picks the provider's
-    /// port (`--idp-port`). The autoreload WebSocket goes to the page's own host and port, which `'self'` covers.
+    /// of 127.0.0.1 instead of the issuer's alone (and `form-action` likewise), because Trunk.toml is fixed while
+    /// the stack picks the provider's port (`--idp-port`). The autoreload WebSocket goes to the page's own host and
+    /// port, which `'self'` covers.
     pub fn for_trunk_serve() -> Policy {
         Policy {
             script_sources: vec![format!("'nonce-{TRUNK_NONCE}'")],
             connect_src: vec!["http://127.0.0.1:*".into()],
+            form_action: vec!["http://127.0.0.1:*".into()],
         }
     }
 
     /// Adds the origins the SPA fetches from under `config_json` (its `/config.json`): the issuer's, and an
-    /// absolute `api_base`'s.
+    /// absolute `api_base`'s; and the issuer's to `form-action`, for sign-out.
     pub fn with_config(mut self, config_json: &str) -> Result<Policy, Error> {
-        for origin in origins::from_config(config_json)? {
+        let origins = origins::from_config(config_json)?;
+        push_once(&mut self.form_action, origins.issuer.clone());
+        for origin in origins.fetched() {
             push_once(&mut self.connect_src, origin);
         }
         Ok(self)
@@ -124,6 +133,13 @@ impl Policy {
         Ok(self)
     }
 
+    /// Adds one more origin to `form-action` (`https://logout.example.com`): for a provider whose end-session
+    /// endpoint is not on its issuer's origin, or that redirects through another origin before it returns.
+    pub fn with_form_action(mut self, origin: &str) -> Result<Policy, Error> {
+        push_once(&mut self.form_action, origins::from_argument(origin)?);
+        Ok(self)
+    }
+
     /// The `script-src` sources besides `'self'` and `'wasm-unsafe-eval'`: the `'sha256-…'` of each inline script.
     pub fn script_sources(&self) -> &[String] {
         &self.script_sources
@@ -132,6 +148,11 @@ impl Policy {
     /// The origins `connect-src` names besides `'self'`.
     pub fn connect_src(&self) -> &[String] {
         &self.connect_src
+    }
+
+    /// The origins `form-action` names besides `'self'`.
+    pub fn form_action(&self) -> &[String] {
+        &self.form_action
     }
 
     /// The value of the `Content-Security-Policy` header.
@@ -151,7 +172,7 @@ impl Policy {
             "img-src 'self'".to_owned(),
             format!("connect-src {}", sources(&["'self'"], &self.connect_src)),
             "base-uri 'none'".to_owned(),
-            "form-action 'none'".to_owned(),
+            format!("form-action {}", sources(&["'self'"], &self.form_action)),
             "frame-ancestors 'none'".to_owned(),
             "object-src 'none'".to_owned(),
         ]
@@ -165,15 +186,20 @@ impl Policy {
     }
 }
 
-/// The headers for a build's `index.html` served with `config_json`, plus `extra_connect_src` origins.
+/// The headers for a build's `index.html` served with `config_json`, plus `extra_connect_src` and
+/// `extra_form_action` origins.
 pub fn headers(
     index_html: &str,
     config_json: &str,
     extra_connect_src: &[impl AsRef<str>],
+    extra_form_action: &[impl AsRef<str>],
 ) -> Result<Vec<(&'static str, String)>, Error> {
     let mut policy = Policy::for_index_html(index_html)?.with_config(config_json)?;
     for origin in extra_connect_src {
         policy = policy.with_connect_src(origin.as_ref())?;
+    }
+    for origin in extra_form_action {
+        policy = policy.with_form_action(origin.as_ref())?;
     }
     Ok(policy.headers())
 }
@@ -243,7 +269,7 @@ mod tests {
             format!(
                 "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {LOADER_HASH}; style-src 'self'; \
                  img-src 'self'; connect-src 'self' https://tenant.eu.auth0.com; base-uri 'none'; \
-                 form-action 'none'; frame-ancestors 'none'; object-src 'none'"
+                 form-action 'self' https://tenant.eu.auth0.com; frame-ancestors 'none'; object-src 'none'"
             )
         );
     }
@@ -252,7 +278,7 @@ mod tests {
     fn connect_src_takes_an_absolute_api_base_and_extra_origins_once_each() {
         let config = r#"{"issuer": "https://idp.example/realms/x", "api_base": "https://api.example/v1"}"#;
         let extra = ["https://keys.example", "https://idp.example"];
-        let headers = headers(BUILT, config, &extra).unwrap();
+        let headers = headers(BUILT, config, &extra, &[] as &[&str]).unwrap();
         assert_eq!(headers[0].0, CONTENT_SECURITY_POLICY);
         assert!(
             headers[0].1.contains("; connect-src 'self' https://idp.example https://api.example https://keys.example;"),
@@ -265,9 +291,29 @@ mod tests {
             [("Referrer-Policy", "no-referrer"), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")]
         );
         assert!(matches!(
-            super::headers(BUILT, config, &["https://keys.example/jwks"]),
+            super::headers(BUILT, config, &["https://keys.example/jwks"], &[] as &[&str]),
             Err(Error::NotAnOrigin { .. })
         ));
+    }
+
+    #[test]
+    fn form_action_takes_self_the_issuer_and_extra_origins_but_not_the_api() {
+        // Sign-out posts a form to the provider's end-session endpoint, which redirects back to the SPA: the
+        // browser checks both against `form-action`. The API is fetched, never posted to by a form.
+        let config = r#"{"issuer": "https://idp.example/realms/x", "api_base": "https://api.example/v1"}"#;
+        let extra = ["https://logout.example", "https://idp.example"];
+        let headers = headers(BUILT, config, &[] as &[&str], &extra).unwrap();
+        assert!(
+            headers[0].1.contains("; form-action 'self' https://idp.example https://logout.example;"),
+            "{}",
+            headers[0].1
+        );
+        assert!(matches!(
+            super::headers(BUILT, config, &[] as &[&str], &["https://logout.example/end"]),
+            Err(Error::NotAnOrigin { .. })
+        ));
+        let serve = Policy::for_trunk_serve().content_security_policy();
+        assert!(serve.contains("; form-action 'self' http://127.0.0.1:*;"), "{serve}");
     }
 
     #[test]
@@ -285,7 +331,7 @@ mod tests {
         let err = Policy::for_index_html(classic).unwrap_err();
         assert!(matches!(err, Error::NoLoader), "{err}");
         assert!(err.to_string().contains("<script type=\"module\">"), "{err}");
-        assert!(matches!(headers(BUILT, "{ not json", &[] as &[&str]), Err(Error::ConfigNotJson(_))));
+        assert!(matches!(headers(BUILT, "{ not json", &[] as &[&str], &[] as &[&str]), Err(Error::ConfigNotJson(_))));
     }
 
     #[test]
@@ -297,6 +343,7 @@ mod tests {
             match dev.split_once(' ').map(|(name, _)| name) {
                 Some("script-src") => assert_eq!(dev, "script-src 'self' 'wasm-unsafe-eval' 'nonce-{{NONCE}}'"),
                 Some("connect-src") => assert_eq!(dev, "connect-src 'self' http://127.0.0.1:*"),
+                Some("form-action") => assert_eq!(dev, "form-action 'self' http://127.0.0.1:*"),
                 _ => assert_eq!(dev, build),
             }
         }

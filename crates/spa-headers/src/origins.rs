@@ -7,9 +7,24 @@ use crate::Error;
 use serde_json::Value;
 use url::Url;
 
-/// The origins `config_json` makes the SPA fetch from, besides its own: the issuer's, then an absolute
-/// `api_base`'s (a path like `/api/v1` stays on the SPA's origin and adds none).
-pub(crate) fn from_config(config_json: &str) -> Result<Vec<String>, Error> {
+/// The origins `config_json` names besides the SPA's own.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ConfigOrigins {
+    /// The issuer's: discovery, at most providers the token endpoint and JWKS too, and sign-out's form.
+    pub(crate) issuer: String,
+    /// An absolute `api_base`'s (a path like `/api/v1` stays on the SPA's origin and adds none).
+    pub(crate) api: Option<String>,
+}
+
+impl ConfigOrigins {
+    /// The origins the SPA fetches from: the issuer's, then the API's.
+    pub(crate) fn fetched(self) -> Vec<String> {
+        std::iter::once(self.issuer).chain(self.api).collect()
+    }
+}
+
+/// The origins `config_json` names besides the SPA's own.
+pub(crate) fn from_config(config_json: &str) -> Result<ConfigOrigins, Error> {
     let config: Value = serde_json::from_str(config_json).map_err(|err| Error::ConfigNotJson(err.to_string()))?;
     let config = config.as_object().ok_or(Error::ConfigNotObject)?;
     let issuer = match config.get("issuer") {
@@ -19,18 +34,16 @@ pub(crate) fn from_config(config_json: &str) -> Result<Vec<String>, Error> {
         }
         Some(other) => return Err(Error::ConfigKey("issuer", format!("must be a URL string, not {other}"))),
     };
-    let mut origins = vec![url_origin(issuer).map_err(|reason| Error::ConfigKey("issuer", reason))?];
-    match config.get("api_base") {
+    let issuer = url_origin(issuer).map_err(|reason| Error::ConfigKey("issuer", reason))?;
+    let api = match config.get("api_base") {
         // Absent or null: the default, `/api/v1`, on the SPA's own origin.
-        None | Some(Value::Null) => {}
+        None | Some(Value::Null) => None,
         Some(Value::String(api_base)) => {
-            if let Some(origin) = api_base_origin(api_base).map_err(|reason| Error::ConfigKey("api_base", reason))? {
-                origins.push(origin);
-            }
+            api_base_origin(api_base).map_err(|reason| Error::ConfigKey("api_base", reason))?
         }
         Some(other) => return Err(Error::ConfigKey("api_base", format!("must be a path or URL string, not {other}"))),
-    }
-    Ok(origins)
+    };
+    Ok(ConfigOrigins { issuer, api })
 }
 
 /// An origin given by hand (`https://login.example.com`), as it goes into `connect-src`.
@@ -83,7 +96,7 @@ mod tests {
     use super::*;
 
     fn origins(config: &str) -> Result<Vec<String>, Error> {
-        from_config(config)
+        from_config(config).map(ConfigOrigins::fetched)
     }
 
     #[test]

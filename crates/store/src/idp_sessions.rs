@@ -41,6 +41,20 @@ impl Store {
         .await?)
     }
 
+    /// Ends every provider session of `user_id`'s sign-in at `auth_time` (and sweeps expired ones while at it);
+    /// returns how many live sessions ended. For a logout whose request names the sign-in but carries no cookie.
+    pub async fn delete_idp_sessions_of_sign_in(&self, user_id: i64, auth_time: i64, now: i64) -> Result<u64> {
+        let ended = sqlx::query("DELETE FROM idp_sessions WHERE user_id = ? AND auth_time = ? AND expires_at > ?")
+            .bind(user_id)
+            .bind(auth_time)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM idp_sessions WHERE expires_at <= ?").bind(now).execute(&self.pool).await?;
+        Ok(ended)
+    }
+
     /// Ends a provider session (and sweeps expired ones while at it).
     pub async fn delete_idp_session(&self, id: &str, now: i64) -> Result<()> {
         sqlx::query("DELETE FROM idp_sessions WHERE id = ? OR expires_at <= ?")
@@ -67,6 +81,23 @@ mod tests {
         assert_eq!(store.idp_session("s1", 200).await.unwrap(), None);
         store.delete_idp_session("s1", 150).await.unwrap();
         assert_eq!(store.idp_session("s1", 150).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn ending_a_sign_in_ends_its_sessions_only() {
+        let (_dir, store) = fresh().await;
+        let jhon = user_id(&store, "jhon").await;
+        let james = user_id(&store, "james").await;
+        let sessions = [("a", jhon, 100), ("b", jhon, 100), ("later", jhon, 110), ("other", james, 100)]
+            .map(|(id, user_id, at)| IdpSession { id: id.into(), user_id, auth_time: at, expires_at: 300 });
+        for session in &sessions {
+            store.create_idp_session(session).await.unwrap();
+        }
+        assert_eq!(store.delete_idp_sessions_of_sign_in(jhon, 100, 150).await.unwrap(), 2);
+        for (id, live) in [("a", false), ("b", false), ("later", true), ("other", true)] {
+            assert_eq!(store.idp_session(id, 150).await.unwrap().is_some(), live, "{id}");
+        }
+        assert_eq!(store.delete_idp_sessions_of_sign_in(jhon, 100, 150).await.unwrap(), 0);
     }
 
     #[tokio::test]

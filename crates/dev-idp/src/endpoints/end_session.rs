@@ -5,6 +5,21 @@
 //! a "signed out" page when there is none to go to. An unregistered
 //! `post_logout_redirect_uri` is never followed.
 //!
+//! The request comes as a `GET` with a query or, as the SPA sends it, as a
+//! form `POST` (§2 has the OP accept both), which keeps the ID token given
+//! as the hint out of URLs and request logs. A `POST` that carries a
+//! `csrf_token` is the confirmation form below instead.
+//!
+//! # Without the cookie
+//!
+//! A form POST from another site carries no `SameSite=Lax` cookie (the
+//! SPA on `localhost` posting to the provider on `127.0.0.1` is such a
+//! case), so the provider cannot see the browser's session. A valid hint
+//! still names a sign-in (its `sub` and `auth_time`): that sign-in's
+//! sessions end, as a provider ends the session an ID token's `sid` names.
+//! Holding the user's ID token is what it takes, as it is for a logout
+//! without confirmation below.
+//!
 //! # Asking first
 //!
 //! Any site can send a browser to `GET /v2/logout` (a link, a redirect, an
@@ -39,7 +54,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::{csrf_binding, redirect};
-use crate::claims::subject;
+use crate::claims::{subject, user_id_of_subject};
 use crate::cookies::{self, CSRF_COOKIE};
 use crate::csrf::{self, CsrfError, Form};
 use crate::error::PageError;
@@ -63,14 +78,31 @@ pub(crate) async fn get(State(state): State<AppState>, headers: HeaderMap, RawQu
     handle_get(&state, &headers, query.as_deref().unwrap_or_default()).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `POST` at the end-session endpoint: the confirmation form.
+/// `POST` at the end-session endpoint: the logout request as a form, or the
+/// confirmation form (which carries a `csrf_token`).
 pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    handle_post(&state, &headers, &body).await.unwrap_or_else(IntoResponse::into_response)
+    let params = Params::parse(&body);
+    let reply = if params.get("csrf_token").is_some() {
+        handle_confirmation(&state, &headers, &params).await
+    } else {
+        handle_request(&state, &headers, &params, StatusCode::SEE_OTHER).await
+    };
+    reply.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn handle_get(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Response, PageError> {
-    let params = Params::parse(query.as_bytes());
-    check_params(state, &params)?;
+    handle_request(state, headers, &Params::parse(query.as_bytes()), StatusCode::FOUND).await
+}
+
+/// The logout request, by either method; `status` is the redirect's that
+/// ends it (`303 See Other` after a POST, so the browser GETs the SPA).
+async fn handle_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    check_params(state, params)?;
     let hint = match params.get("id_token_hint") {
         Some(hint) => Some(
             jwt::verify_id_token_hint(&state.keys(), state.issuer().as_str(), state.client().id(), hint)
@@ -78,34 +110,51 @@ async fn handle_get(state: &AppState, headers: &HeaderMap, query: &str) -> Resul
         ),
         None => None,
     };
-    if let Some(signed_in) = provider_session::current(state, headers).await?
-        && !hint.as_ref().is_some_and(|claims| is_for_session(claims, &signed_in))
-    {
-        tracing::info!(user = %signed_in.user.username, "logout without a hint for this session: asking first");
-        return Ok(confirmation(state, headers, &params, &signed_in));
+    match provider_session::current(state, headers).await? {
+        Some(signed_in) if !hint.as_ref().is_some_and(|claims| is_for_session(claims, &signed_in)) => {
+            tracing::info!(user = %signed_in.user.username, "logout without a hint for this session: asking first");
+            return Ok(confirmation(state, headers, params, &signed_in));
+        }
+        Some(_) => {}
+        None => {
+            if let Some(claims) = &hint {
+                end_hinted_sign_in(state, claims).await?;
+            }
+        }
     }
-    sign_out(state, headers, &params, StatusCode::FOUND).await
+    sign_out(state, headers, params, status).await
 }
 
-async fn handle_post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, PageError> {
-    let params = Params::parse(body);
+/// Ends the sessions of the sign-in verified hint `claims` name (their
+/// `sub` and `auth_time`), for a request that carries no session cookie.
+async fn end_hinted_sign_in(state: &AppState, claims: &Map<String, Value>) -> Result<(), PageError> {
+    let user_id = claims.get("sub").and_then(Value::as_str).and_then(user_id_of_subject);
+    let auth_time = claims.get("auth_time").and_then(Value::as_i64);
+    if let (Some(user_id), Some(auth_time)) = (user_id, auth_time) {
+        let ended = state.store().delete_idp_sessions_of_sign_in(user_id, auth_time, state.now()).await?;
+        tracing::info!(ended, "logout without the session cookie: ended the sign-in its hint names");
+    }
+    Ok(())
+}
+
+async fn handle_confirmation(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<Response, PageError> {
     if params.is_repeated("csrf_token") {
         return Err(PageError::bad_request(TITLE, "The parameter csrf_token was sent more than once."));
     }
-    check_params(state, &params)?;
+    check_params(state, params)?;
     csrf::verify(
         state.csrf_key(),
         Form::SignOut,
         params.get("csrf_token"),
         cookies::read(headers, CSRF_COOKIE),
-        &form_fields(&params),
+        &form_fields(params),
         state.now(),
     )
     .map_err(|error: CsrfError| PageError::Forbidden {
         title: "Sign-out form expired",
         message: format!("{error}; nobody was signed out. Return to the application and sign out again."),
     })?;
-    sign_out(state, headers, &params, StatusCode::SEE_OTHER).await
+    sign_out(state, headers, params, StatusCode::SEE_OTHER).await
 }
 
 /// Refuses repeated parameters and another client's `client_id`.
