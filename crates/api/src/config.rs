@@ -12,7 +12,7 @@ use contract::wire::RolesManagedBy;
 use permissions::ClaimPath;
 use url::Url;
 
-use crate::auth::{Issuer, TokenTypes, VerifierConfig};
+use crate::auth::{DEFAULT_FETCH_TIMEOUT, Issuer, TokenTypes, VerifierConfig};
 
 /// The permission-guarded JSON API of the permission SPA.
 ///
@@ -49,6 +49,17 @@ pub struct Cli {
     /// string), or a JSON Pointer when it starts with `/` (`/realm_access/roles`).
     #[arg(long, env = "API_PERMISSIONS_CLAIM", default_value = permissions::names::ACCESS_TOKEN_PERMISSIONS_CLAIM)]
     pub permissions_claim: ClaimPath,
+
+    /// How long one request to the issuer (discovery, or its JWKS) may take
+    /// before it is abandoned, in seconds (1 to 120): a request waiting on
+    /// that fetch answers after at most this long.
+    #[arg(
+        long = "issuer-timeout-seconds",
+        env = "API_ISSUER_TIMEOUT_SECONDS",
+        default_value_t = DEFAULT_FETCH_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=120)
+    )]
+    pub issuer_timeout_seconds: u64,
 
     /// Clock skew tolerated on `exp` and `nbf`, in seconds (0 to 300).
     #[arg(
@@ -93,6 +104,11 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The bound on each request to the issuer.
+    pub fn issuer_timeout(&self) -> Duration {
+        Duration::from_secs(self.issuer_timeout_seconds)
+    }
+
     /// The token checks these flags ask for.
     pub fn verifier_config(&self) -> VerifierConfig {
         let mut config = VerifierConfig::new(self.issuer.clone(), self.audience.clone());
@@ -141,6 +157,7 @@ mod tests {
         assert_eq!(cli.database, PathBuf::from(".dev/app.db"));
         assert_eq!(cli.permissions_claim, ClaimPath::Claim("permissions".into()));
         assert_eq!(cli.leeway_seconds, 30);
+        assert_eq!(cli.issuer_timeout(), Duration::from_secs(10));
         assert!(cli.cors_origins.is_empty());
         assert_eq!(cli.roles_managed_by, RolesManagedBy::Api);
         assert!(!cli.strict_token_type);
@@ -171,6 +188,7 @@ mod tests {
             "--database=/tmp/x.db",
             "--permissions-claim=/realm_access/roles",
             "--leeway=5",
+            "--issuer-timeout-seconds=2",
             "--cors-origin=http://localhost:8080/,https://spa.example",
             "--strict-token-type",
             "--spa-client-id=spa,other",
@@ -179,6 +197,7 @@ mod tests {
         .unwrap();
         assert_eq!(cli.permissions_claim, ClaimPath::Pointer("/realm_access/roles".into()));
         assert_eq!(cli.leeway_seconds, 5);
+        assert_eq!(cli.issuer_timeout(), Duration::from_secs(2));
         assert_eq!(cli.cors_origins, ["http://localhost:8080", "https://spa.example"]);
         assert_eq!(cli.verifier_config().leeway, Duration::from_secs(5));
         assert_eq!(cli.verifier_config().token_types, TokenTypes::AccessTokenOnly);
@@ -194,6 +213,7 @@ mod tests {
             &["api", "--issuer", "https://i.example", "--permissions-claim", ""],
             &["api", "--issuer", "https://i.example", "--permissions-claim", "/a~2"],
             &["api", "--issuer", "https://i.example", "--leeway-seconds", "301"],
+            &["api", "--issuer", "https://i.example", "--issuer-timeout-seconds", "0"],
             &["api", "--issuer", "https://i.example", "--cors-origin", "http://x.example/path"],
             &["api", "--issuer", "https://i.example", "--spa-client-id", ""],
             &["api", "--issuer", "https://i.example", "--strict-token-type=yes"],

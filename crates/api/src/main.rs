@@ -49,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open the database {}", cli.database.display()))?;
 
-    let http = KeyStore::http_client().context("cannot build the HTTP client")?;
+    let http = KeyStore::http_client(cli.issuer_timeout()).context("cannot build the HTTP client")?;
     let keys = KeyStore::discover(cli.issuer.clone(), http, RefreshOptions::default());
     let verifier = Arc::new(Verifier::new(cli.verifier_config(), keys));
     let loader = verifier.clone();

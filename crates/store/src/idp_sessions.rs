@@ -20,14 +20,17 @@ pub struct IdpSession {
 impl Store {
     /// Records a provider session.
     pub async fn create_idp_session(&self, session: &IdpSession) -> Result<()> {
-        sqlx::query("INSERT INTO idp_sessions (id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(&session.id)
-            .bind(session.user_id)
-            .bind(session.auth_time)
-            .bind(session.expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.write(async {
+            sqlx::query("INSERT INTO idp_sessions (id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)")
+                .bind(&session.id)
+                .bind(session.user_id)
+                .bind(session.auth_time)
+                .bind(session.expires_at)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The provider session with this id, if it exists and has not expired at `now`.
@@ -57,12 +60,15 @@ impl Store {
 
     /// Ends a provider session (and sweeps expired ones while at it).
     pub async fn delete_idp_session(&self, id: &str, now: i64) -> Result<()> {
-        sqlx::query("DELETE FROM idp_sessions WHERE id = ? OR expires_at <= ?")
-            .bind(id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.write(async {
+            sqlx::query("DELETE FROM idp_sessions WHERE id = ? OR expires_at <= ?")
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -16,7 +16,10 @@
 //! * `users_roles`: users, roles and their permissions, answered as
 //!   [`User`] or [`contract::wire::UserWithRoles`];
 //! * `idp_sessions` and `refresh_tokens`: the development provider's
-//!   sessions and refresh tokens.
+//!   sessions and refresh tokens;
+//! * `read_pool`: the read-only connections of the API's hot reads;
+//! * `writes`: what every write goes through (the file still the one
+//!   opened; a read-only connection not kept).
 //!
 //! The API's rows are the wire types of the `contract` crate: the store
 //! decodes each column once (a project's status into a
@@ -36,6 +39,7 @@ mod read_pool;
 mod refresh_tokens;
 mod seed;
 mod users_roles;
+mod writes;
 
 pub use error::{Result, StoreError};
 pub use idp_sessions::IdpSession;
@@ -52,6 +56,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Read-only connections for the API's hot reads.
     reader: std::sync::Arc<read_pool::ReadPool>,
+    /// The file opened, which every write checks (see `writes`).
+    file: std::sync::Arc<writes::OpenFile>,
 }
 
 /// Fixtures shared by the test modules of this crate.

@@ -19,17 +19,34 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_projects_newest_first.sql"),
 ];
 
+/// Whether the process may write the file, as the migration found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Writable,
+    /// The file is read-only to this process (and its schema current).
+    ReadOnly,
+}
+
 /// Brings the database up to the newest schema this build knows.
-pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<()> {
+pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<Access> {
     run_to(pool, path, MIGRATIONS.len()).await
 }
 
 /// Brings the database up to schema version `target` (tests use an older
 /// target to make a database as an earlier build left it).
-pub(crate) async fn run_to(pool: &SqlitePool, path: &str, target: usize) -> Result<()> {
+pub(crate) async fn run_to(pool: &SqlitePool, path: &str, target: usize) -> Result<Access> {
     let mut conn = pool.acquire().await?;
+    match run_in_transaction(&mut conn, path, target).await {
+        Ok(()) => Ok(Access::Writable),
+        Err(error) if error.is_read_only() => read_only(&mut conn, path).await.map(|()| Access::ReadOnly),
+        Err(error) => Err(error),
+    }
+}
+
+/// The migrations and the seed in one `BEGIN IMMEDIATE` transaction.
+async fn run_in_transaction(conn: &mut sqlx::SqliteConnection, path: &str, target: usize) -> Result<()> {
     sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let outcome = apply(&mut conn, path, target).await;
+    let outcome = apply(conn, path, target).await;
     match outcome {
         Ok(()) => {
             sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
@@ -44,6 +61,22 @@ pub(crate) async fn run_to(pool: &SqlitePool, path: &str, target: usize) -> Resu
     }
 }
 
+/// A file this process may only read (a write of the migration failed with
+/// `SQLITE_READONLY`, and was rolled back): served as it is if its schema is
+/// this build's, since nothing needs writing; refused if it needs migrating.
+async fn read_only(conn: &mut sqlx::SqliteConnection, path: &str) -> Result<()> {
+    let found: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *conn).await?;
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(StoreError::SchemaTooNew { path: path.to_owned(), found, known });
+    }
+    if found < known {
+        return Err(StoreError::ReadOnlyAndOutdated { path: path.to_owned(), found, known });
+    }
+    tracing::warn!("the database at {path} is read-only: reads are served, writes refused until it is writable");
+    Ok(())
+}
+
 async fn apply(conn: &mut sqlx::SqliteConnection, path: &str, target: usize) -> Result<()> {
     let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *conn).await?;
     let known = MIGRATIONS.len() as i64;
@@ -55,11 +88,12 @@ async fn apply(conn: &mut sqlx::SqliteConnection, path: &str, target: usize) -> 
         tracing::info!(version = index + 1, "applying schema migration");
         sqlx::raw_sql(sql).execute(&mut *conn).await?;
     }
-    if version < target as i64 {
-        // PRAGMA takes no bound parameters; `target` is our own number.
-        let pragma = format!("PRAGMA user_version = {target}");
-        sqlx::raw_sql(&pragma).execute(&mut *conn).await?;
-    }
+    // Written even when unchanged: on a file this process may only read, in
+    // WAL mode, `BEGIN IMMEDIATE` succeeds and this is the write that fails,
+    // so start-up knows (see `read_only`). PRAGMA takes no bound parameters;
+    // the version is our own number.
+    let pragma = format!("PRAGMA user_version = {}", version.max(target as i64));
+    sqlx::raw_sql(&pragma).execute(&mut *conn).await?;
     seed::demo_data_if_empty(conn).await
 }
 

@@ -3,11 +3,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
+use crate::writes::{OpenFile, ReadOnlySeen};
 use crate::{Store, migrate};
 
 /// How often [`connect`] tries before giving up on a locked file.
@@ -18,10 +20,27 @@ const CONNECT_ATTEMPTS: u32 = 50;
 /// `SqliteConnectOptions::journal_mode`), so processes opening a fresh file
 /// at the same moment can be told "database is locked" while connecting.
 /// That is retried, briefly; any other error is returned at once.
-async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool> {
+///
+/// A connection opened before the last write refused as read-only is closed
+/// rather than kept or handed out (see `writes`): a cheap check, the pool
+/// already pings every connection it hands out.
+async fn connect(options: SqliteConnectOptions, read_only_seen: Arc<ReadOnlySeen>) -> Result<SqlitePool> {
     let mut attempt = 1;
     loop {
-        match SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await {
+        let (on_release, on_acquire) = (read_only_seen.clone(), read_only_seen.clone());
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .after_release(move |_, meta| {
+                let keep = !on_release.predates(meta.age);
+                Box::pin(async move { Ok(keep) })
+            })
+            .before_acquire(move |_, meta| {
+                let keep = !on_acquire.predates(meta.age);
+                Box::pin(async move { Ok(keep) })
+            })
+            .connect_with(options.clone())
+            .await;
+        match pool {
             Ok(pool) => return Ok(pool),
             Err(sqlx::Error::Database(error)) if is_busy(error.as_ref()) && attempt < CONNECT_ATTEMPTS => {
                 attempt += 1;
@@ -54,14 +73,29 @@ impl Store {
     /// Opens (creating if missing) the database file at `path`, and migrates
     /// and seeds it. Safe to call from several processes at once: the
     /// migration runs under SQLite's write lock, so exactly one applies it.
+    ///
+    /// A read-only file whose schema is current opens too: reads are served
+    /// and writes refused (`SQLITE_READONLY`) until it is writable again.
     pub async fn open(path: &Path) -> Result<Store> {
-        let pool = connect(options(path)?).await?;
-        migrate::run(&pool, &path.display().to_string()).await?;
-        Ok(Store { pool, reader: std::sync::Arc::new(crate::read_pool::ReadPool::new(path)) })
+        let read_only_seen = Arc::new(ReadOnlySeen::default());
+        let pool = connect(options(path)?, read_only_seen.clone()).await.map_err(|error| match error {
+            // SQLITE_CANTOPEN: SQLite's own words ("unable to open database file") do not say what to check.
+            error if error.sqlite_primary_code() == Some(14) => {
+                StoreError::CannotOpen { path: path.display().to_string() }
+            }
+            error => error,
+        })?;
+        // The file exists now: the pool has opened (or created) it.
+        let file = Arc::new(OpenFile::new(path, read_only_seen)?);
+        if migrate::run(&pool, &path.display().to_string()).await? == migrate::Access::ReadOnly {
+            file.read_only_seen.suspect();
+        }
+        Ok(Store { pool, reader: Arc::new(crate::read_pool::ReadPool::new(path)), file })
     }
 
-    /// Whether the database answers (for `/healthz`).
+    /// Whether the database answers, from the file this store opened (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
+        self.file.check()?;
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

@@ -95,7 +95,7 @@ impl Store {
     pub async fn create_project(&self, project: NewProject, owner_id: Option<i64>) -> Result<Project> {
         // One statement: the owner's name is read by a subquery of RETURNING,
         // so the answer is exactly the row that was written.
-        sqlx::query_as::<_, ProjectRow>(
+        let insert = sqlx::query_as::<_, ProjectRow>(
             "INSERT INTO projects (name, description, status, owner_id, created_at)
              VALUES (?, ?, ?, (SELECT id FROM users WHERE id = ?), date('now'))
              RETURNING id, name, description, status,
@@ -105,14 +105,15 @@ impl Store {
         .bind(&project.description)
         .bind(project.status.as_str())
         .bind(owner_id)
-        .fetch_one(&self.pool)
-        .await?
-        .try_into()
+        .fetch_one(&self.pool);
+        let row = self.write(async { Ok::<_, StoreError>(insert.await?) }).await?;
+        row.try_into()
     }
 
     /// Deletes a project; `false` when there was no project with this id.
     pub async fn delete_project(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM projects WHERE id = ?").bind(id).execute(&self.pool).await?;
+        let delete = sqlx::query("DELETE FROM projects WHERE id = ?").bind(id).execute(&self.pool);
+        let done = self.write(async { Ok::<_, StoreError>(delete.await?) }).await?;
         Ok(done.rows_affected() > 0)
     }
 }

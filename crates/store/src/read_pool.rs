@@ -22,6 +22,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -39,7 +40,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 /// A small pool of read-only connections to one database file.
 pub(crate) struct ReadPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    /// Each with the generation it was opened in.
+    idle: Mutex<Vec<(Connection, u64)>>,
+    /// Raised by [`ReadPool::retire_idle`]: a connection opened before is
+    /// closed after its read instead of kept.
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for ReadPool {
@@ -52,7 +57,19 @@ impl ReadPool {
     /// A pool for the file at `path`, which must exist already (the writer
     /// pool creates and migrates it first).
     pub(crate) fn new(path: &Path) -> ReadPool {
-        ReadPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }
+        ReadPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), generation: AtomicU64::new(0) }
+    }
+
+    /// Closes the idle connections, and those in use once their read ends.
+    ///
+    /// For a file that was read-only (see `writes`): SQLite shares one
+    /// mapping of the `-shm` file among all the connections of a process,
+    /// opened read-only if the file was, for as long as any of them is open;
+    /// until every one is closed, no connection of the process can write.
+    pub(crate) fn retire_idle(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        let retired = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(retired);
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -65,17 +82,21 @@ impl ReadPool {
     /// Runs `read` on an idle connection (or a new one), then keeps the
     /// connection for the next caller. A connection whose read failed is
     /// closed rather than kept, in case the failure was the connection's.
+    /// A connection opened before the last [`ReadPool::retire_idle`] is closed too.
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => self.open().map_err(StoreError::from)?,
+        let (conn, generation) = match idle {
+            Some(idle) => idle,
+            None => {
+                let generation = self.generation.load(Ordering::Relaxed);
+                (self.open().map_err(StoreError::from)?, generation)
+            }
         };
         let outcome = read(&conn);
-        if outcome.is_ok() {
+        if outcome.is_ok() && generation == self.generation.load(Ordering::Relaxed) {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             if idle.len() < MAX_IDLE {
-                idle.push(conn);
+                idle.push((conn, generation));
             }
         }
         outcome

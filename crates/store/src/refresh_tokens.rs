@@ -106,14 +106,17 @@ impl Store {
     /// sweeps the tokens of families whose absolute lifetime ended by the
     /// time it was created.
     pub async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= ?")
-            .bind(token.created_at)
-            .execute(&mut *tx)
-            .await?;
-        insert_refresh_token(&mut tx, token).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= ?")
+                .bind(token.created_at)
+                .execute(&mut *tx)
+                .await?;
+            insert_refresh_token(&mut tx, token).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The refresh token with this hash, if it is stored (whatever its state).
@@ -144,16 +147,24 @@ impl Store {
     /// refused. Otherwise the token is marked used and the successor, of the
     /// same family, is stored.
     pub async fn rotate_refresh_token(&self, rotation: &Rotation<'_>) -> Result<RotationOutcome> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        // On an error `tx` is dropped, which rolls the transaction back.
-        let outcome = rotate_in(&mut tx, rotation).await?;
-        tx.commit().await?;
-        Ok(outcome)
+        self.write(async {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            // On an error `tx` is dropped, which rolls the transaction back.
+            let outcome = rotate_in(&mut tx, rotation).await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+        .await
     }
 
     /// Revokes the family of the token with this hash (RFC 7009), if the
     /// token exists and belongs to `client_id`. Revoking twice is harmless.
     pub async fn revoke_refresh_token_family(&self, token_hash: &str, client_id: &str, now: i64) -> Result<Revocation> {
+        self.write(self.revoke_family_of(token_hash, client_id, now)).await
+    }
+
+    /// [`Store::revoke_refresh_token_family`] without the checks every write goes through.
+    async fn revoke_family_of(&self, token_hash: &str, client_id: &str, now: i64) -> Result<Revocation> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let Some(token) = find_refresh_token(&mut tx, token_hash).await? else {
             return Ok(Revocation::Unknown);

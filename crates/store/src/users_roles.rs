@@ -49,6 +49,15 @@ pub enum RoleUpdateError {
     Store(#[from] StoreError),
 }
 
+impl crate::writes::WriteError for RoleUpdateError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            RoleUpdateError::Store(error) => Some(error),
+            RoleUpdateError::UnknownRole(_) | RoleUpdateError::LastAdmin => None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for RoleUpdateError {
     fn from(error: sqlx::Error) -> Self {
         RoleUpdateError::Store(error.into())
@@ -163,6 +172,15 @@ impl Store {
     /// user is the last holder of [`ADMIN_ROLE`] and `roles` leaves it out
     /// ([`RoleUpdateError::LastAdmin`]).
     pub async fn set_user_roles(
+        &self,
+        user_id: i64,
+        roles: &[String],
+    ) -> Result<Option<UserWithRoles>, RoleUpdateError> {
+        self.write(self.replace_user_roles(user_id, roles)).await
+    }
+
+    /// [`Store::set_user_roles`] without the checks every write goes through.
+    async fn replace_user_roles(
         &self,
         user_id: i64,
         roles: &[String],

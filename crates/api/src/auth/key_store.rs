@@ -32,6 +32,14 @@ use super::key_set::{JwksError, KeySet};
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 /// Redirects followed on the way to a discovery or JWKS document.
 pub const MAX_REDIRECTS: usize = 3;
+/// How long one discovery or JWKS request may take, from connecting to the
+/// last byte of the body, unless `--issuer-timeout-seconds` says otherwise:
+/// an issuer that accepts the connection and never answers, or trickles its
+/// answer, costs at most this (a request waiting on that fetch answers `503`
+/// or `401 unknown key` afterwards, never hangs).
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait for the TCP (and TLS) connection itself.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Why fetching the issuer's keys failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -131,14 +139,16 @@ impl KeyStore {
         }
     }
 
-    /// The HTTP client the API uses for discovery and JWKS fetches. It
-    /// follows at most [`MAX_REDIRECTS`] redirects, and none that
-    /// downgrades: an https request never continues over http, and http
-    /// never leaves this machine ([`redirect_policy`]).
-    pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    /// The HTTP client the API uses for discovery and JWKS fetches, each
+    /// request bounded by `timeout` ([`DEFAULT_FETCH_TIMEOUT`] in
+    /// production) from connecting to the end of the body. It follows at
+    /// most [`MAX_REDIRECTS`] redirects, and none that downgrades: an https
+    /// request never continues over http, and http never leaves this
+    /// machine ([`redirect_policy`]).
+    pub fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
         reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 match redirect_policy(attempt.previous(), attempt.url()) {
                     Ok(()) => attempt.follow(),

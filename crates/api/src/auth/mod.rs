@@ -27,7 +27,7 @@ pub use extract::{Authenticated, bearer_token};
 pub use issuer::{Issuer, IssuerError};
 pub use jwk::{ALLOWED_ALGORITHMS, VerificationKey};
 pub use key_set::{JwksError, KeyMiss, KeySet};
-pub use key_store::{FetchError, KeyStore, RefreshOptions};
+pub use key_store::{DEFAULT_FETCH_TIMEOUT, FetchError, KeyStore, RefreshOptions};
 pub use rejection::Rejection;
 pub use subject::store_user_id;
 pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, TokenTypes, Verifier, VerifierConfig};

@@ -1,13 +1,13 @@
 //! The real discovery and JWKS fetch path, against a tiny issuer served on
 //! 127.0.0.1:0: Auth0-style trailing-slash issuer, key rotation with refetch
-//! on an unknown `kid`, the rate limit, single-flight, and an issuer that is
-//! not up yet.
+//! on an unknown `kid`, the rate limit, single-flight, an issuer that is
+//! not up yet, and one that accepts requests and never answers them.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use api::auth::{FetchError, Issuer, KeyStore, RefreshOptions, Verifier, VerifierConfig};
+use api::auth::{DEFAULT_FETCH_TIMEOUT, FetchError, Issuer, KeyStore, RefreshOptions, Verifier, VerifierConfig};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -21,14 +21,16 @@ use crate::support::*;
 
 const PROJECTS: &str = "/api/v1/projects";
 
-/// A minimal issuer: a discovery document and a JWKS the test can change.
-struct FakeIssuer {
-    issuer: String,
+/// A minimal issuer: a discovery document and a JWKS the test can change (other modules use it too).
+pub(crate) struct FakeIssuer {
+    pub(crate) issuer: String,
     jwks_uri: Mutex<String>,
     /// What the discovery document claims as `issuer` (normally `issuer`).
     advertised_issuer: Mutex<String>,
     jwks: Mutex<Value>,
     up: AtomicBool,
+    /// Accepts each request and never answers it (a hung issuer, or a proxy that black-holes it).
+    silent: AtomicBool,
     discovery_hits: AtomicUsize,
     jwks_hits: AtomicUsize,
     /// Requests for any other path: a doubled slash would land here.
@@ -43,10 +45,18 @@ impl FakeIssuer {
     fn jwks_hits(&self) -> usize {
         self.jwks_hits.load(Ordering::SeqCst)
     }
+
+    /// While the issuer is silent: the request has been read, and is never answered.
+    async fn hang_if_silent(&self) {
+        if self.silent.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 async fn discovery(State(fake): State<Arc<FakeIssuer>>) -> Response {
     fake.discovery_hits.fetch_add(1, Ordering::SeqCst);
+    fake.hang_if_silent().await;
     if !fake.up.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
@@ -57,6 +67,7 @@ async fn discovery(State(fake): State<Arc<FakeIssuer>>) -> Response {
 
 async fn jwks(State(fake): State<Arc<FakeIssuer>>) -> Response {
     fake.jwks_hits.fetch_add(1, Ordering::SeqCst);
+    fake.hang_if_silent().await;
     if !fake.up.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
@@ -71,7 +82,7 @@ async fn stray(State(fake): State<Arc<FakeIssuer>>, uri: Uri) -> StatusCode {
 }
 
 /// Serves a fake issuer whose identifier ends with a slash, as Auth0's does.
-async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
+pub(crate) async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let issuer = format!("http://{addr}/");
@@ -81,6 +92,7 @@ async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
         issuer,
         jwks: Mutex::new(Value::Null),
         up: AtomicBool::new(true),
+        silent: AtomicBool::new(false),
         discovery_hits: AtomicUsize::new(0),
         jwks_hits: AtomicUsize::new(0),
         stray_paths: Mutex::new(Vec::new()),
@@ -100,12 +112,17 @@ async fn start_issuer(keys: &[&TestKey]) -> Arc<FakeIssuer> {
 }
 
 fn remote_verifier(fake: &FakeIssuer, options: RefreshOptions) -> Verifier {
-    let issuer = Issuer::parse(&fake.issuer).unwrap();
-    let keys = KeyStore::discover(issuer.clone(), KeyStore::http_client().unwrap(), options);
+    verifier_for(&fake.issuer, options, DEFAULT_FETCH_TIMEOUT)
+}
+
+/// A verifier that discovers `issuer`'s keys, each fetch bounded by `timeout`.
+fn verifier_for(issuer: &str, options: RefreshOptions, timeout: Duration) -> Verifier {
+    let issuer = Issuer::parse(issuer).unwrap();
+    let keys = KeyStore::discover(issuer.clone(), KeyStore::http_client(timeout).unwrap(), options);
     Verifier::new(VerifierConfig::new(issuer, AUDIENCE), keys)
 }
 
-fn claims_for(fake: &FakeIssuer) -> Value {
+pub(crate) fn claims_for(fake: &FakeIssuer) -> Value {
     let mut claims = all_claims();
     claims["iss"] = json!(fake.issuer);
     claims
@@ -343,5 +360,81 @@ async fn an_issuer_that_goes_down_while_the_api_runs_costs_only_new_keys_until_i
     app.get(PROJECTS, Some(&rotated)).await.assert_invalid_token("unknown key");
 
     fake.up.store(true, Ordering::SeqCst);
+    app.get(PROJECTS, Some(&rotated)).await.assert_ok_array();
+}
+
+/// How long the tests below let one request to a silent issuer run.
+const SHORT_FETCH_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Issue 9, "Faults": an issuer that accepts the TCP connection and never answers (a hung process, a proxy that
+/// black-holes it), while the API has no keys yet. The fetch gives up after the client's timeout, and the token
+/// waiting on it is answered `503` with `Retry-After`, not held for as long as the issuer keeps the connection.
+#[tokio::test]
+async fn an_issuer_that_accepts_and_never_answers_gives_503_within_the_fetch_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}/", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        // Each connection is kept open, never read from nor written to.
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let app = app_with_verifier(verifier_for(&issuer, NO_COOLDOWN, SHORT_FETCH_TIMEOUT)).await;
+    let mut claims = all_claims();
+    claims["iss"] = json!(issuer);
+    let token = sign(&claims);
+
+    let started = std::time::Instant::now();
+    let response = tokio::time::timeout(Duration::from_secs(10), app.get(PROJECTS, Some(&token)))
+        .await
+        .expect("the request is answered, not held while the issuer holds the connection");
+    let waited = started.elapsed();
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", response.body);
+    assert_eq!(response.body["error"], "temporarily_unavailable");
+    assert_eq!(response.header("retry-after"), Some("5"));
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "the issuer took the connection: the wait was for its answer");
+    assert!(waited >= SHORT_FETCH_TIMEOUT, "answered after {waited:?}, before the fetch could time out");
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}, long past the fetch timeout");
+}
+
+/// Issue 9, "Faults": the issuer goes silent while the API runs. A refetch for a new `kid` is abandoned after the
+/// fetch timeout (`401 unknown key`); meanwhile tokens under the keys in hand are answered at once, not queued
+/// behind it; and once the issuer answers again the new key is fetched and accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refetch_from_an_issuer_gone_silent_times_out_without_holding_up_known_keys() {
+    let fake = start_issuer(&[rsa_1()]).await;
+    let verifier = verifier_for(&fake.issuer, NO_COOLDOWN, SHORT_FETCH_TIMEOUT);
+    verifier.keys().load().await.unwrap();
+    let app = Arc::new(app_with_verifier(verifier).await);
+    let known = sign_with(rsa_1(), Algorithm::RS256, &claims_for(&fake));
+    app.get(PROJECTS, Some(&known)).await.assert_ok_array();
+
+    fake.set_keys(&[rsa_1(), rsa_2()]);
+    fake.silent.store(true, Ordering::SeqCst);
+    let rotated = sign_with(rsa_2(), Algorithm::RS256, &claims_for(&fake));
+    let started = std::time::Instant::now();
+    let waiting = tokio::spawn({
+        let (app, rotated) = (app.clone(), rotated.clone());
+        async move { app.get(PROJECTS, Some(&rotated)).await }
+    });
+    while fake.jwks_hits() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the refetch never reached the issuer");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let mut claims = claims_for(&fake);
+    claims["jti"] = json!("during the silence");
+    app.get(PROJECTS, Some(&sign_with(rsa_1(), Algorithm::RS256, &claims))).await.assert_ok_array();
+    assert!(!waiting.is_finished(), "the known key was answered while the refetch still hung");
+
+    let response = tokio::time::timeout(Duration::from_secs(10), waiting).await.expect("not held").unwrap();
+    assert!(started.elapsed() >= SHORT_FETCH_TIMEOUT);
+    response.assert_invalid_token("unknown key");
+
+    fake.silent.store(false, Ordering::SeqCst);
     app.get(PROJECTS, Some(&rotated)).await.assert_ok_array();
 }
