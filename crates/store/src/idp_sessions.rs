@@ -47,15 +47,18 @@ impl Store {
     /// Ends every provider session of `user_id`'s sign-in at `auth_time` (and sweeps expired ones while at it);
     /// returns how many live sessions ended. For a logout whose request names the sign-in but carries no cookie.
     pub async fn delete_idp_sessions_of_sign_in(&self, user_id: i64, auth_time: i64, now: i64) -> Result<u64> {
-        let ended = sqlx::query("DELETE FROM idp_sessions WHERE user_id = ? AND auth_time = ? AND expires_at > ?")
-            .bind(user_id)
-            .bind(auth_time)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM idp_sessions WHERE expires_at <= ?").bind(now).execute(&self.pool).await?;
-        Ok(ended)
+        self.write(async {
+            let ended = sqlx::query("DELETE FROM idp_sessions WHERE user_id = ? AND auth_time = ? AND expires_at > ?")
+                .bind(user_id)
+                .bind(auth_time)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM idp_sessions WHERE expires_at <= ?").bind(now).execute(&self.pool).await?;
+            Ok(ended)
+        })
+        .await
     }
 
     /// Ends a provider session (and sweeps expired ones while at it).
