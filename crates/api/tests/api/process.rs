@@ -25,7 +25,8 @@ pub(crate) fn api_command() -> Command {
     let binary = env!("CARGO_BIN_EXE_api");
     let mut command = if running_as_root() {
         let mut command = Command::new("setpriv");
-        command.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups", binary]);
+        command.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups"]);
+        command.arg(binary_for_nobody(Path::new(binary)));
         command
     } else {
         Command::new(binary)
@@ -37,6 +38,26 @@ pub(crate) fn api_command() -> Command {
     }
     command.env_remove("RUST_BACKTRACE").env_remove("RUST_LIB_BACKTRACE").kill_on_drop(true);
     command
+}
+
+/// A copy of `binary` that `nobody` can run: the build's own may lie below directories only root may enter (a
+/// checkout under `/root`, say). One copy per test process, in one fixed place, so runs leave no pile behind.
+fn binary_for_nobody(binary: &Path) -> std::path::PathBuf {
+    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join("permission-spa-api-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        set_mode(&dir, 0o755);
+        // Copied under a name of this process and renamed into place (atomically), so that a test process never
+        // runs a half-written file, whatever another one is doing.
+        let partial = dir.join(format!("api.{}", std::process::id()));
+        std::fs::copy(binary, &partial).unwrap();
+        set_mode(&partial, 0o755);
+        let copy = dir.join("api");
+        std::fs::rename(&partial, &copy).unwrap();
+        copy
+    })
+    .clone()
 }
 
 /// A temporary directory the binary can write in whoever it runs as (the tests' own are private to them).
