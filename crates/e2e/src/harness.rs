@@ -3,7 +3,7 @@
 
 use crate::backend::{self, Backend, BackendSpec};
 use crate::browser::Browser;
-use crate::ports::{ReservedPort, free_ports};
+use crate::ports::{ReservedPort, SilentServer, free_ports};
 use crate::settings::{ENV_DIST_DIR, Needs, Settings, current_test_name};
 use crate::spa_server::{SecurityHeaders, SpaConfig, SpaServer};
 use anyhow::{Context, Result, bail, ensure};
@@ -313,6 +313,16 @@ impl Harness {
     /// [`Harness::localhost_origin`]).
     pub async fn browser_at(&self, origin: &str) -> Result<Browser> {
         Browser::open(&self.settings, origin, &self.artifacts).await
+    }
+
+    /// Puts a server on the provider's reserved port that accepts connections and never answers (a provider that
+    /// hangs), for a harness built with [`HarnessBuilder::backend_later`]. Drop it before
+    /// [`Harness::start_backend`], which then starts dev-idp on that port.
+    pub async fn silent_provider(&mut self) -> Result<SilentServer> {
+        let idp_port = self.spec.idp_port;
+        let at = self.reserved.iter().position(|port| port.port() == idp_port);
+        let reservation = at.map(|at| self.reserved.remove(at)).context("the provider's port is not reserved")?;
+        SilentServer::listen(reservation.release()).await
     }
 
     /// Starts dev-idp and the api on their reserved ports, for a harness built with

@@ -53,3 +53,47 @@ impl ReservedPort {
         self.port
     }
 }
+
+/// A server that accepts every connection on its port and never answers: a provider that hangs. The connections
+/// it took are held open until it is dropped, when it stops listening and closes them all.
+pub struct SilentServer {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    /// Listens on 127.0.0.1:`port`.
+    pub async fn listen(port: u16) -> Result<SilentServer> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{port} for a server that never answers"))?;
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        Ok(SilentServer { port, accepted, task })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How many connections it has accepted (and left unanswered).
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        // Aborting the task drops the listener and every stream it held.
+        self.task.abort();
+    }
+}
