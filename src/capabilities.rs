@@ -15,8 +15,9 @@
 
 use contract::api as paths;
 use leptos::prelude::*;
+use oidc_login::json;
 use permissions::{Capabilities, ClaimPath, ParsedCapabilities, Requirement, merge};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::api::use_api;
 use crate::auth::{AuthState, use_auth};
@@ -211,7 +212,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                 auth.state.with(|state| {
                     let claims = state.claims()?;
                     let mut parsed = ParsedCapabilities::default();
-                    let mut raw = serde_json::Map::new();
+                    let mut raw = Map::new();
                     let mut sources = Vec::new();
                     if let Some(path) = &permissions_claim {
                         parsed = merge(parsed, Capabilities::from_claims(claims, path));
@@ -225,7 +226,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                     }
                     let report = CapabilityReport {
                         source: sources.join(" + "),
-                        raw: serde_json::to_string_pretty(&Value::Object(raw)).ok(),
+                        raw: Some(json::to_string_pretty(&Value::Object(raw))),
                         warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
                     };
                     Some((parsed, report))
@@ -247,13 +248,20 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                         Ok(me) => {
                             // The API's list, read again with the shared parser:
                             // bounded, de-duplicated, unknown names kept as such.
-                            let listed = serde_json::json!({ "permissions": me.permissions });
+                            let strings =
+                                |list: &[String]| Value::Array(list.iter().cloned().map(Value::String).collect());
+                            let listed = json::object([("permissions", strings(&me.permissions))]);
                             let parsed = Capabilities::from_claims(&listed, &ClaimPath::Claim("permissions".into()));
                             let warnings =
                                 me.warnings.iter().cloned().chain(parsed.warnings.iter().map(ToString::to_string));
                             let report = CapabilityReport {
                                 source: format!("{source}, access-token claim \"{}\"", me.source),
-                                raw: serde_json::to_string_pretty(&me).ok(),
+                                raw: Some(json::to_string_pretty(&json::object([
+                                    ("subject", me.subject.clone().map_or(Value::Null, Value::String)),
+                                    ("permissions", strings(&me.permissions)),
+                                    ("source", Value::String(me.source.clone())),
+                                    ("warnings", strings(&me.warnings)),
+                                ]))),
                                 warnings: warnings.collect(),
                             };
                             (parsed, report)
