@@ -212,21 +212,30 @@ impl Auth {
     /// stored session — and only goes to the provider if it answered and
     /// nobody is signed in then; so "Try again" against a provider that is
     /// still down keeps the app on screen with the reason. A failure to even
-    /// start becomes the `Failed` state.
+    /// start becomes the `Failed` state. Its code is a chunk of its own
+    /// ([`user_sign_in_code`]), fetched at the first click.
     pub fn sign_in(self, return_to: String) {
         leptos::task::spawn_local(async move {
-            let unreachable = self.state.with_untracked(|s| matches!(s, AuthState::Failed(LoginError::Network(_))));
-            let client = match self.client.get_value() {
-                Some(client) if !unreachable => client,
-                _ => match self.start_again().await {
-                    Some(client) => client,
-                    None => return,
-                },
-            };
-            if let Err(err) = sign_in(&client, &return_to, Prompt::Default, HistoryEntry::Keep).await {
-                self.set(AuthState::Failed(err));
+            match user_sign_in_code().await {
+                Ok(sign_in) => sign_in(self, return_to).await,
+                Err(ChunkError) => self.set(AuthState::Failed(not_downloaded())),
             }
         });
+    }
+
+    /// [`sign_in`](Self::sign_in), once its chunk is in.
+    async fn user_sign_in(self, return_to: String) {
+        let unreachable = self.state.with_untracked(|s| matches!(s, AuthState::Failed(LoginError::Network(_))));
+        let client = match self.client.get_value() {
+            Some(client) if !unreachable => client,
+            _ => match self.start_again().await {
+                Some(client) => client,
+                None => return,
+            },
+        };
+        if let Err(err) = sign_in(&client, &return_to, Prompt::Default, HistoryEntry::Keep).await {
+            self.set(AuthState::Failed(err));
+        }
     }
 
     /// Start-up again, after it could not reach the provider: `Pending`
@@ -579,6 +588,18 @@ type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// [`OidcClient::sign_in`]: sends the browser to the provider.
 type SignInCode = for<'a> fn(&'a OidcClient, &'a str, Prompt, HistoryEntry) -> Pending<'a, Result<(), LoginError>>;
+
+/// [`Auth::sign_in`]: "Sign in" and "Try again".
+type UserSignInCode = fn(Auth, String) -> Pending<'static, ()>;
+
+chunk! {
+    /// "Sign in" and "Try again" (start-up again when the provider could
+    /// not be reached, then the redirect), in a chunk: a signed-in load
+    /// offers neither.
+    fn user_sign_in_code() -> UserSignInCode {
+        Ok(|auth, return_to| Box::pin(auth.user_sign_in(return_to)))
+    }
+}
 
 /// [`OidcClient::complete_sign_in`]: redeems the callback's code.
 type CallbackCode = for<'a> fn(&'a OidcClient, &'a str) -> Pending<'a, CallbackResult>;

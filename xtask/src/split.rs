@@ -33,8 +33,15 @@ const MAIN_JS: &str = "__wasm_split_main.js";
 
 /// The SPA's split points (the `chunk!` functions of src/), each a chunk `<base>-split_<name>.wasm` that no first
 /// load fetches; [`check_dist`] fails when one is missing, so a build that stopped splitting cannot pass unseen.
-pub(crate) const SPLIT_POINTS: [&str; 6] =
-    ["project_list", "user_list", "inspector_panel", "sign_in_code", "callback_code", "api_reading"];
+pub(crate) const SPLIT_POINTS: [&str; 7] = [
+    "project_list",
+    "user_list",
+    "inspector_panel",
+    "sign_in_code",
+    "user_sign_in_code",
+    "callback_code",
+    "api_reading",
+];
 
 /// What the step wrote into dist/, names below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
