@@ -15,8 +15,10 @@ use contract::api as paths;
 use contract::wire::{ErrorBody, MeCapabilities, NewProject, Project, RoleCatalog, SetRoles, UserWithRoles};
 use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
+use oidc_login::json::{self, Fields, JsonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use web_sys::RequestCache;
 
 use crate::auth::Auth;
@@ -68,7 +70,8 @@ impl ApiError {
     /// The error for a non-2xx answer, with the `error_description` of its
     /// body when it has the API's error shape.
     fn from_status(status: u16, body: &str) -> ApiError {
-        let description = serde_json::from_str::<ErrorBody>(body)
+        let description = json::parse(body)
+            .and_then(|body| error_body(&body))
             .map(|body| body.error_description)
             .unwrap_or_else(|_| "no details".to_owned());
         match status {
@@ -136,7 +139,8 @@ impl ApiClient {
     /// `GET {api_base}/me/capabilities`: the permissions the API reads from
     /// the access token.
     pub async fn capabilities(self) -> Result<MeCapabilities, ApiError> {
-        read_json(self.send(Method::GET, paths::CAPABILITIES, None).await?).await
+        let answer = read_value(self.send(Method::GET, paths::CAPABILITIES, None).await?).await?;
+        me_capabilities(&answer).map_err(|err| ApiError::Malformed(err.to_string()))
     }
 
     /// `GET {api_base}/roles`: the role catalogue (the API checks `read:user-list`).
@@ -212,10 +216,39 @@ fn to_json(body: &impl Serialize) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|err| ApiError::Request(err.to_string()))
 }
 
-/// Reads a response body into `T`: the one place a body becomes a value.
-async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+/// Reads a response body as JSON: the one place a body becomes a value.
+async fn read_value(response: Response) -> Result<Value, ApiError> {
     let text = response.text().await.map_err(|err| ApiError::Network(err.to_string()))?;
-    serde_json::from_str(&text).map_err(|err| ApiError::Malformed(err.to_string()))
+    json::parse(&text).map_err(|err| ApiError::Malformed(err.to_string()))
+}
+
+/// Reads a response body into `T`, with its derived `Deserialize` (the
+/// screens' types: their code is in the screens' chunks).
+async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    serde_json::from_value(read_value(response).await?).map_err(|err| ApiError::Malformed(err.to_string()))
+}
+
+/// `GET /me/capabilities`'s answer, read by hand: the start-up of
+/// `capabilities_source: "api"` needs it, and serde's machinery would be in
+/// every first load for it.
+fn me_capabilities(answer: &Value) -> Result<MeCapabilities, JsonError> {
+    let fields = Fields::of(answer)?;
+    Ok(MeCapabilities {
+        subject: fields.optional_string("subject")?,
+        permissions: fields.strings("permissions")?,
+        source: fields.string("source")?,
+        warnings: fields.strings("warnings")?,
+    })
+}
+
+/// An error answer's body, read by hand as [`me_capabilities`] is.
+fn error_body(body: &Value) -> Result<ErrorBody, JsonError> {
+    let fields = Fields::of(body)?;
+    Ok(ErrorBody {
+        error: fields.string("error")?,
+        error_description: fields.string("error_description")?,
+        field: fields.optional_string("field")?,
+    })
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

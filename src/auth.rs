@@ -17,17 +17,23 @@
 //! verdict (the refreshed session, signed out, or the error) replaces that
 //! state. API requests wait for the verdict ([`Auth::access_token_when_ready`]).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use contract::routes;
 use leptos::prelude::*;
+use oidc_login::client::CallbackResult;
 use oidc_login::tabs::{TabChannel, TabMessage};
 use oidc_login::{ClientSettings, HistoryEntry, LoginError, OidcClient, Prompt, RememberedClaims, Session, browser};
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+
+use crate::chunk;
+use crate::split::ChunkError;
 
 /// Where authentication stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,21 +212,30 @@ impl Auth {
     /// stored session — and only goes to the provider if it answered and
     /// nobody is signed in then; so "Try again" against a provider that is
     /// still down keeps the app on screen with the reason. A failure to even
-    /// start becomes the `Failed` state.
+    /// start becomes the `Failed` state. Its code is a chunk of its own
+    /// ([`user_sign_in_code`]), fetched at the first click.
     pub fn sign_in(self, return_to: String) {
         leptos::task::spawn_local(async move {
-            let unreachable = self.state.with_untracked(|s| matches!(s, AuthState::Failed(LoginError::Network(_))));
-            let client = match self.client.get_value() {
-                Some(client) if !unreachable => client,
-                _ => match self.start_again().await {
-                    Some(client) => client,
-                    None => return,
-                },
-            };
-            if let Err(err) = client.sign_in(&return_to, Prompt::Default, HistoryEntry::Keep).await {
-                self.set(AuthState::Failed(err));
+            match user_sign_in_code().await {
+                Ok(sign_in) => sign_in(self, return_to).await,
+                Err(ChunkError) => self.set(AuthState::Failed(not_downloaded())),
             }
         });
+    }
+
+    /// [`sign_in`](Self::sign_in), once its chunk is in.
+    async fn user_sign_in(self, return_to: String) {
+        let unreachable = self.state.with_untracked(|s| matches!(s, AuthState::Failed(LoginError::Network(_))));
+        let client = match self.client.get_value() {
+            Some(client) if !unreachable => client,
+            _ => match self.start_again().await {
+                Some(client) => client,
+                None => return,
+            },
+        };
+        if let Err(err) = sign_in(&client, &return_to, Prompt::Default, HistoryEntry::Keep).await {
+            self.set(AuthState::Failed(err));
+        }
     }
 
     /// Start-up again, after it could not reach the provider: `Pending`
@@ -262,7 +277,7 @@ impl Auth {
         let Some(client) = self.client.get_value() else { return false };
         self.set(AuthState::Pending);
         leptos::task::spawn_local(async move {
-            if let Err(err) = client.sign_in(&return_to, Prompt::Default, HistoryEntry::Replace).await {
+            if let Err(err) = sign_in(&client, &return_to, Prompt::Default, HistoryEntry::Replace).await {
                 self.set(AuthState::Failed(err));
             }
         });
@@ -525,7 +540,7 @@ async fn settle(auth: Auth) -> Option<(AuthState, Arrival)> {
         return Some((AuthState::SignedOut, Arrival::Settled));
     }
     let here = format!("{path}{search}");
-    match client.sign_in(&here, Prompt::None, HistoryEntry::Keep).await {
+    match sign_in(&client, &here, Prompt::None, HistoryEntry::Keep).await {
         Ok(()) => None,
         Err(err) => Some((AuthState::Failed(err), Arrival::Settled)),
     }
@@ -535,7 +550,13 @@ async fn settle(auth: Auth) -> Option<(AuthState, Arrival)> {
 /// state from the address bar and from history, so Back or a reload never
 /// replays them.
 async fn finish_sign_in(client: &OidcClient, query: &str) -> (AuthState, Arrival) {
-    let result = client.complete_sign_in(query).await;
+    let result = match callback_code().await {
+        Ok(complete_sign_in) => complete_sign_in(client, query).await,
+        Err(ChunkError) => {
+            let _ = browser::replace_url(routes::CALLBACK);
+            return (AuthState::Failed(not_downloaded()), Arrival::Settled);
+        }
+    };
     match result.outcome {
         Ok(session) => {
             let _ = browser::replace_url(&result.return_to);
@@ -560,6 +581,60 @@ async fn finish_sign_in(client: &OidcClient, query: &str) -> (AuthState, Arrival
             (AuthState::Failed(err), Arrival::Settled)
         }
     }
+}
+
+/// What the sign-in code of a chunk answers, borrowing its arguments.
+type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// [`OidcClient::sign_in`]: sends the browser to the provider.
+type SignInCode = for<'a> fn(&'a OidcClient, &'a str, Prompt, HistoryEntry) -> Pending<'a, Result<(), LoginError>>;
+
+/// [`Auth::sign_in`]: "Sign in" and "Try again".
+type UserSignInCode = fn(Auth, String) -> Pending<'static, ()>;
+
+chunk! {
+    /// "Sign in" and "Try again" (start-up again when the provider could
+    /// not be reached, then the redirect), in a chunk: a signed-in load
+    /// offers neither.
+    fn user_sign_in_code() -> UserSignInCode {
+        Ok(|auth, return_to| Box::pin(auth.user_sign_in(return_to)))
+    }
+}
+
+/// [`OidcClient::complete_sign_in`]: redeems the callback's code.
+type CallbackCode = for<'a> fn(&'a OidcClient, &'a str) -> Pending<'a, CallbackResult>;
+
+chunk! {
+    /// The redirect to the provider (PKCE, the attempt's record, the
+    /// authorization request), in a chunk: a signed-in load never runs it.
+    fn sign_in_code() -> SignInCode {
+        Ok(|client, return_to, prompt, history| Box::pin(client.sign_in(return_to, prompt, history)))
+    }
+}
+
+chunk! {
+    /// The callback's half of a sign-in (its query, the attempt, the code
+    /// exchange), in a chunk: only `/callback` runs it.
+    fn callback_code() -> CallbackCode {
+        Ok(|client, query| Box::pin(client.complete_sign_in(query)))
+    }
+}
+
+/// A chunk of the sign-in's code could not be fetched: a network failure,
+/// which "Try again" retries.
+fn not_downloaded() -> LoginError {
+    LoginError::Network("the sign-in code could not be downloaded".into())
+}
+
+/// Sends the browser to the provider, once the sign-in's chunk is in.
+async fn sign_in(
+    client: &OidcClient,
+    return_to: &str,
+    prompt: Prompt,
+    history: HistoryEntry,
+) -> Result<(), LoginError> {
+    let sign_in = sign_in_code().await.map_err(|ChunkError| not_downloaded())?;
+    sign_in(client, return_to, prompt, history).await
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

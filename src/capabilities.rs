@@ -13,15 +13,21 @@
 //! per distinct requirement for every element that asks it, and it updates
 //! only the elements whose decision a change alters ([`Followers`]).
 
+use std::future::Future;
+use std::pin::Pin;
+
 use contract::api as paths;
 use leptos::prelude::*;
+use oidc_login::json;
 use permissions::{Capabilities, ClaimPath, ParsedCapabilities, Requirement, merge};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::api::use_api;
+use crate::api::{ApiClient, use_api};
 use crate::auth::{AuthState, use_auth};
+use crate::chunk;
 use crate::config::{AppConfig, CapabilitySource};
 use crate::load::Loader;
+use crate::split::ChunkError;
 
 /// What the UI knows about the user's permissions.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +203,54 @@ impl Followers {
     }
 }
 
+/// How the API source reads: the permissions, and the report.
+type ReadFromApi = fn(ApiClient) -> Pin<Box<dyn Future<Output = (ParsedCapabilities, CapabilityReport)>>>;
+
+chunk! {
+    /// The API source's request and reading, in a chunk: with the ID-token
+    /// sources (the usual configuration) no load runs it, nor the API
+    /// client's requests, which the list screens' chunks share.
+    fn api_reading() -> ReadFromApi {
+        Ok(|api| Box::pin(read_from_api(api)))
+    }
+}
+
+/// What the report names as the API source.
+fn api_source(api: ApiClient) -> String {
+    format!("the API ({})", api.url(paths::CAPABILITIES))
+}
+
+/// `GET {api_base}/me/capabilities`, read again with the shared parser.
+async fn read_from_api(api: ApiClient) -> (ParsedCapabilities, CapabilityReport) {
+    let source = api_source(api);
+    match api.capabilities().await {
+        Ok(me) => {
+            // The API's list, read again with the shared parser:
+            // bounded, de-duplicated, unknown names kept as such.
+            let strings = |list: &[String]| Value::Array(list.iter().cloned().map(Value::String).collect());
+            let listed = json::object([("permissions", strings(&me.permissions))]);
+            let parsed = Capabilities::from_claims(&listed, &ClaimPath::Claim("permissions".into()));
+            let warnings = me.warnings.iter().cloned().chain(parsed.warnings.iter().map(ToString::to_string));
+            let report = CapabilityReport {
+                source: format!("{source}, access-token claim \"{}\"", me.source),
+                raw: Some(json::to_string_pretty(&json::object([
+                    ("subject", me.subject.clone().map_or(Value::Null, Value::String)),
+                    ("permissions", strings(&me.permissions)),
+                    ("source", Value::String(me.source.clone())),
+                    ("warnings", strings(&me.warnings)),
+                ]))),
+                warnings: warnings.collect(),
+            };
+            (parsed, report)
+        }
+        // Deny by default: signed in, but nothing granted.
+        Err(err) => (
+            ParsedCapabilities::default(),
+            CapabilityReport { source, raw: None, warnings: vec![format!("could not load permissions: {err}")] },
+        ),
+    }
+}
+
 /// What one reading produced: the permissions, and the report.
 type Reading = Option<(ParsedCapabilities, CapabilityReport)>;
 
@@ -211,7 +265,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                 auth.state.with(|state| {
                     let claims = state.claims()?;
                     let mut parsed = ParsedCapabilities::default();
-                    let mut raw = serde_json::Map::new();
+                    let mut raw = Map::new();
                     let mut sources = Vec::new();
                     if let Some(path) = &permissions_claim {
                         parsed = merge(parsed, Capabilities::from_claims(claims, path));
@@ -225,7 +279,7 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                     }
                     let report = CapabilityReport {
                         source: sources.join(" + "),
-                        raw: serde_json::to_string_pretty(&Value::Object(raw)).ok(),
+                        raw: Some(json::to_string_pretty(&Value::Object(raw))),
                         warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
                     };
                     Some((parsed, report))
@@ -242,29 +296,19 @@ pub fn provide_capabilities(config: AppConfig) -> CapabilityStore {
                     if !signed_in {
                         return None;
                     }
-                    let source = format!("the API ({})", api.url(paths::CAPABILITIES));
-                    Some(match api.capabilities().await {
-                        Ok(me) => {
-                            // The API's list, read again with the shared parser:
-                            // bounded, de-duplicated, unknown names kept as such.
-                            let listed = serde_json::json!({ "permissions": me.permissions });
-                            let parsed = Capabilities::from_claims(&listed, &ClaimPath::Claim("permissions".into()));
-                            let warnings =
-                                me.warnings.iter().cloned().chain(parsed.warnings.iter().map(ToString::to_string));
-                            let report = CapabilityReport {
-                                source: format!("{source}, access-token claim \"{}\"", me.source),
-                                raw: serde_json::to_string_pretty(&me).ok(),
-                                warnings: warnings.collect(),
-                            };
-                            (parsed, report)
-                        }
+                    Some(match api_reading().await {
+                        Ok(read) => read(api).await,
                         // Deny by default: signed in, but nothing granted.
-                        Err(err) => (
+                        Err(ChunkError) => (
                             ParsedCapabilities::default(),
                             CapabilityReport {
-                                source,
+                                source: api_source(api),
                                 raw: None,
-                                warnings: vec![format!("could not load permissions: {err}")],
+                                warnings: vec![
+                                    "could not load permissions: the code that asks the API could not \
+                                                be downloaded"
+                                        .into(),
+                                ],
                             },
                         ),
                     })

@@ -8,11 +8,11 @@ use std::fmt;
 
 use contract::routes;
 use gloo_net::http::Request;
+use oidc_login::json::{self, Fields, JsonError};
 use oidc_login::settings::{DEFAULT_LEEWAY_SECONDS, DEFAULT_SCOPE};
 use oidc_login::urls::{check_provider_url, is_same_origin_path};
 use oidc_login::{ClientSettings, browser};
 use permissions::{ClaimPath, RoleMap};
-use serde::Deserialize;
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// The file's keys as written (see `e2e-contract.md`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct RawConfig {
     issuer: Option<String>,
     client_id: Option<String>,
@@ -63,13 +63,35 @@ struct RawConfig {
     trusted_audiences: Option<Vec<String>>,
 }
 
+impl RawConfig {
+    /// The keys of the file's text, each of its type (a key set to `null`
+    /// counts as absent); unknown keys are ignored.
+    fn read(text: &str) -> Result<RawConfig, JsonError> {
+        let file = json::parse(text)?;
+        let fields = Fields::of(&file)?;
+        Ok(RawConfig {
+            issuer: fields.optional_string("issuer")?,
+            client_id: fields.optional_string("client_id")?,
+            scope: fields.optional_string("scope")?,
+            audience: fields.optional_string("audience")?,
+            permissions_claim: fields.optional_string("permissions_claim")?,
+            api_base: fields.optional_string("api_base")?,
+            capabilities_source: fields.optional_string("capabilities_source")?,
+            roles_claim: fields.optional_string("roles_claim")?,
+            role_permissions: fields.optional_value("role_permissions").cloned(),
+            leeway_seconds: fields.optional_u64("leeway_seconds")?,
+            trusted_audiences: fields.optional_strings("trusted_audiences")?,
+        })
+    }
+}
+
 /// The most clock leeway accepted: more would make expiry meaningless.
 const MAX_LEEWAY_SECONDS: u64 = 600;
 
 impl AppConfig {
     /// Validates the file's text for an app served at `origin`.
     pub fn parse(text: &str, origin: &str) -> Result<AppConfig, ConfigError> {
-        let raw: RawConfig = serde_json::from_str(text)
+        let raw = RawConfig::read(text)
             .map_err(|e| ConfigError(format!("/config.json is not a valid configuration object: {e}")))?;
         let required = |value: Option<String>, key: &str| match value {
             Some(v) if !v.trim().is_empty() => Ok(v),

@@ -8,7 +8,8 @@
 //! ([`screens`]), which fetch through the API client ([`api`]).
 //!
 //! The modules are layered, each importing only from those before it:
-//! [`load`] (a value loaded in the background) at the bottom, [`config`]
+//! [`load`] (a value loaded in the background) and [`split`] (code loaded
+//! on demand) at the bottom, [`config`]
 //! and [`auth`], then [`api`], [`capabilities`], [`components`]
 //! (shared views included), [`screens`], [`routes`], and [`app`] on top
 //! (ARCHITECTURE.md, "Layers of the SPA").
@@ -26,6 +27,7 @@ pub mod load;
 pub mod location;
 pub mod routes;
 pub mod screens;
+pub mod split;
 
 /// Mounts the app on `<body>`.
 pub fn mount() {

@@ -33,7 +33,15 @@ const MAIN_JS: &str = "__wasm_split_main.js";
 
 /// The SPA's split points (the `chunk!` functions of src/), each a chunk `<base>-split_<name>.wasm` that no first
 /// load fetches; [`check_dist`] fails when one is missing, so a build that stopped splitting cannot pass unseen.
-pub(crate) const SPLIT_POINTS: [&str; 3] = ["project_list", "user_list", "inspector_panel"];
+pub(crate) const SPLIT_POINTS: [&str; 7] = [
+    "project_list",
+    "user_list",
+    "inspector_panel",
+    "sign_in_code",
+    "user_sign_in_code",
+    "callback_code",
+    "api_reading",
+];
 
 /// What the step wrote into dist/, names below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +107,7 @@ pub(crate) fn run(dist: &Path, cargo_wasm: &Path, work: &Path) -> Result<Output>
     let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let glue = String::from_utf8(read(&bindgen.join("main.js"))?).context("wasm-bindgen's glue is not UTF-8")?;
     let loader = String::from_utf8(read(&pieces.join(LOADER))?).context("the split loader is not UTF-8")?;
+    let (glue, loader) = (compact_js(&glue), compact_js(&loader));
     let mut hasher = Sha256::new();
     hasher.update(glue.as_bytes());
     hasher.update(loader.as_bytes());
@@ -288,6 +297,34 @@ fn rename_in_glue(glue: &str, loader: &str) -> Result<String> {
     Ok(out)
 }
 
+/// Generated JS (wasm-bindgen's glue, the split loader) without what only people read: the indentation, blank
+/// lines, whole-line `//` comments and JSDoc blocks (`/** … */` on lines of their own), about 500 B of the glue's
+/// brotli. No token changes and every statement keeps its line, so the code is the same (trunk's minifier cannot
+/// parse the glue). A text with a string that spans lines (an odd number of backticks on a line) is left as it is.
+fn compact_js(js: &str) -> String {
+    if js.lines().any(|line| line.matches('`').count() % 2 == 1) {
+        return js.to_string();
+    }
+    let mut out = String::with_capacity(js.len());
+    let mut in_doc = false;
+    for line in js.lines().map(str::trim) {
+        if in_doc {
+            in_doc = !line.ends_with("*/");
+            continue;
+        }
+        if line.starts_with("/**") {
+            in_doc = !line.ends_with("*/");
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// `text` with `old` replaced by `new`, failing unless `old` occurs exactly once (`what` names the text).
 fn replace_exactly_once(text: &str, old: &str, new: &str, what: &str) -> Result<String> {
     match text.matches(old).count() {
@@ -363,6 +400,18 @@ await init({ module_or_path: '/permission-spa-9f8e7d_bg.wasm' });</script>
         let args = wasm_opt_args(&source_index().unwrap()).unwrap();
         assert_eq!(args[0], "-Os");
         assert!(args.iter().any(|arg| arg == "--enable-bulk-memory"), "{args:?}");
+    }
+
+    #[test]
+    fn compact_js_drops_what_only_people_read_and_keeps_every_statement() {
+        let js = "/**\n * @param {number} a\n */\nexport function f(a) {\n    // why\n\n    const s = '// kept';\n    \
+                  return `${a}`; /* kept */\n}\n/** one line */\nf(1);\n";
+        assert_eq!(
+            compact_js(js),
+            "export function f(a) {\nconst s = '// kept';\nreturn `${a}`; /* kept */\n}\nf(1);\n"
+        );
+        let multi_line = "const t = `a\n    b`;\n";
+        assert_eq!(compact_js(multi_line), multi_line);
     }
 
     #[test]

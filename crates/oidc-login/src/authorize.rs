@@ -1,15 +1,12 @@
 //! The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1)
 //! and the URL encoding it needs.
 
-use serde::{Deserialize, Serialize};
-
 use crate::discovery::ProviderMetadata;
 use crate::settings::ClientSettings;
 
 /// How the provider may treat the user during a sign-in (the `prompt`
 /// parameter, OIDC Core §3.1.2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Prompt {
     /// No `prompt`: the provider shows its page, or signs the user in at
     /// once when it already has a session.
@@ -36,6 +33,16 @@ impl Prompt {
     /// Whether the user never sees the provider (a silent attempt).
     pub fn is_silent(self) -> bool {
         self == Prompt::None
+    }
+
+    /// The name a stored sign-in attempt records (`default`, `none`, `login`).
+    pub fn name(self) -> &'static str {
+        self.parameter().unwrap_or("default")
+    }
+
+    /// The prompt a stored attempt names, if it names one.
+    pub fn from_name(name: &str) -> Option<Prompt> {
+        [Prompt::Default, Prompt::None, Prompt::Login].into_iter().find(|prompt| prompt.name() == name)
     }
 }
 
@@ -219,6 +226,15 @@ mod tests {
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(get("audience"), Some("https://api.example"));
         assert_eq!(get("prompt"), Some("none"));
+    }
+
+    #[test]
+    fn each_prompt_reads_back_from_its_name() {
+        for prompt in [Prompt::Default, Prompt::None, Prompt::Login] {
+            assert_eq!(Prompt::from_name(prompt.name()), Some(prompt));
+        }
+        assert_eq!(Prompt::None.name(), "none");
+        assert_eq!(Prompt::from_name("consent"), None);
     }
 
     #[test]

@@ -15,11 +15,11 @@
 //! `exp`. The login module forgets them whenever a session ends or fails to
 //! be restored, and replaces them whenever it verifies a new ID token.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::browser::{self, StorageArea};
 use crate::id_token::{self, IdToken};
+use crate::json::{self, Fields};
 use crate::refresh::StoredRefresh;
 use crate::settings::ClientSettings;
 
@@ -29,12 +29,36 @@ pub fn storage_key(client_id: &str) -> String {
 }
 
 /// What the tab keeps.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 struct Stored {
     issuer: String,
     subject: String,
     expires_at: i64,
     claims: Value,
+}
+
+impl Stored {
+    /// The record as stored.
+    fn to_json(&self) -> String {
+        json::to_string(&json::object([
+            ("issuer", Value::String(self.issuer.clone())),
+            ("subject", Value::String(self.subject.clone())),
+            ("expires_at", Value::from(self.expires_at)),
+            ("claims", self.claims.clone()),
+        ]))
+    }
+
+    /// A stored record, if `text` is one.
+    fn parse(text: &str) -> Option<Stored> {
+        let record = json::parse(text).ok()?;
+        let fields = Fields::of(&record).ok()?;
+        Some(Stored {
+            issuer: fields.string("issuer").ok()?,
+            subject: fields.string("subject").ok()?,
+            expires_at: fields.i64("expires_at").ok()?,
+            claims: fields.value("claims").ok()?.clone(),
+        })
+    }
 }
 
 /// The claims of the last ID token this tab verified, recalled after a
@@ -66,9 +90,7 @@ pub(crate) fn remember(settings: &ClientSettings, token: &IdToken) {
     };
     let key = storage_key(&settings.client_id);
     // A tab whose storage is full or disabled simply waits for the refresh.
-    if let Ok(text) = serde_json::to_string(&stored)
-        && browser::storage_set(StorageArea::Session, &key, &text).is_err()
-    {
+    if browser::storage_set(StorageArea::Session, &key, &stored.to_json()).is_err() {
         browser::storage_remove(StorageArea::Session, &key);
     }
 }
@@ -86,7 +108,7 @@ pub(crate) fn forget(settings: &ClientSettings) {
 pub(crate) fn recall(settings: &ClientSettings, stored: Option<&StoredRefresh>, now: i64) -> Option<RememberedClaims> {
     let key = storage_key(&settings.client_id);
     let text = browser::storage_get(StorageArea::Session, &key)?;
-    let usable = serde_json::from_str::<Stored>(&text).ok().filter(|kept| {
+    let usable = Stored::parse(&text).filter(|kept| {
         kept.issuer == settings.issuer
             && now < kept.expires_at
             && stored.is_some_and(|stored| stored.subject == kept.subject)
@@ -267,9 +289,9 @@ mod fuzz {
         ];
         let record = (arb::text(), arb::text(), any::<i64>(), arb::json());
         check("oidc_login::claims_cache_record", (text, record), |(text, (issuer, subject, expires_at, claims))| {
-            let _ = serde_json::from_str::<Stored>(&text);
-            let written = serde_json::to_string(&Stored { issuer, subject, expires_at, claims }).unwrap();
-            let read = serde_json::from_str::<Stored>(&written).expect("a written record reads back");
+            let _ = Stored::parse(&text);
+            let written = Stored { issuer, subject, expires_at, claims }.to_json();
+            let read = Stored::parse(&written).expect("a written record reads back");
             let fields: Value = serde_json::from_str(&written).unwrap();
             prop_assert_eq!(&json!(read.issuer), &fields["issuer"]);
             prop_assert_eq!(&json!(read.subject), &fields["subject"]);

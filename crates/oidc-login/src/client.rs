@@ -20,7 +20,6 @@ use std::future::poll_fn;
 use std::pin::pin;
 use std::task::Poll;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::LoginError;
@@ -31,6 +30,7 @@ use crate::claims_cache::{self, RememberedClaims};
 use crate::discovery::{ProviderMetadata, discovery_url};
 use crate::error::ProviderError;
 use crate::id_token::{self, Expectations, IdToken};
+use crate::json::{self, Fields, JsonError};
 use crate::locks::with_lock;
 use crate::provider_cache;
 use crate::refresh::{StoredRefresh, check_refreshed, lock_name, storage_key};
@@ -90,13 +90,39 @@ fn access_token_expiry(now: i64, expires_in: Option<u64>, id_token_expires_at: i
 }
 
 /// What one sign-in attempt remembers between the redirect and the callback.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct Attempt {
     verifier: String,
     nonce: String,
     return_to: String,
     prompt: Prompt,
     created_at: i64,
+}
+
+impl Attempt {
+    /// The record as stored in `sessionStorage`.
+    fn to_json(&self) -> String {
+        json::to_string(&json::object([
+            ("verifier", Value::String(self.verifier.clone())),
+            ("nonce", Value::String(self.nonce.clone())),
+            ("return_to", Value::String(self.return_to.clone())),
+            ("prompt", Value::String(self.prompt.name().to_owned())),
+            ("created_at", Value::from(self.created_at)),
+        ]))
+    }
+
+    /// A stored record, if `text` is one.
+    fn parse(text: &str) -> Option<Attempt> {
+        let record = json::parse(text).ok()?;
+        let fields = Fields::of(&record).ok()?;
+        Some(Attempt {
+            verifier: fields.string("verifier").ok()?,
+            nonce: fields.string("nonce").ok()?,
+            return_to: fields.string("return_to").ok()?,
+            prompt: Prompt::from_name(&fields.string("prompt").ok()?)?,
+            created_at: fields.i64("created_at").ok()?,
+        })
+    }
 }
 
 /// The end of a sign-in attempt.
@@ -202,8 +228,7 @@ impl OidcClient {
             prompt,
             created_at: browser::now_seconds(),
         };
-        let record = serde_json::to_string(&attempt).map_err(|e| LoginError::Browser(e.to_string()))?;
-        browser::storage_set(StorageArea::Session, &format!("{ATTEMPT_PREFIX}{state}"), &record)?;
+        browser::storage_set(StorageArea::Session, &format!("{ATTEMPT_PREFIX}{state}"), &attempt.to_json())?;
         let url = authorization_url(
             &self.metadata,
             &self.settings,
@@ -299,8 +324,7 @@ impl OidcClient {
         match &tokens.refresh_token {
             Some(refresh_token) => {
                 let stored = StoredRefresh { refresh_token: refresh_token.clone(), subject: subject.to_owned() };
-                let text = serde_json::to_string(&stored).map_err(|e| LoginError::Browser(e.to_string()))?;
-                browser::storage_set(StorageArea::Local, &key, &text)
+                browser::storage_set(StorageArea::Local, &key, &stored.to_json())
             }
             None => Ok(()),
         }
@@ -510,7 +534,7 @@ impl OidcClient {
 /// The refresh-token record stored for `client_id`, if readable.
 fn stored_refresh(client_id: &str) -> Option<StoredRefresh> {
     let text = browser::storage_get(StorageArea::Local, &storage_key(client_id))?;
-    serde_json::from_str(&text).ok()
+    StoredRefresh::parse(&text)
 }
 
 /// Runs `a` and `b` at once and waits for both: two requests whose round
@@ -570,21 +594,32 @@ fn refresh_answer(status: u16, body: &str) -> Result<TokenResponse, RefreshFailu
 }
 
 /// The token endpoint's successful answer (RFC 6749 §5.1).
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, PartialEq)]
 struct TokenResponse {
     access_token: String,
-    #[serde(default)]
     id_token: Option<String>,
-    #[serde(default)]
     refresh_token: Option<String>,
     token_type: String,
-    #[serde(default)]
     expires_in: Option<u64>,
+}
+
+impl TokenResponse {
+    fn parse(body: &str) -> Result<TokenResponse, JsonError> {
+        let answer = json::parse(body)?;
+        let fields = Fields::of(&answer)?;
+        Ok(TokenResponse {
+            access_token: fields.string("access_token")?,
+            id_token: fields.optional_string("id_token")?,
+            refresh_token: fields.optional_string("refresh_token")?,
+            token_type: fields.string("token_type")?,
+            expires_in: fields.optional_u64("expires_in")?,
+        })
+    }
 }
 
 /// The `error` and `error_description` of an OAuth error body.
 fn oauth_error(body: &str) -> (String, String) {
-    let error: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let error: Value = json::parse(body).unwrap_or(Value::Null);
     let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
     let code = text("error");
     (if code.is_empty() { "unknown_error".to_owned() } else { code }, text("error_description"))
@@ -595,7 +630,7 @@ fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, LoginE
         let (code, description) = oauth_error(body);
         return Err(LoginError::TokenExchange(format!("HTTP {status}: {code} {description}").trim_end().to_owned()));
     }
-    let tokens: TokenResponse = serde_json::from_str(body)
+    let tokens = TokenResponse::parse(body)
         .map_err(|e| LoginError::TokenExchange(format!("the response is not a token response: {e}")))?;
     if !tokens.token_type.eq_ignore_ascii_case("bearer") {
         return Err(LoginError::TokenExchange(format!("token type `{}` is not Bearer", tokens.token_type)));
@@ -607,7 +642,7 @@ fn take_attempt(state: &str) -> Option<Attempt> {
     let key = format!("{ATTEMPT_PREFIX}{state}");
     let record = browser::storage_get(StorageArea::Session, &key)?;
     browser::storage_remove(StorageArea::Session, &key);
-    let attempt: Attempt = serde_json::from_str(&record).ok()?;
+    let attempt = Attempt::parse(&record)?;
     (browser::now_seconds() - attempt.created_at <= ATTEMPT_MAX_AGE_SECONDS).then_some(attempt)
 }
 
@@ -618,7 +653,7 @@ fn sweep_stale_attempts() {
             continue;
         }
         let stale = browser::storage_get(StorageArea::Session, &key)
-            .and_then(|r| serde_json::from_str::<Attempt>(&r).ok())
+            .and_then(|r| Attempt::parse(&r))
             .is_none_or(|a| now - a.created_at > ATTEMPT_MAX_AGE_SECONDS);
         if stale {
             browser::storage_remove(StorageArea::Session, &key);
@@ -776,6 +811,28 @@ mod tests {
                 matches!(refresh_answer(status, body), Err(RefreshFailure::Other(LoginError::TokenExchange(_)))),
                 "{status} {body}"
             );
+        }
+    }
+
+    #[test]
+    fn attempts_round_trip_and_damaged_ones_are_none() {
+        let attempt = Attempt {
+            verifier: "v".into(),
+            nonce: "n".into(),
+            return_to: "/users?page=2".into(),
+            prompt: Prompt::None,
+            created_at: 1_800_000_000,
+        };
+        assert_eq!(Attempt::parse(&attempt.to_json()), Some(attempt.clone()));
+        let text = attempt.to_json();
+        for bad in [
+            text.replace("\"none\"", "\"consent\""),
+            text.replace("1800000000", "\"soon\""),
+            text.replace("\"verifier\"", "\"other\""),
+            "[]".into(),
+            "{".into(),
+        ] {
+            assert_eq!(Attempt::parse(&bad), None, "{bad}");
         }
     }
 

@@ -1,9 +1,8 @@
 //! OpenID Connect Discovery: where the provider's metadata is, and what of it
 //! we accept.
 
-use serde::Deserialize;
-
 use crate::LoginError;
+use crate::json::{self, Fields, JsonError};
 use crate::urls::check_provider_url;
 
 /// The discovery document's URL for `issuer`: the issuer plus
@@ -19,23 +18,39 @@ pub fn discovery_url(issuer: &str) -> String {
 }
 
 /// The parts of the provider's metadata this module uses.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
-    #[serde(default)]
     pub end_session_endpoint: Option<String>,
     /// RFC 7009 token revocation, used at sign-out.
-    #[serde(default)]
     pub revocation_endpoint: Option<String>,
-    #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// RFC 9207 §3: the provider puts `iss` in every authorization
     /// response, so one without it is refused.
-    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl ProviderMetadata {
+    /// The fields this module reads, as the document types them (a field
+    /// set to `null` counts as absent); other fields are ignored.
+    fn read(json: &str) -> Result<ProviderMetadata, JsonError> {
+        let document = json::parse(json)?;
+        let fields = Fields::of(&document)?;
+        Ok(ProviderMetadata {
+            issuer: fields.string("issuer")?,
+            authorization_endpoint: fields.string("authorization_endpoint")?,
+            token_endpoint: fields.string("token_endpoint")?,
+            jwks_uri: fields.string("jwks_uri")?,
+            end_session_endpoint: fields.optional_string("end_session_endpoint")?,
+            revocation_endpoint: fields.optional_string("revocation_endpoint")?,
+            code_challenge_methods_supported: fields.optional_strings("code_challenge_methods_supported")?,
+            authorization_response_iss_parameter_supported: fields
+                .flag("authorization_response_iss_parameter_supported")?,
+        })
+    }
 }
 
 impl ProviderMetadata {
@@ -44,7 +59,7 @@ impl ProviderMetadata {
     /// every endpoint must be https (or http on loopback), and a provider that
     /// lists its PKCE methods must list S256.
     pub fn parse(json: &str, expected_issuer: &str) -> Result<ProviderMetadata, LoginError> {
-        let metadata: ProviderMetadata = serde_json::from_str(json)
+        let metadata = ProviderMetadata::read(json)
             .map_err(|e| LoginError::Discovery(format!("the discovery document is not valid: {e}")))?;
         if metadata.issuer != expected_issuer {
             return Err(LoginError::Discovery(format!(

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::LoginError;
 use crate::b64;
+use crate::json;
 
 /// The algorithms an ID token may be signed with. Never `none`, and never an
 /// HMAC algorithm: a public client has no secret, so an HMAC "signature"
@@ -148,13 +149,8 @@ fn check_audience(claims: &Map<String, Value>, client_id: &str, trusted: &[Strin
 
 fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, LoginError> {
     let bytes = b64::decode(part).map_err(|_| invalid(format!("its {what} is not base64url")))?;
-    // `from_str`, not `from_slice`: the rest of the app parses text, and a
-    // second (slice-reading) JSON parser would be compiled into the wasm.
     let text = core::str::from_utf8(&bytes).map_err(|_| invalid(format!("its {what} is not UTF-8 text")))?;
-    match serde_json::from_str(text) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(invalid(format!("its {what} is not a JSON object"))),
-    }
+    json::parse_object(text).map_err(|_| invalid(format!("its {what} is not a JSON object")))
 }
 
 fn string_claim<'c>(claims: &'c Map<String, Value>, name: &str) -> Result<&'c str, LoginError> {

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::LoginError;
 use crate::b64;
 use crate::id_token::MAX_TOKEN_BYTES;
+use crate::json;
 
 /// JWKS documents larger than this are refused before parsing.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -190,7 +191,7 @@ impl KeySet {
         if json.len() > MAX_JWKS_BYTES {
             return Err(unusable("is too large"));
         }
-        let document: Value = serde_json::from_str(json).map_err(|_| unusable("is not JSON"))?;
+        let document = json::parse(json).map_err(|_| unusable("is not JSON"))?;
         let entries = document.get("keys").and_then(Value::as_array).ok_or_else(|| unusable("has no `keys` list"))?;
         let keys = entries.iter().filter_map(Jwk::from_json).take(MAX_KEYS).collect();
         Ok(KeySet { keys })
@@ -267,10 +268,8 @@ impl JwsHeader {
             return Err(invalid("it is unsigned"));
         }
         let bytes = b64::decode(header).map_err(|_| invalid("its header is not base64url"))?;
-        // `from_str`, not `from_slice`: a second (slice-reading) JSON parser
-        // would be compiled into the wasm beside everyone else's `from_str`.
         let text = core::str::from_utf8(&bytes).map_err(|_| invalid("its header is not UTF-8 text"))?;
-        let Ok(Value::Object(header)) = serde_json::from_str::<Value>(text) else {
+        let Ok(header) = json::parse_object(text) else {
             return Err(invalid("its header is not a JSON object"));
         };
         let alg = match header.get("alg") {

@@ -24,6 +24,7 @@ pub mod client;
 pub mod discovery;
 pub mod error;
 pub mod id_token;
+pub mod json;
 pub mod jwks;
 pub mod locks;
 pub mod provider_cache;

@@ -11,9 +11,10 @@
 //! [`crate::signature::ProviderKeys`] ask the provider itself, once, before
 //! it fails.
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::browser::{self, StorageArea};
+use crate::json::{self, Fields};
 
 /// The longest a document is reused, whatever its `max-age` says: a
 /// provider that announces a year still gets asked daily.
@@ -49,7 +50,7 @@ pub fn reuse_seconds(cache_control: Option<&str>, age: Option<&str>) -> Option<i
 }
 
 /// One kept document.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 struct Entry {
     /// Where it was fetched from (also in the storage key; checked again).
     url: String,
@@ -59,6 +60,30 @@ struct Entry {
     expires_at: i64,
     /// The document, as the provider sent it.
     body: String,
+}
+
+impl Entry {
+    /// The entry as stored.
+    fn to_json(&self) -> String {
+        json::to_string(&json::object([
+            ("url", Value::String(self.url.clone())),
+            ("stored_at", Value::from(self.stored_at)),
+            ("expires_at", Value::from(self.expires_at)),
+            ("body", Value::String(self.body.clone())),
+        ]))
+    }
+
+    /// A stored entry, if `text` is one.
+    fn parse(text: &str) -> Option<Entry> {
+        let record = json::parse(text).ok()?;
+        let fields = Fields::of(&record).ok()?;
+        Some(Entry {
+            url: fields.string("url").ok()?,
+            stored_at: fields.i64("stored_at").ok()?,
+            expires_at: fields.i64("expires_at").ok()?,
+            body: fields.string("body").ok()?,
+        })
+    }
 }
 
 /// The `localStorage` key of the document kept for `url`.
@@ -72,7 +97,7 @@ pub fn storage_key(url: &str) -> String {
 pub fn recall(url: &str, now: i64) -> Option<String> {
     let key = storage_key(url);
     let text = browser::storage_get(StorageArea::Local, &key)?;
-    let usable = serde_json::from_str::<Entry>(&text).ok().filter(|entry| {
+    let usable = Entry::parse(&text).filter(|entry| {
         entry.url == url
             && entry.stored_at <= now
             && now < entry.expires_at
@@ -93,9 +118,7 @@ pub fn keep(url: &str, body: &str, reuse: Option<i64>, now: i64) {
         return;
     };
     let entry = Entry { url: url.to_owned(), stored_at: now, expires_at: now + seconds, body: body.to_owned() };
-    if let Ok(text) = serde_json::to_string(&entry)
-        && browser::storage_set(StorageArea::Local, &storage_key(url), &text).is_err()
-    {
+    if browser::storage_set(StorageArea::Local, &storage_key(url), &entry.to_json()).is_err() {
         forget(url);
     }
 }

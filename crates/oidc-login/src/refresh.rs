@@ -9,18 +9,38 @@
 //! (which the provider would treat as theft and answer by revoking the
 //! family). The access and ID tokens stay in memory, per tab.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::LoginError;
 use crate::id_token::IdToken;
+use crate::json::{self, Fields};
 
 /// What is kept between page loads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRefresh {
     pub refresh_token: String,
     /// The `sub` it was issued for: a token for someone else is never used.
     pub subject: String,
+}
+
+impl StoredRefresh {
+    /// The record as stored (`{"refresh_token": …, "subject": …}`).
+    pub fn to_json(&self) -> String {
+        json::to_string(&json::object([
+            ("refresh_token", Value::String(self.refresh_token.clone())),
+            ("subject", Value::String(self.subject.clone())),
+        ]))
+    }
+
+    /// A stored record, if `text` is one.
+    pub fn parse(text: &str) -> Option<StoredRefresh> {
+        let record = json::parse(text).ok()?;
+        let fields = Fields::of(&record).ok()?;
+        Some(StoredRefresh {
+            refresh_token: fields.string("refresh_token").ok()?,
+            subject: fields.string("subject").ok()?,
+        })
+    }
 }
 
 /// The storage key of a client's refresh token.
@@ -131,8 +151,14 @@ mod tests {
     #[test]
     fn stored_refresh_round_trips() {
         let stored = StoredRefresh { refresh_token: "rt".into(), subject: "u1".into() };
-        let text = serde_json::to_string(&stored).unwrap();
-        assert_eq!(serde_json::from_str::<StoredRefresh>(&text).unwrap(), stored);
+        assert_eq!(StoredRefresh::parse(&stored.to_json()), Some(stored));
+        assert_eq!(
+            StoredRefresh::parse(r#"{"refresh_token":"rt","subject":"u1","extra":1}"#).map(|s| s.subject),
+            Some("u1".into())
+        );
+        for bad in ["", "[]", r#"{"refresh_token":"rt"}"#, r#"{"refresh_token":1,"subject":"u1"}"#] {
+            assert_eq!(StoredRefresh::parse(bad), None, "{bad}");
+        }
         assert_eq!(storage_key("spa"), "oidc-login.refresh.spa");
     }
 }

@@ -144,10 +144,9 @@ pub fn read_string_set(claims: &Value, path: &ClaimPath) -> (Vec<String>, Vec<Cl
         }
         Value::String(s) => s.split_ascii_whitespace().collect(),
         Value::Object(map) => match map.get("permissions") {
-            Some(inner @ Value::Array(_)) => {
-                let inner_claims = serde_json::json!({ "permissions": inner });
-                let (names, mut inner_warnings) =
-                    read_string_set(&inner_claims, &ClaimPath::Claim("permissions".into()));
+            Some(Value::Array(_)) => {
+                // The object itself is the claims its `permissions` list is read from.
+                let (names, mut inner_warnings) = read_string_set(value, &ClaimPath::Claim("permissions".into()));
                 for w in &mut inner_warnings {
                     rename_path(w, path.as_str());
                 }
