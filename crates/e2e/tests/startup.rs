@@ -49,16 +49,8 @@ async fn try_again_reaches_a_provider_that_came_up_late() -> Result<()> {
     browser.wait_for_css(&retry, "the auth-error banner's Try again").await?;
 
     harness.start_backend().await?;
-    browser.click_css(&retry, "the auth-error banner's Try again").await?;
-
     // The retry runs the start-up again, which now reaches the provider; then signing in works as usual.
-    match after_retry(&browser).await? {
-        AfterRetry::AtTheProvider => {}
-        AfterRetry::SignInOffered => browser.click("login-button").await.context("signing in after the retry")?,
-    }
-    browser.click("signin-jhon").await?;
-    browser.wait_for_origin().await?;
-    browser.assert_shown_without("user-name", &["auth-error"]).await?;
+    sign_in_through_try_again(&browser, &retry).await?;
     let name = browser.text("user-name").await?;
     ensure!(name == "Jhon Smith", "after the retry user-name shows {name:?}");
     browser.wait_for("nav-users").await?;
@@ -91,15 +83,20 @@ async fn a_provider_that_never_answers_gives_an_error_and_try_again_works_once_i
 
     drop(silent);
     harness.start_backend().await?;
-    browser.click_css(&retry, "the auth-error banner's Try again").await?;
-    match after_retry(&browser).await? {
+    sign_in_through_try_again(&browser, &retry).await?;
+    browser.close().await
+}
+
+/// Clicks the banner's Try again (`retry`, its selector) and signs in as jhon from wherever the retry leads.
+async fn sign_in_through_try_again(browser: &Browser, retry: &str) -> Result<()> {
+    browser.click_css(retry, "the auth-error banner's Try again").await?;
+    match after_retry(browser).await? {
         AfterRetry::AtTheProvider => {}
         AfterRetry::SignInOffered => browser.click("login-button").await.context("signing in after the retry")?,
     }
     browser.click("signin-jhon").await?;
     browser.wait_for_origin().await?;
-    browser.assert_shown_without("user-name", &["auth-error"]).await?;
-    browser.close().await
+    browser.assert_shown_without("user-name", &["auth-error"]).await
 }
 
 /// Waits until the retry has led somewhere: the provider's sign-in page, or the SPA offering sign-in with the
