@@ -16,11 +16,12 @@ use std::path::Path;
 pub(crate) const REACT_PEER_FIRST_LOAD: usize = 92_943;
 
 /// The most our first load may weigh, brotli bytes. Issue 8's must line is 1.3 × [`REACT_PEER_FIRST_LOAD`] =
-/// 120,826 B, i.e. 120,800 B. The dist is still above it (125,474 B on 2026-12-07, with JSON read by the browser,
-/// the sign-in code and the API source in chunks and no wasm-streams exports; 154,559 B before, 257,829 B at the
-/// start), so the budget holds what the size work has won (that figure and about 500 B) and is lowered
-/// toward the must line as more of it lands; raising it needs a reason in the commit that does.
-pub(crate) const FIRST_LOAD_BROTLI_BUDGET: usize = 126_000;
+/// 120,826 B, i.e. 120,800 B. The dist is still above it (126,010 B on 2026-12-07, with JSON read by the browser,
+/// the sign-in code and the API source in chunks and no wasm-streams exports, and then sign-out's form POST,
+/// +536 B, which keeps the ID token out of URLs; 154,559 B before, 257,829 B at the start), so the budget holds
+/// what the size work has won (that figure and about 500 B) and is lowered toward the must line as more of it
+/// lands; raising it needs a reason in the commit that does.
+pub(crate) const FIRST_LOAD_BROTLI_BUDGET: usize = 126_500;
 
 /// The sizes of every file a first load of `dist` fetches, in the order `index.html` names them (index.html
 /// first, `/config.json` last unless index.html names it).
