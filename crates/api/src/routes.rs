@@ -62,7 +62,7 @@ pub async fn list_users(auth: Authenticated, uri: Uri, State(store): State<Store
 /// `POST /api/v1/projects`: needs `create:project`. Creates the project
 /// from `{"name", "description", "status"?}` (see [`input::new_project`]),
 /// owned by the caller when the token's `sub` names a user of the store
-/// (see [`crate::auth::subject`]); answers `201` with the project as the
+/// (see [`store::store_user_id`]); answers `201` with the project as the
 /// list shows it, and its `Location`.
 pub async fn create_project(
     auth: Authenticated,

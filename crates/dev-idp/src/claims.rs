@@ -18,11 +18,6 @@ pub(crate) fn subject(user: &User) -> String {
     format!("{DEV_IDP_SUBJECT_PREFIX}{}", user.id)
 }
 
-/// The user id a [`subject`] names, if it is one of this provider's.
-pub(crate) fn user_id_of_subject(sub: &str) -> Option<i64> {
-    sub.strip_prefix(DEV_IDP_SUBJECT_PREFIX)?.parse().ok()
-}
-
 /// Everything the tokens of one exchange are made from.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenContext<'a> {

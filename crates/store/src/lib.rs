@@ -18,6 +18,8 @@
 //! * `idp_sessions` and `refresh_tokens`: the development provider's
 //!   sessions and refresh tokens;
 //! * `read_pool`: the read-only connections of the API's hot reads;
+//! * `subject`: [`store_user_id`], the user a token's `sub` names (the
+//!   API's project owner, dev-idp's logout hint);
 //! * `writes`: what every write goes through (the file still the one
 //!   opened; a read-only connection not kept).
 //!
@@ -38,6 +40,7 @@ mod projects;
 mod read_pool;
 mod refresh_tokens;
 mod seed;
+mod subject;
 mod users_roles;
 mod writes;
 
@@ -45,6 +48,7 @@ pub use error::{Result, StoreError};
 pub use idp_sessions::IdpSession;
 pub use page::{Page, PageRequest};
 pub use refresh_tokens::{RefreshRefusal, RefreshToken, Revocation, Rotation, RotationOutcome};
+pub use subject::store_user_id;
 pub use users_roles::{ADMIN_ROLE, RoleUpdateError, User};
 
 use sqlx::sqlite::SqlitePool;

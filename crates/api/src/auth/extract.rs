@@ -39,7 +39,7 @@ impl Authenticated {
 
     /// The store's user this token speaks for, if any (see [`super::subject`]).
     pub fn store_user_id(&self) -> Option<i64> {
-        self.subject().and_then(super::subject::store_user_id)
+        self.subject().and_then(store::store_user_id)
     }
 
     /// Fails with `403 insufficient_scope` unless the token grants `permission`.

@@ -20,7 +20,6 @@ pub mod jwk;
 pub mod key_set;
 pub mod key_store;
 mod rejection;
-pub mod subject;
 pub mod validate;
 
 pub use extract::{Authenticated, bearer_token};
@@ -29,5 +28,5 @@ pub use jwk::{ALLOWED_ALGORITHMS, VerificationKey};
 pub use key_set::{JwksError, KeyMiss, KeySet};
 pub use key_store::{DEFAULT_FETCH_TIMEOUT, FetchError, KeyStore, RefreshOptions};
 pub use rejection::Rejection;
-pub use subject::store_user_id;
+pub use store::store_user_id;
 pub use validate::{AuthError, MAX_TOKEN_BYTES, Principal, TokenTypes, Verifier, VerifierConfig};

@@ -54,7 +54,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::{csrf_binding, redirect};
-use crate::claims::{subject, user_id_of_subject};
+use crate::claims::subject;
 use crate::cookies::{self, CSRF_COOKIE};
 use crate::csrf::{self, CsrfError, Form};
 use crate::error::PageError;
@@ -128,7 +128,7 @@ async fn handle_request(
 /// Ends the sessions of the sign-in verified hint `claims` name (their
 /// `sub` and `auth_time`), for a request that carries no session cookie.
 async fn end_hinted_sign_in(state: &AppState, claims: &Map<String, Value>) -> Result<(), PageError> {
-    let user_id = claims.get("sub").and_then(Value::as_str).and_then(user_id_of_subject);
+    let user_id = claims.get("sub").and_then(Value::as_str).and_then(store::store_user_id);
     let auth_time = claims.get("auth_time").and_then(Value::as_i64);
     if let (Some(user_id), Some(auth_time)) = (user_id, auth_time) {
         let ended = state.store().delete_idp_sessions_of_sign_in(user_id, auth_time, state.now()).await?;

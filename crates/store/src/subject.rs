@@ -1,10 +1,12 @@
-//! From a token's `sub` to a user of the store, where there is one.
+//! From a token's `sub` to a user of the store, where there is one: for the
+//! API (the owner of a project it creates) and for dev-idp (the sign-in a
+//! logout's hint names).
 //!
 //! Only the development provider's users live in the store, and it names
-//! them `dev-idp|<user id>` (see `dev-idp`'s `tokens::subject`). Other
+//! them `dev-idp|<user id>` (see `dev-idp`'s `claims::subject`). Other
 //! providers' subjects (`auth0|…`, `google-oauth2|…`, a Keycloak UUID) have
-//! no row here: the API keeps no table linking them to users, so a token from
-//! them maps to no one. That is the whole mapping; it lives in
+//! no row here: the store keeps no table linking them to users, so a token
+//! from them maps to no one. That is the whole mapping; it lives in
 //! [`store_user_id`] alone.
 
 use permissions::names::DEV_IDP_SUBJECT_PREFIX;
