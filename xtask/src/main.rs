@@ -15,11 +15,13 @@ mod dist;
 mod fuzz;
 mod leaks;
 mod load;
+mod minify;
 mod net;
 mod process;
 mod split;
 mod test;
 mod tools;
+mod wasm_names;
 mod workspace;
 
 use anyhow::Result;

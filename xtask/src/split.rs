@@ -20,7 +20,9 @@
 //!    would otherwise find it one round trip later).
 
 use crate::budget;
+use crate::minify::{self, Kind};
 use crate::process::{command, run_checked};
+use crate::wasm_names;
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
@@ -30,6 +32,8 @@ use std::path::{Path, PathBuf};
 const LOADER: &str = "__wasm_split.js";
 /// The name the loader imports the main JS glue by (`initSync`, for the main module's exports); replaced too.
 const MAIN_JS: &str = "__wasm_split_main.js";
+/// The module the main wasm imports the glue's functions from, as wasm-bindgen names it (`--out-name=main`).
+const GLUE_MODULE: &str = "./main_bg.js";
 
 /// The SPA's split points (the `chunk!` functions of src/), each a chunk `<base>-split_<name>.wasm` that no first
 /// load fetches; [`check_dist`] fails when one is missing, so a build that stopped splitting cannot pass unseen.
@@ -103,11 +107,17 @@ pub(crate) fn run(dist: &Path, cargo_wasm: &Path, work: &Path) -> Result<Output>
         run_checked(command("wasm-opt").args(&wasm_opt_args).arg(file).arg("-o").arg(file))?;
     }
 
-    // One hash over every piece, as it will be served but for the names.
+    // Short names for the calls between the main module and its glue, then both JS files minified.
     let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let glue = String::from_utf8(read(&bindgen.join("main.js"))?).context("wasm-bindgen's glue is not UTF-8")?;
     let loader = String::from_utf8(read(&pieces.join(LOADER))?).context("the split loader is not UTF-8")?;
-    let (glue, loader) = (compact_js(&glue), compact_js(&loader));
+    let shortened = wasm_names::shorten(&read(&wasm_files[0])?, &glue, GLUE_MODULE, &loader)
+        .context("shortening the names between the main wasm and its glue")?;
+    std::fs::write(&wasm_files[0], &shortened.wasm).with_context(|| format!("writing {}", wasm_files[0].display()))?;
+    let glue = minify::minify(&shortened.glue, Kind::Module, "glue", work)?;
+    let loader = minify::minify(&loader, Kind::Module, "loader", work)?;
+
+    // One hash over every piece, as it will be served but for the names.
     let mut hasher = Sha256::new();
     hasher.update(glue.as_bytes());
     hasher.update(loader.as_bytes());
@@ -139,15 +149,26 @@ pub(crate) fn run(dist: &Path, cargo_wasm: &Path, work: &Path) -> Result<Output>
     for ((_, name), path) in chunk_names.iter().zip(&chunk_paths) {
         write(name, &read(path)?)?;
     }
-    let html = rewrite_index(
-        &html,
-        [
-            (&trunk.js, &old_js, &names.js, glue.as_bytes()),
-            (&trunk.wasm, &old_wasm, &names.wasm, &read(&wasm_files[0])?),
-        ],
-        &names.loader,
-        loader.as_bytes(),
-    )?;
+    let new_wasm = read(&wasm_files[0])?;
+    let mut files: Vec<(String, Vec<u8>, String, Vec<u8>)> = vec![
+        (trunk.js.clone(), old_js, names.js.clone(), glue.into_bytes()),
+        (trunk.wasm.clone(), old_wasm, names.wasm.clone(), new_wasm),
+    ];
+    // The stylesheet and the classic scripts (fatal.js) trunk copied, minified in place under their names.
+    for path in budget::referenced_paths(&html) {
+        let name = path.trim_start_matches('/');
+        let kind = match name.rsplit_once('.').map(|(_, extension)| extension) {
+            Some("css") => Kind::Css,
+            Some("js") if name != trunk.js => Kind::Script,
+            _ => continue,
+        };
+        let old = read(&dist.join(name))?;
+        let text = String::from_utf8(old.clone()).with_context(|| format!("{name} is not UTF-8"))?;
+        let minified = minify::minify(&text, kind, name.trim_end_matches(".css").trim_end_matches(".js"), work)?;
+        write(name, minified.as_bytes())?;
+        files.push((name.to_string(), old, name.to_string(), minified.into_bytes()));
+    }
+    let html = rewrite_index(&html, &files, &names.loader, loader.as_bytes())?;
     write("index.html", html.as_bytes())?;
     for old in [&trunk.js, &trunk.wasm] {
         std::fs::remove_file(dist.join(old)).with_context(|| format!("removing trunk's {old}"))?;
@@ -281,48 +302,23 @@ fn rename_in_loader(loader: &str, js: &str, chunks: &[(String, String)]) -> Resu
     Ok(out)
 }
 
-/// The glue with the loader's final name in its imports (`import * as import1 from "./__wasm_split.js"`). Only
-/// the module specifiers change: the keys of the wasm's imports object stay the module name the wasm imports.
+/// The glue with the loader's final name in its imports (`import * as import1 from "./__wasm_split.js"`, or
+/// minified `from"./__wasm_split.js"`). Only the module specifiers change: the keys of the wasm's imports object
+/// stay the module name the wasm imports.
 fn rename_in_glue(glue: &str, loader: &str) -> Result<String> {
     let mut out = glue.to_string();
     let mut found = false;
-    for quote in ['"', '\''] {
-        let old = format!("from {quote}./{LOADER}{quote}");
-        found |= out.contains(&old);
-        out = out.replace(&old, &format!("from {quote}./{loader}{quote}"));
+    for space in [" ", ""] {
+        for quote in ['"', '\''] {
+            let old = format!("from{space}{quote}./{LOADER}{quote}");
+            found |= out.contains(&old);
+            out = out.replace(&old, &format!("from{space}{quote}./{loader}{quote}"));
+        }
     }
     if !found {
         bail!("wasm-bindgen's glue does not import ./{LOADER}: the main module has no split point");
     }
     Ok(out)
-}
-
-/// Generated JS (wasm-bindgen's glue, the split loader) without what only people read: the indentation, blank
-/// lines, whole-line `//` comments and JSDoc blocks (`/** … */` on lines of their own), about 500 B of the glue's
-/// brotli. No token changes and every statement keeps its line, so the code is the same (trunk's minifier cannot
-/// parse the glue). A text with a string that spans lines (an odd number of backticks on a line) is left as it is.
-fn compact_js(js: &str) -> String {
-    if js.lines().any(|line| line.matches('`').count() % 2 == 1) {
-        return js.to_string();
-    }
-    let mut out = String::with_capacity(js.len());
-    let mut in_doc = false;
-    for line in js.lines().map(str::trim) {
-        if in_doc {
-            in_doc = !line.ends_with("*/");
-            continue;
-        }
-        if line.starts_with("/**") {
-            in_doc = !line.ends_with("*/");
-            continue;
-        }
-        if line.is_empty() || line.starts_with("//") {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }
 
 /// `text` with `old` replaced by `new`, failing unless `old` occurs exactly once (`what` names the text).
@@ -339,10 +335,10 @@ fn integrity(bytes: &[u8]) -> String {
 }
 
 /// trunk's index.html with each of trunk's files (`(old name, old bytes, new name, new bytes)`) replaced by its
-/// successor, names and `integrity` hashes both, and a `modulepreload` of the loader before `</head>`.
+/// successor (the same name for a file minified in place), names and `integrity` hashes both, and a `modulepreload` of the loader before `</head>`.
 fn rewrite_index(
     html: &str,
-    files: [(&str, &[u8], &str, &[u8]); 2],
+    files: &[(String, Vec<u8>, String, Vec<u8>)],
     loader: &str,
     loader_bytes: &[u8],
 ) -> Result<String> {
@@ -403,18 +399,6 @@ await init({ module_or_path: '/permission-spa-9f8e7d_bg.wasm' });</script>
     }
 
     #[test]
-    fn compact_js_drops_what_only_people_read_and_keeps_every_statement() {
-        let js = "/**\n * @param {number} a\n */\nexport function f(a) {\n    // why\n\n    const s = '// kept';\n    \
-                  return `${a}`; /* kept */\n}\n/** one line */\nf(1);\n";
-        assert_eq!(
-            compact_js(js),
-            "export function f(a) {\nconst s = '// kept';\nreturn `${a}`; /* kept */\n}\nf(1);\n"
-        );
-        let multi_line = "const t = `a\n    b`;\n";
-        assert_eq!(compact_js(multi_line), multi_line);
-    }
-
-    #[test]
     fn the_loader_and_the_glue_get_the_final_names() {
         let loader = format!(
             "import {{ initSync }} from \"./{MAIN_JS}\";\nconst a = fetch(new URL(\"./split_users.wasm\", \
@@ -442,6 +426,10 @@ await init({ module_or_path: '/permission-spa-9f8e7d_bg.wasm' });</script>
         let out = rename_in_glue(&glue, "app-00ff-split.js").unwrap();
         assert_eq!(out.matches("from \"./app-00ff-split.js\"").count(), 2, "{out}");
         assert_eq!(out.matches(&format!("\"./{LOADER}\": import")).count(), 2, "{out}");
+        // As esbuild writes it.
+        let minified = format!("import*as o from\"./{LOADER}\";const i={{\"./{LOADER}\":o}};");
+        let out = rename_in_glue(&minified, "app-00ff-split.js").unwrap();
+        assert_eq!(out, format!("import*as o from\"./app-00ff-split.js\";const i={{\"./{LOADER}\":o}};"));
         assert!(rename_in_glue("import x from './other.js';", "y.js").is_err());
     }
 
@@ -454,11 +442,14 @@ await init({ module_or_path: '/permission-spa-9f8e7d_bg.wasm' });</script>
             integrity(b"old js"),
             integrity(b"old wasm")
         );
+        let file = |old: &str, old_bytes: &[u8], new: &str, new_bytes: &[u8]| {
+            (old.to_string(), old_bytes.to_vec(), new.to_string(), new_bytes.to_vec())
+        };
         let out = rewrite_index(
             &html,
-            [
-                ("app-1.js", b"old js", "app-2.js", b"new js"),
-                ("app-1_bg.wasm", b"old wasm", "app-2_bg.wasm", b"new wasm"),
+            &[
+                file("app-1.js", b"old js", "app-2.js", b"new js"),
+                file("app-1_bg.wasm", b"old wasm", "app-2_bg.wasm", b"new wasm"),
             ],
             "app-2-split.js",
             b"loader",

@@ -1,5 +1,5 @@
 //! Installing and checking the tools outside cargo's reach: a C compiler, the rustfmt and clippy components,
-//! trunk, the wasm-bindgen CLI, the wasm32 target, wasm-opt (npm's binaryen, run by Node) and Chromium with
+//! trunk, the wasm-bindgen CLI, the wasm32 target, wasm-opt (npm's binaryen, run by Node), esbuild (npm) and Chromium with
 //! chromedriver.
 //!
 //! Every check is cheap and every install is skipped when the right version is present, so commands can call
@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 /// The npm binaryen release whose wasm-opt trunk uses (Trunk.toml pins `wasm_opt = "version_132"`).
 pub(crate) const BINARYEN_NPM_VERSION: &str = "132.0.0";
+/// The npm esbuild release that minifies the release SPA's JS and CSS ([`crate::minify`]).
+pub(crate) const ESBUILD_NPM_VERSION: &str = "0.28.2";
 /// The version wasm-opt reports, as trunk reads it.
 pub(crate) const WASM_OPT_VERSION: &str = "132";
 /// The Rust target the SPA compiles to.
@@ -117,6 +119,7 @@ pub(crate) fn ensure(needs: Needs) -> Result<()> {
     if needs.trunk {
         ensure_node()?;
         ensure_wasm_opt()?;
+        ensure_esbuild()?;
         ensure_trunk()?;
     }
     if needs.release_toolchain {
@@ -375,6 +378,28 @@ fn ensure_wasm_opt() -> Result<()> {
             "{} reports version {other:?} after installing {package}, but trunk needs {WASM_OPT_VERSION}",
             wasm_opt.display()
         ),
+    }
+}
+
+fn ensure_esbuild() -> Result<()> {
+    let esbuild = npm_bin_dir().join("esbuild");
+    if probe(command(&esbuild).arg("--version")).as_deref() == Some(ESBUILD_NPM_VERSION) {
+        present("esbuild", &format!("{ESBUILD_NPM_VERSION} ({})", esbuild.display()));
+        return Ok(());
+    }
+    let dir = tools_dir();
+    installing("esbuild", &format!("npm esbuild@{ESBUILD_NPM_VERSION} into {}", dir.display()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let package = format!("esbuild@{ESBUILD_NPM_VERSION}");
+    run_checked(
+        command("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .arg(&dir)
+            .arg(&package),
+    )?;
+    match probe(command(&esbuild).arg("--version")) {
+        Some(version) if version == ESBUILD_NPM_VERSION => Ok(()),
+        other => bail!("{} reports version {other:?} after installing {package}", esbuild.display()),
     }
 }
 
