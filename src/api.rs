@@ -9,6 +9,7 @@
 //! helper into the wire types of `contract::wire`; a malformed body is an
 //! [`ApiError`], never a panic.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use contract::api as paths;
@@ -19,6 +20,8 @@ use oidc_login::json::{self, Fields, JsonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCache;
 
 use crate::auth::Auth;
@@ -125,9 +128,7 @@ impl ApiClient {
     /// `GET {api_base}/projects` or `/users`: one page of `per_page` items
     /// (at most the API's `MAX_PER_PAGE`).
     pub async fn list<T: Listed>(self, page: u32, per_page: u32) -> Result<ListPage<T>, ApiError> {
-        let per_page = per_page.clamp(1, paths::MAX_PER_PAGE);
-        let path = format!("{}?page={page}&per_page={per_page}", T::PATH);
-        let response = self.send(Method::GET, &path, None).await?;
+        let response = self.send(Method::GET, &list_path(T::PATH, page, per_page), None).await?;
         let total = response
             .headers()
             .get(paths::TOTAL_COUNT_HEADER)
@@ -168,27 +169,19 @@ impl ApiClient {
     /// 401 gets one refresh and one retry (the token may have expired in
     /// flight); a second 401 is an error, and the session is left to the
     /// refresh's verdict.
+    ///
+    /// A GET that [`prefetch`](Self::prefetch) began for the same URL is
+    /// taken over rather than sent again (its first attempt only).
     async fn send(self, method: Method, path: &str, json: Option<String>) -> Result<Response, ApiError> {
         let url = self.url(path);
         let mut refreshed = false;
         loop {
-            let token = self.auth.access_token_when_ready().await.ok_or(ApiError::NotSignedIn)?;
-            // Bounds the request and the reading of its body alike: an API that
-            // accepts the connection and never answers is a network error the
-            // screen can offer to retry, not a spinner forever.
-            let deadline = web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS);
-            let request = RequestBuilder::new(&url)
-                .abort_signal(Some(&deadline))
-                .method(method.clone())
-                .header("Authorization", &format!("Bearer {token}"))
-                .header("Accept", "application/json")
-                .cache(RequestCache::NoStore);
-            let request = match &json {
-                Some(body) => request.header("Content-Type", "application/json").body(body.as_str()),
-                None => request.build(),
-            }
-            .map_err(|err| ApiError::Request(err.to_string()))?;
-            let response = request.send().await.map_err(|err| network_error(&deadline, err))?;
+            let prefetched =
+                if method == Method::GET && json.is_none() && !refreshed { take_prefetched(&url).await? } else { None };
+            let response = match prefetched {
+                Some(response) => response,
+                None => self.fetch(&method, &url, json.as_deref()).await?,
+            };
             match response.status() {
                 200..=299 => return Ok(response),
                 401 if !refreshed && self.auth.refresh().await => refreshed = true,
@@ -196,6 +189,90 @@ impl ApiClient {
             }
         }
     }
+
+    /// One request with the bearer token, once a resume has its verdict.
+    async fn fetch(self, method: &Method, url: &str, json: Option<&str>) -> Result<Response, ApiError> {
+        let token = self.auth.access_token_when_ready().await.ok_or(ApiError::NotSignedIn)?;
+        // Bounds the request and the reading of its body alike: an API that
+        // accepts the connection and never answers is a network error the
+        // screen can offer to retry, not a spinner forever.
+        let deadline = web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS);
+        let request = RequestBuilder::new(url)
+            .abort_signal(Some(&deadline))
+            .method(method.clone())
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Accept", "application/json")
+            .cache(RequestCache::NoStore);
+        let request = match json {
+            Some(body) => request.header("Content-Type", "application/json").body(body),
+            None => request.build(),
+        }
+        .map_err(|err| ApiError::Request(err.to_string()))?;
+        request.send().await.map_err(|err| network_error(&deadline, err))
+    }
+
+    /// Begins `GET {api_base}{path}` now, for a screen whose code is still
+    /// loading: the request then runs beside the chunk's download instead of
+    /// after it, and the screen's own [`send`](Self::send) of the same URL
+    /// takes its answer over. It waits for a resume's verdict as every
+    /// request does, and goes without one when nobody is signed in (the
+    /// screen's request then says so). One at a time: a new one replaces
+    /// the last, and [`forget_prefetch`] drops one nobody took.
+    pub fn prefetch(self, path: &str) {
+        let url = self.url(path);
+        let auth = self.auth;
+        let answer = wasm_bindgen_futures::future_to_promise({
+            let url = url.clone();
+            async move {
+                let Some(token) = auth.access_token_when_ready().await else { return Ok(JsValue::NULL) };
+                let headers = web_sys::Headers::new()?;
+                headers.set("Authorization", &format!("Bearer {token}"))?;
+                headers.set("Accept", "application/json")?;
+                let init = web_sys::RequestInit::new();
+                init.set_headers(&headers);
+                init.set_cache(RequestCache::NoStore);
+                init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS)));
+                JsFuture::from(window().fetch_with_str_and_init(&url, &init)).await
+            }
+        });
+        PREFETCHED.with(|slot| *slot.borrow_mut() = Some((url, answer)));
+    }
+}
+
+thread_local! {
+    /// The GET [`ApiClient::prefetch`] began and nobody has taken yet: its
+    /// URL, and the promise of its response (`null` when it went unsent).
+    static PREFETCHED: RefCell<Option<(String, js_sys::Promise)>> = const { RefCell::new(None) };
+}
+
+/// Drops a prefetched GET nobody took (its screen went away before its
+/// code loaded), so that no later request is answered from it.
+pub fn forget_prefetch() {
+    PREFETCHED.with(|slot| slot.borrow_mut().take());
+}
+
+/// The answer of the GET prefetched for `url`, taken (so used once): `None`
+/// when there is none or it went unsent, an error when it failed.
+async fn take_prefetched(url: &str) -> Result<Option<Response>, ApiError> {
+    let answer = PREFETCHED.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.as_ref().is_some_and(|(prefetched, _)| prefetched == url) { slot.take() } else { None }
+    });
+    let Some((_, answer)) = answer else { return Ok(None) };
+    match JsFuture::from(answer).await {
+        Ok(response) => Ok(response.dyn_into::<web_sys::Response>().ok().map(Response::from)),
+        Err(err) => Err(ApiError::Network(
+            err.dyn_into::<js_sys::Error>().map_or_else(|_| "the request failed".into(), |err| err.message().into()),
+        )),
+    }
+}
+
+/// The path of one page of the list under `path`, `per_page` items (at most
+/// the API's `MAX_PER_PAGE`): what [`ApiClient::list`] asks for, and so what a
+/// prefetch of it must ask for.
+pub fn list_path(path: &str, page: u32, per_page: u32) -> String {
+    let per_page = per_page.clamp(1, paths::MAX_PER_PAGE);
+    format!("{path}?page={page}&per_page={per_page}")
 }
 
 /// How long an API request may take, body read whole, before it is given up
@@ -308,6 +385,40 @@ mod tests {
     #[wasm_bindgen_test]
     async fn nothing_is_sent_without_a_session() {
         assert_eq!(client("/api/v1", false).roles().await, Err(ApiError::NotSignedIn));
+    }
+
+    /// Lets the tasks already queued run (a prefetch reads its token).
+    async fn tick() {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).unwrap();
+        });
+        JsFuture::from(promise).await.unwrap();
+    }
+
+    // Signing out between the prefetch and the screen's request tells the two
+    // apart: a request sent anew would go without a token (`NotSignedIn`),
+    // the prefetched one was sent with it (the test server's 404).
+    #[wasm_bindgen_test]
+    async fn a_screen_s_request_takes_over_the_get_prefetched_for_its_url_once() {
+        let api = client("/not-the-api", true);
+        let page_one = list_path(Project::PATH, 1, 10);
+        api.prefetch(&page_one);
+        tick().await;
+        api.auth.state.set(AuthState::SignedOut);
+        assert!(matches!(api.list::<Project>(1, 10).await, Err(ApiError::Status(404, _))));
+        assert_eq!(api.list::<Project>(1, 10).await, Err(ApiError::NotSignedIn), "used once");
+
+        api.auth.state.set(client("/not-the-api", true).auth.state.get_untracked());
+        api.prefetch(&list_path(Project::PATH, 2, 10));
+        tick().await;
+        api.auth.state.set(AuthState::SignedOut);
+        assert_eq!(api.list::<Project>(1, 10).await, Err(ApiError::NotSignedIn), "another page's is not taken");
+        forget_prefetch();
+        assert_eq!(api.list::<Project>(2, 10).await, Err(ApiError::NotSignedIn), "a forgotten one is not taken");
+
+        let signed_out = client("/not-the-api", false);
+        signed_out.prefetch(&page_one);
+        assert_eq!(signed_out.list::<Project>(1, 10).await, Err(ApiError::NotSignedIn), "unsent without a session");
     }
 
     // The test runner's own web server stands in for a wrong `api_base`: it

@@ -1,5 +1,6 @@
 //! The root component: start-up, then the shell (header, routes).
 
+use contract::routes;
 use leptos::prelude::*;
 
 use crate::auth::{self, Arrival, Auth, Startup};
@@ -13,8 +14,12 @@ use crate::routes::AppRoutes;
 use crate::screens::auth_error::AuthErrorBanner;
 use crate::screens::config_error::ConfigErrorScreen;
 
-/// Start-up: the configuration, then authentication.
+/// Start-up: the configuration, then authentication; on `/callback`, the
+/// callback's code downloads beside them.
 async fn start() -> Result<(AppConfig, Startup), ConfigError> {
+    if window().location().pathname().is_ok_and(|path| path == routes::CALLBACK) {
+        auth::preload_callback_code();
+    }
     let config = AppConfig::load().await?;
     let startup = auth::start(config.client.clone()).await;
     Ok((config, startup))

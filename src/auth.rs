@@ -138,6 +138,9 @@ pub struct Auth {
     tabs: StoredValue<Option<Rc<TabChannel>>, LocalStorage>,
     /// The tasks waiting for [`AuthState::Resuming`] to end.
     resume_waiters: StoredValue<Vec<Waker>, LocalStorage>,
+    /// The last sign-out could not start: its code could not be downloaded
+    /// (the user is still signed in, and may try again).
+    pub sign_out_failed: RwSignal<bool>,
 }
 
 impl Auth {
@@ -151,6 +154,7 @@ impl Auth {
             client: StoredValue::new_local(None),
             tabs: StoredValue::new_local(None),
             resume_waiters: StoredValue::new_local(Vec::new()),
+            sign_out_failed: RwSignal::new(false),
         }
     }
 
@@ -288,6 +292,12 @@ impl Auth {
     /// resuming it first waits for the refresh's verdict: the provider's
     /// session is ended with the refreshed ID token, and the refresh token
     /// that refresh stores is the one revoked.
+    ///
+    /// The calls to the provider are code in a chunk, fetched first: until
+    /// it is in, nothing is forgotten, so a download that fails leaves the
+    /// user signed in, told so ([`sign_out_failed`](Self::sign_out_failed)),
+    /// and able to try again; never signed out here while the provider's
+    /// session lives on, which a guarded route would silently resume.
     pub fn sign_out(self) {
         if self.state.with_untracked(AuthState::is_resuming) {
             leptos::task::spawn_local(async move {
@@ -296,16 +306,32 @@ impl Auth {
             });
             return;
         }
-        let session = self.state.with_untracked(|s| s.session().cloned());
-        self.auto_sign_in.set(AutoSignIn::PausedBySignOut);
-        self.set(AuthState::SignedOut);
-        self.tell_other_tabs(TabMessage::SignedOut);
-        let Some(client) = self.client.get_value() else { return };
+        // Never discovered: there is no provider session to end.
+        let Some(client) = self.client.get_value() else { return self.end_local_session() };
         leptos::task::spawn_local(async move {
-            if let Err(err) = client.sign_out(session.as_ref()).await {
+            let Ok(sign_out) = sign_out_code().await else {
+                self.sign_out_failed.set(true);
+                return;
+            };
+            self.sign_out_failed.set(false);
+            // Signed out meanwhile, in another tab.
+            if self.state.with_untracked(|s| matches!(s, AuthState::SignedOut)) {
+                return;
+            }
+            let session = self.state.with_untracked(|s| s.session().cloned());
+            self.end_local_session();
+            if let Err(err) = sign_out(&client, session.as_ref()).await {
                 self.set(AuthState::Failed(err));
             }
         });
+    }
+
+    /// The signed-out state here and in the app's other tabs, with automatic
+    /// sign-ins paused.
+    fn end_local_session(self) {
+        self.auto_sign_in.set(AutoSignIn::PausedBySignOut);
+        self.set(AuthState::SignedOut);
+        self.tell_other_tabs(TabMessage::SignedOut);
     }
 
     /// The access token to send to the API, when signed in. Not tracked:
@@ -617,6 +643,30 @@ chunk! {
     /// exchange), in a chunk: only `/callback` runs it.
     fn callback_code() -> CallbackCode {
         Ok(|client, query| Box::pin(client.complete_sign_in(query)))
+    }
+}
+
+/// Starts fetching the callback's chunk, at start-up on `/callback`: beside
+/// `/config.json` and discovery, so that the code exchange need not wait
+/// for it. A chunk is fetched once however often it is asked for:
+/// [`finish_sign_in`]'s own call joins this load.
+pub fn preload_callback_code() {
+    // On the browser's own queue: this runs before the app is mounted.
+    wasm_bindgen_futures::spawn_local(async {
+        // A failure is the callback's to report, when it asks again.
+        let _ = callback_code().await;
+    });
+}
+
+/// [`OidcClient::sign_out`]: revokes the refresh token and ends the
+/// provider's session.
+type SignOutCode = for<'a> fn(&'a OidcClient, Option<&'a Session>) -> Pending<'a, Result<(), LoginError>>;
+
+chunk! {
+    /// Sign-out's calls to the provider (the revocation, the end-session
+    /// form), in a chunk: most page loads never sign out.
+    fn sign_out_code() -> SignOutCode {
+        Ok(|client, session| Box::pin(client.sign_out(session)))
     }
 }
 

@@ -5,12 +5,16 @@
 //! deciding what it needs.
 
 use contract::routes;
+use contract::routes::PAGE_PARAM;
+use contract::wire::{Project, UserWithRoles};
 use leptos::prelude::*;
 
+use crate::api::{Listed, forget_prefetch, list_path, use_api};
 use crate::chunk;
 use crate::components::chunk::{Chunk, LoadChunk};
 use crate::components::guard::RequirePermission;
 use crate::components::nav::{GuardedScreen, PROJECT_LIST, USER_LIST};
+use crate::components::pager::{PER_PAGE, page_number};
 use crate::location::use_location;
 use crate::screens::{callback::CallbackScreen, home::HomeScreen, not_found::NotFoundScreen};
 use crate::screens::{projects::ProjectsScreen, users::UsersScreen};
@@ -49,11 +53,13 @@ pub fn AppRoutes() -> impl IntoView {
         Route::Home => view! { <HomeScreen /> }.into_any(),
         Route::Callback => view! { <CallbackScreen /> }.into_any(),
         Route::Projects => guarded(PROJECT_LIST, || {
+            prefetch_list(Project::PATH);
             view! { <Chunk what="the Project List screen" load=load_project_list /> }.into_any()
         }),
-        Route::Users => {
-            guarded(USER_LIST, || view! { <Chunk what="the User List screen" load=load_user_list /> }.into_any())
-        }
+        Route::Users => guarded(USER_LIST, || {
+            prefetch_list(UserWithRoles::PATH);
+            view! { <Chunk what="the User List screen" load=load_user_list /> }.into_any()
+        }),
         Route::NotFound => view! { <NotFoundScreen /> }.into_any(),
     }
 }
@@ -71,6 +77,18 @@ chunk! {
     fn user_list() {
         Ok(|| view! { <UsersScreen /> }.into_any())
     }
+}
+
+/// Begins the list screen's first request (the current page of the list
+/// under `path`) as the screen is chosen, so that it runs beside the
+/// download of the screen's chunk, not after it; the screen's request for
+/// the same page takes its answer over. It is dropped if the screen goes
+/// before taking it.
+fn prefetch_list(path: &str) {
+    // Untracked: a new `?page=` is the screen's to fetch, not a new screen.
+    let page = untrack(|| page_number(use_location().query(PAGE_PARAM)));
+    use_api().prefetch(&list_path(path, page, PER_PAGE));
+    on_cleanup(forget_prefetch);
 }
 
 fn load_project_list() -> LoadChunk {

@@ -37,6 +37,11 @@ pub fn Header() -> impl IntoView {
                         "Sign out"
                     </button>
                 })}
+                {move || auth.sign_out_failed.get().then(|| view! {
+                    <span class="alert" role="alert" data-testid="sign-out-error">
+                        "Could not sign out: check your connection and try again."
+                    </span>
+                })}
             </div>
         </header>
     }

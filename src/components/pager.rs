@@ -12,7 +12,12 @@ pub const PER_PAGE: u32 = 10;
 /// The current page number from `?page=`, 1 when absent or malformed.
 pub fn use_page() -> Memo<u32> {
     let location = use_location();
-    Memo::new(move |_| location.query(PAGE_PARAM).and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1))
+    Memo::new(move |_| page_number(location.query(PAGE_PARAM)))
+}
+
+/// The page number a `?page=` value names: 1 when absent or malformed.
+pub fn page_number(param: Option<String>) -> u32 {
+    param.and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1)
 }
 
 /// Previous / next links and where we are.

@@ -37,13 +37,14 @@ const GLUE_MODULE: &str = "./main_bg.js";
 
 /// The SPA's split points (the `chunk!` functions of src/), each a chunk `<base>-split_<name>.wasm` that no first
 /// load fetches; [`check_dist`] fails when one is missing, so a build that stopped splitting cannot pass unseen.
-pub(crate) const SPLIT_POINTS: [&str; 7] = [
+pub(crate) const SPLIT_POINTS: [&str; 8] = [
     "project_list",
     "user_list",
     "inspector_panel",
     "sign_in_code",
     "user_sign_in_code",
     "callback_code",
+    "sign_out_code",
     "api_reading",
 ];
 

@@ -125,6 +125,42 @@ async fn signing_out_revokes_the_refresh_token() -> Result<()> {
     browser.close().await
 }
 
+/// Sign-out's calls to the provider are code in a chunk (README, "Code splitting"), fetched before anything is
+/// forgotten: when it cannot be downloaded, the user stays signed in, is told, and signs out with the next try.
+/// (Signing out here alone would leave the provider's session alive, and a reload of a guarded route would sign
+/// the user silently back in.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_whose_code_cannot_be_downloaded_keeps_the_session_says_so_and_works_on_retry() -> Result<()> {
+    let harness = Harness::start().await?;
+    let browser = harness.signed_in_browser("jhon").await?;
+    see_projects_in_app(&browser).await?;
+    let token = require_refresh_token(&browser).await?;
+
+    browser.cdp("Network.enable", serde_json::json!({})).await?;
+    browser.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": ["*split_sign_out_code.wasm"] })).await?;
+    browser.click("logout-button").await?;
+    browser.wait_for("sign-out-error").await?;
+    browser.assert_shown_without("user-name", &["login-button", "auth-error"]).await?;
+    ensure!(
+        stored_refresh_token(&browser).await?.as_deref() == Some(token.as_str()),
+        "a sign-out that could not start changed {REFRESH_KEY}"
+    );
+    ensure!(browser.count("project-row").await? > 0, "a sign-out that could not start left the Project List");
+
+    browser.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] })).await?;
+    browser.click("logout-button").await?;
+    browser.wait_for_path("/").await?;
+    browser.assert_shown_without("login-button", &["user-name", "sign-out-error"]).await?;
+    let answer = harness.refresh_grant(&token).await?;
+    ensure!(
+        answer.status == reqwest::StatusCode::BAD_REQUEST && answer.error() == Some("invalid_grant"),
+        "after the retried sign-out the refresh token answered {} {}",
+        answer.status,
+        answer.body
+    );
+    browser.close().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tabs_share_the_session_through_renewals_and_sign_out() -> Result<()> {
     let harness = Harness::builder().token_ttl(SHORT_TOKEN_TTL).start().await?;
