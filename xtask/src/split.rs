@@ -115,6 +115,7 @@ pub(crate) fn run(dist: &Path, cargo_wasm: &Path, work: &Path) -> Result<Output>
     let shortened = wasm_names::shorten(&read(&wasm_files[0])?, &glue, GLUE_MODULE, &loader)
         .context("shortening the names between the main wasm and its glue")?;
     std::fs::write(&wasm_files[0], &shortened.wasm).with_context(|| format!("writing {}", wasm_files[0].display()))?;
+    println!("shortened {} names between the main wasm and its glue", shortened.renamed);
     let glue = minify::minify(&shortened.glue, Kind::Module, "glue", work)?;
     let loader = minify::minify(&loader, Kind::Module, "loader", work)?;
 
