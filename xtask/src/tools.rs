@@ -358,48 +358,43 @@ fn wasm_opt_version(path: &Path) -> Option<String> {
 
 fn ensure_wasm_opt() -> Result<()> {
     let wasm_opt = npm_bin_dir().join("wasm-opt");
-    if wasm_opt_version(&wasm_opt).as_deref() == Some(WASM_OPT_VERSION) {
-        present("wasm-opt", &format!("{WASM_OPT_VERSION} ({})", wasm_opt.display()));
-        return Ok(());
-    }
-    let dir = tools_dir();
-    installing("wasm-opt", &format!("npm binaryen@{BINARYEN_NPM_VERSION} into {}", dir.display()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let package = format!("binaryen@{BINARYEN_NPM_VERSION}");
-    run_checked(
-        command("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
-            .arg(&dir)
-            .arg(&package),
-    )?;
-    match wasm_opt_version(&wasm_opt) {
-        Some(version) if version == WASM_OPT_VERSION => Ok(()),
-        other => bail!(
-            "{} reports version {other:?} after installing {package}, but trunk needs {WASM_OPT_VERSION}",
-            wasm_opt.display()
-        ),
-    }
+    let version = || wasm_opt_version(&wasm_opt);
+    ensure_npm_tool("wasm-opt", "binaryen", BINARYEN_NPM_VERSION, WASM_OPT_VERSION, &wasm_opt, version)
 }
 
 fn ensure_esbuild() -> Result<()> {
     let esbuild = npm_bin_dir().join("esbuild");
-    if probe(command(&esbuild).arg("--version")).as_deref() == Some(ESBUILD_NPM_VERSION) {
-        present("esbuild", &format!("{ESBUILD_NPM_VERSION} ({})", esbuild.display()));
+    let version = || probe(command(&esbuild).arg("--version"));
+    ensure_npm_tool("esbuild", "esbuild", ESBUILD_NPM_VERSION, ESBUILD_NPM_VERSION, &esbuild, version)
+}
+
+/// Installs the npm `package` at `package_version` into [`tools_dir`] unless `version()` (the installed `tool` at
+/// `path`, as it reports itself) is already `expected`, and checks it afterwards.
+fn ensure_npm_tool(
+    tool: &str,
+    package: &str,
+    package_version: &str,
+    expected: &str,
+    path: &Path,
+    version: impl Fn() -> Option<String>,
+) -> Result<()> {
+    if version().as_deref() == Some(expected) {
+        present(tool, &format!("{expected} ({})", path.display()));
         return Ok(());
     }
     let dir = tools_dir();
-    installing("esbuild", &format!("npm esbuild@{ESBUILD_NPM_VERSION} into {}", dir.display()));
+    let package = format!("{package}@{package_version}");
+    installing(tool, &format!("npm {package} into {}", dir.display()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let package = format!("esbuild@{ESBUILD_NPM_VERSION}");
     run_checked(
         command("npm")
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
             .arg(&dir)
             .arg(&package),
     )?;
-    match probe(command(&esbuild).arg("--version")) {
-        Some(version) if version == ESBUILD_NPM_VERSION => Ok(()),
-        other => bail!("{} reports version {other:?} after installing {package}", esbuild.display()),
+    match version() {
+        Some(version) if version == expected => Ok(()),
+        other => bail!("{} reports version {other:?} after installing {package}, expected {expected}", path.display()),
     }
 }
 
