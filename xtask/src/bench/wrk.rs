@@ -7,6 +7,7 @@ use crate::process::command;
 use crate::tools;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
+use std::process::Command;
 
 /// What one wrk run measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,24 +55,22 @@ pub(crate) enum Load {
     CreateProject,
 }
 
-/// Runs wrk against `base_url` (`http://127.0.0.1:PORT`) with `token`; `scripts` is where the Lua script goes.
+/// The seconds of load before each measured run, left out of its figures: the run then measures the server
+/// serving, not the machine settling after the browser figures (Chromium's processes exiting) nor the server's
+/// first requests (its caches filling, its connections opening).
+const WARMUP_SECS: u32 = 2;
+
+/// Runs wrk against `base_url` (`http://127.0.0.1:PORT`) with `token`, after [`WARMUP_SECS`] of the same load;
+/// `scripts` is where the Lua script goes.
 pub(crate) fn run(base_url: &str, token: &str, load: Load, options: &BenchOptions, scripts: &Path) -> Result<WrkRun> {
     let url = format!("{base_url}{}", e2e::api_path(contract::api::PROJECTS));
-    let mut wrk = command("wrk");
-    wrk.arg(format!("-t{}", options.threads))
-        .arg(format!("-c{}", options.connections))
-        .arg(format!("-d{}s", options.wrk_secs))
-        .arg("--latency")
-        .arg("-H")
-        .arg(format!("Authorization: Bearer {token}"));
-    if load == Load::CreateProject {
-        let script = scripts.join("post-project.lua");
-        std::fs::write(&script, POST_SCRIPT).with_context(|| format!("writing {}", script.display()))?;
-        wrk.arg("-s").arg(&script);
+    let warmup = wrk(&url, token, load, options, WARMUP_SECS, scripts)?.output().context("starting wrk")?;
+    if !warmup.status.success() {
+        bail!("wrk's warm-up failed ({}): {}", warmup.status, String::from_utf8_lossy(&warmup.stderr));
     }
-    wrk.arg(&url);
+    let mut wrk = wrk(&url, token, load, options, options.wrk_secs, scripts)?;
     println!(
-        "$ wrk -t{} -c{} -d{}s --latency {url} ({load:?})",
+        "$ wrk -t{} -c{} -d{}s --latency {url} ({load:?}), after {WARMUP_SECS} s of warm-up",
         options.threads, options.connections, options.wrk_secs
     );
     let output = wrk.output().context("starting wrk")?;
@@ -84,6 +83,24 @@ pub(crate) fn run(base_url: &str, token: &str, load: Load, options: &BenchOption
         eprintln!("warning: {} answers to {url} were not 2xx/3xx; this run's figures do not count", run.errors);
     }
     Ok(run)
+}
+
+/// The wrk command of one run of `secs` seconds.
+fn wrk(url: &str, token: &str, load: Load, options: &BenchOptions, secs: u32, scripts: &Path) -> Result<Command> {
+    let mut wrk = command("wrk");
+    wrk.arg(format!("-t{}", options.threads))
+        .arg(format!("-c{}", options.connections))
+        .arg(format!("-d{secs}s"))
+        .arg("--latency")
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {token}"));
+    if load == Load::CreateProject {
+        let script = scripts.join("post-project.lua");
+        std::fs::write(&script, POST_SCRIPT).with_context(|| format!("writing {}", script.display()))?;
+        wrk.arg("-s").arg(&script);
+    }
+    wrk.arg(url);
+    Ok(wrk)
 }
 
 /// Reads requests/s, the 50 % and 99 % latencies and the error count from wrk's `--latency` report.
