@@ -14,7 +14,7 @@ use std::fmt;
 
 use contract::api as paths;
 use contract::wire::{ErrorBody, MeCapabilities, NewProject, Project, RoleCatalog, SetRoles, UserWithRoles};
-use gloo_net::http::{Method, RequestBuilder, Response};
+use gloo_net::http::{Method, Response};
 use leptos::prelude::*;
 use oidc_login::json::{self, Fields, JsonError};
 use serde::Serialize;
@@ -193,22 +193,12 @@ impl ApiClient {
     /// One request with the bearer token, once a resume has its verdict.
     async fn fetch(self, method: &Method, url: &str, json: Option<&str>) -> Result<Response, ApiError> {
         let token = self.auth.access_token_when_ready().await.ok_or(ApiError::NotSignedIn)?;
-        // Bounds the request and the reading of its body alike: an API that
-        // accepts the connection and never answers is a network error the
-        // screen can offer to retry, not a spinner forever.
-        let deadline = web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS);
-        let request = RequestBuilder::new(url)
-            .abort_signal(Some(&deadline))
-            .method(method.clone())
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Accept", "application/json")
-            .cache(RequestCache::NoStore);
-        let request = match json {
-            Some(body) => request.header("Content-Type", "application/json").body(body),
-            None => request.build(),
+        let (answer, deadline) =
+            start_request(method.as_str(), url, &token, json).map_err(|err| ApiError::Request(js_error(&err)))?;
+        match JsFuture::from(answer).await {
+            Ok(response) => Ok(Response::from(response.unchecked_into::<web_sys::Response>())),
+            Err(err) => Err(ApiError::Network(failure(&deadline, &err))),
         }
-        .map_err(|err| ApiError::Request(err.to_string()))?;
-        request.send().await.map_err(|err| network_error(&deadline, err))
     }
 
     /// Begins `GET {api_base}{path}` now, for a screen whose code is still
@@ -225,17 +215,57 @@ impl ApiClient {
             let url = url.clone();
             async move {
                 let Some(token) = auth.access_token_when_ready().await else { return Ok(JsValue::NULL) };
-                let headers = web_sys::Headers::new()?;
-                headers.set("Authorization", &format!("Bearer {token}"))?;
-                headers.set("Accept", "application/json")?;
-                let init = web_sys::RequestInit::new();
-                init.set_headers(&headers);
-                init.set_cache(RequestCache::NoStore);
-                init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS)));
-                JsFuture::from(window().fetch_with_str_and_init(&url, &init)).await
+                let (answer, deadline) = start_request("GET", &url, &token, None)?;
+                JsFuture::from(answer).await.map_err(|err| JsValue::from_str(&failure(&deadline, &err)))
             }
         });
         PREFETCHED.with(|slot| *slot.borrow_mut() = Some((url, answer)));
+    }
+}
+
+/// Starts one request to the API with the bearer `token`: the one place the
+/// API's requests are made, for [`ApiClient::fetch`] and
+/// [`ApiClient::prefetch`] alike. It bypasses the browser's cache (answers
+/// depend on who asks), and its deadline, returned with the response's
+/// promise, bounds the request and the reading of its body alike: an API
+/// that accepts the connection and never answers is a network error the
+/// screen can offer to retry, not a spinner forever.
+fn start_request(
+    method: &str,
+    url: &str,
+    token: &str,
+    json: Option<&str>,
+) -> Result<(js_sys::Promise, web_sys::AbortSignal), JsValue> {
+    let headers = web_sys::Headers::new()?;
+    headers.set("Authorization", &format!("Bearer {token}"))?;
+    headers.set("Accept", "application/json")?;
+    let deadline = web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS);
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_cache(RequestCache::NoStore);
+    init.set_signal(Some(&deadline));
+    if let Some(body) = json {
+        headers.set("Content-Type", "application/json")?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    Ok((window().fetch_with_str_and_init(url, &init), deadline))
+}
+
+/// Why a request failed, saying so when its deadline cut it off.
+fn failure(deadline: &web_sys::AbortSignal, err: &JsValue) -> String {
+    if deadline.aborted() {
+        format!("the API did not answer within {} s", API_REQUEST_TIMEOUT_MS / 1000)
+    } else {
+        js_error(err)
+    }
+}
+
+/// A thrown JS value in words: `TypeError: Failed to fetch`.
+fn js_error(err: &JsValue) -> String {
+    match err.dyn_ref::<js_sys::Error>() {
+        Some(err) => format!("{}: {}", String::from(err.name()), String::from(err.message())),
+        None => err.as_string().unwrap_or_else(|| "the request failed".into()),
     }
 }
 
@@ -261,9 +291,7 @@ async fn take_prefetched(url: &str) -> Result<Option<Response>, ApiError> {
     let Some((_, answer)) = answer else { return Ok(None) };
     match JsFuture::from(answer).await {
         Ok(response) => Ok(response.dyn_into::<web_sys::Response>().ok().map(Response::from)),
-        Err(err) => Err(ApiError::Network(
-            err.dyn_into::<js_sys::Error>().map_or_else(|_| "the request failed".into(), |err| err.message().into()),
-        )),
+        Err(err) => Err(ApiError::Network(js_error(&err))),
     }
 }
 
@@ -278,15 +306,6 @@ pub fn list_path(path: &str, page: u32, per_page: u32) -> String {
 /// How long an API request may take, body read whole, before it is given up
 /// as a network error.
 pub const API_REQUEST_TIMEOUT_MS: u32 = 15_000;
-
-/// A failed request as [`ApiError::Network`], saying so when the deadline cut it off.
-fn network_error(deadline: &web_sys::AbortSignal, err: gloo_net::Error) -> ApiError {
-    if deadline.aborted() {
-        ApiError::Network(format!("the API did not answer within {} s", API_REQUEST_TIMEOUT_MS / 1000))
-    } else {
-        ApiError::Network(err.to_string())
-    }
-}
 
 /// A request body as JSON.
 fn to_json(body: &impl Serialize) -> Result<String, ApiError> {
