@@ -146,15 +146,14 @@ pub(crate) fn run(dist: &Path, cargo_wasm: &Path, work: &Path) -> Result<Output>
     let old_js = read(&dist.join(&trunk.js))?;
     let old_wasm = read(&dist.join(&trunk.wasm))?;
     write(&names.js, glue.as_bytes())?;
-    write(&names.wasm, &read(&wasm_files[0])?)?;
+    write(&names.wasm, &shortened.wasm)?;
     write(&names.loader, loader.as_bytes())?;
     for ((_, name), path) in chunk_names.iter().zip(&chunk_paths) {
         write(name, &read(path)?)?;
     }
-    let new_wasm = read(&wasm_files[0])?;
     let mut files: Vec<(String, Vec<u8>, String, Vec<u8>)> = vec![
         (trunk.js.clone(), old_js, names.js.clone(), glue.into_bytes()),
-        (trunk.wasm.clone(), old_wasm, names.wasm.clone(), new_wasm),
+        (trunk.wasm.clone(), old_wasm, names.wasm.clone(), shortened.wasm),
     ];
     // The stylesheet and the classic scripts (fatal.js) trunk copied, minified in place under their names.
     for path in budget::referenced_paths(&html) {
