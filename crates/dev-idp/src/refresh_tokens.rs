@@ -123,6 +123,7 @@ pub(crate) async fn start_family(
         idle_expires_at: now.saturating_add(secs(settings.refresh_idle_ttl)).min(expires_at),
         used_at: None,
         revoked_at: None,
+        dpop_jkt: None,
     };
     state.store().insert_refresh_token(&record).await?;
     tracing::info!(family = %record.family_id, "started a refresh-token family");
@@ -151,6 +152,7 @@ pub(crate) async fn rotate(
         now: state.now(),
         idle_ttl_secs: secs(settings.refresh_idle_ttl),
         reuse_interval_secs: secs(settings.refresh_reuse_interval),
+        dpop_jkt: None,
     };
     match state.store().rotate_refresh_token(&rotation).await? {
         RotationOutcome::Rotated(record) => Ok(record),
@@ -170,6 +172,7 @@ pub(crate) async fn rotate(
                 RefreshRefusal::OtherClient => "the refresh token was issued to another client",
                 RefreshRefusal::Revoked => "the refresh token has been revoked",
                 RefreshRefusal::Expired => "the refresh token has expired",
+                RefreshRefusal::OtherKey => "the refresh token is bound to a DPoP key the request did not prove it holds",
             }
             .into(),
         )),

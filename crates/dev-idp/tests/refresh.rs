@@ -258,6 +258,7 @@ async fn a_refresh_token_of_another_client_is_refused() {
         idle_expires_at: now + 3600,
         used_at: None,
         revoked_at: None,
+        dpop_jkt: None,
     };
     idp.state.store().insert_refresh_token(&record).await.unwrap();
     idp.refresh(foreign).await.assert_token_error(StatusCode::BAD_REQUEST, "invalid_grant");

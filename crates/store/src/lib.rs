@@ -104,6 +104,7 @@ mod test_support {
             idle_expires_at: 500,
             used_at: None,
             revoked_at: None,
+            dpop_jkt: None,
         }
     }
 
@@ -116,6 +117,7 @@ mod test_support {
             now,
             idle_ttl_secs: 400,
             reuse_interval_secs: 0,
+            dpop_jkt: None,
         }
     }
 }

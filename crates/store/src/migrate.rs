@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_schema.sql"),
     include_str!("../migrations/0002_refresh_tokens.sql"),
     include_str!("../migrations/0003_projects_newest_first.sql"),
+    include_str!("../migrations/0004_refresh_token_dpop_binding.sql"),
 ];
 
 /// Whether the process may write the file, as the migration found it.
@@ -113,6 +114,37 @@ mod tests {
         drop(store);
         let err = Store::open(&path).await.unwrap_err();
         assert!(matches!(err, StoreError::SchemaTooNew { found: 999, .. }), "{err}");
+    }
+
+    /// Migration 4 (the DPoP binding): the refresh tokens of a version-3
+    /// file stay what they were, bearer tokens, and keep rotating.
+    #[tokio::test]
+    async fn a_version_3_databases_refresh_tokens_become_unbound_tokens() {
+        let (_dir, path) = crate::test_support::db_path();
+        {
+            let options = crate::pool::options(&path).unwrap();
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+            run_to(&pool, "v3", 3).await.unwrap();
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, audience, auth_time, \
+                 created_at, expires_at, idle_expires_at) \
+                 SELECT 'h1', 'f1', id, 'spa', 'openid offline_access', NULL, 90, 100, 1000, 500 \
+                 FROM users WHERE username = 'jhon'",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&path).await.unwrap();
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let token = store.refresh_token("h1").await.unwrap().unwrap();
+        assert_eq!(token.dpop_jkt, None);
+        assert!(matches!(
+            store.rotate_refresh_token(&rotation("h1", "h2", 200)).await.unwrap(),
+            RotationOutcome::Rotated(_)
+        ));
     }
 
     #[tokio::test]

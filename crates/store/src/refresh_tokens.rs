@@ -6,6 +6,11 @@
 //! Every decision that reads and then writes happens inside one
 //! `BEGIN IMMEDIATE` transaction, so two presentations of one token, from
 //! two connections or two processes, are judged one after the other.
+//!
+//! A token may be bound to a DPoP key (RFC 9449 §5; its `dpop_jkt`, see
+//! `migrations/0004_refresh_token_dpop_binding.sql`). The rotation judges
+//! the binding from the thumbprint of the key the caller proved it holds
+//! (the provider verifies the proof; the store only compares thumbprints).
 
 use crate::Store;
 use crate::error::Result;
@@ -38,6 +43,9 @@ pub struct RefreshToken {
     pub used_at: Option<i64>,
     /// When its family was revoked.
     pub revoked_at: Option<i64>,
+    /// The JWK SHA-256 thumbprint (RFC 7638) of the DPoP key this token is
+    /// bound to (RFC 9449 §5); `None` for a bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A request to rotate a refresh token: see [`Store::rotate_refresh_token`].
@@ -56,6 +64,11 @@ pub struct Rotation<'a> {
     /// For how many seconds after its rotation a token may be presented
     /// again and still be answered (0: never).
     pub reuse_interval_secs: i64,
+    /// The thumbprint of the DPoP key the request proved it holds, if it
+    /// carried a (verified) proof. A bound token is refused without the
+    /// same thumbprint; a bearer token presented with one has a successor
+    /// bound to it.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// What [`Store::rotate_refresh_token`] did.
@@ -84,6 +97,9 @@ pub enum RefreshRefusal {
     Revoked,
     /// Its family's absolute lifetime, or its own idle lifetime, is over.
     Expired,
+    /// Bound to a DPoP key, and presented without a proof of that key
+    /// (none, or one by another key).
+    OtherKey,
 }
 
 /// What [`Store::revoke_refresh_token_family`] did.
@@ -99,7 +115,7 @@ pub enum Revocation {
 
 /// The columns of `refresh_tokens`, in [`RefreshToken`]'s order.
 const REFRESH_TOKEN_COLUMNS: &str = "token_hash, family_id, user_id, client_id, scope, audience, auth_time, \
-     created_at, expires_at, idle_expires_at, used_at, revoked_at";
+     created_at, expires_at, idle_expires_at, used_at, revoked_at, dpop_jkt";
 
 impl Store {
     /// Stores a refresh token (the first of a new family, typically), and
@@ -139,13 +155,20 @@ impl Store {
     /// the same token (from two connections or two processes) are judged
     /// one after the other and cannot both rotate it.
     ///
-    /// In order: an unknown token, a token of another client, a revoked
-    /// family and a family past its absolute end are refused. A token
-    /// rotated before is *reuse*: within `reuse_interval_secs` of its
-    /// rotation a further successor is issued, later the whole family is
-    /// revoked (RFC 9700 §4.14.2). A live token past its idle end is
-    /// refused. Otherwise the token is marked used and the successor, of the
-    /// same family, is stored.
+    /// In order: an unknown token, a token of another client, a token bound
+    /// to a DPoP key the request did not prove it holds, a revoked family
+    /// and a family past its absolute end are refused. A token rotated
+    /// before is *reuse*: within `reuse_interval_secs` of its rotation a
+    /// further successor is issued, later the whole family is revoked
+    /// (RFC 9700 §4.14.2). A live token past its idle end is refused.
+    /// Otherwise the token is marked used and the successor, of the same
+    /// family, is stored.
+    ///
+    /// The key is judged before reuse, and its refusal changes nothing: a
+    /// bound token is worthless without its key, so whoever presents it
+    /// without the key has shown no ability to use the family, and must not
+    /// be able to revoke it (which would sign the user out) by presenting a
+    /// copied, already rotated token.
     pub async fn rotate_refresh_token(&self, rotation: &Rotation<'_>) -> Result<RotationOutcome> {
         self.write(async {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -187,7 +210,7 @@ async fn find_refresh_token(tx: &mut Tx, token_hash: &str) -> Result<Option<Refr
 
 async fn insert_refresh_token(tx: &mut Tx, token: &RefreshToken) -> Result<()> {
     let sql =
-        format!("INSERT INTO refresh_tokens ({REFRESH_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        format!("INSERT INTO refresh_tokens ({REFRESH_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlx::query(&sql)
         .bind(&token.token_hash)
         .bind(&token.family_id)
@@ -201,6 +224,7 @@ async fn insert_refresh_token(tx: &mut Tx, token: &RefreshToken) -> Result<()> {
         .bind(token.idle_expires_at)
         .bind(token.used_at)
         .bind(token.revoked_at)
+        .bind(&token.dpop_jkt)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -225,19 +249,26 @@ async fn rotate_in(tx: &mut Tx, rotation: &Rotation<'_>) -> Result<RotationOutco
     if presented.client_id != rotation.client_id {
         return Ok(RotationOutcome::Refused(RefreshRefusal::OtherClient));
     }
+    if presented.dpop_jkt.as_deref().is_some_and(|bound| rotation.dpop_jkt != Some(bound)) {
+        return Ok(RotationOutcome::Refused(RefreshRefusal::OtherKey));
+    }
     if presented.revoked_at.is_some() {
         return Ok(RotationOutcome::Refused(RefreshRefusal::Revoked));
     }
     if now >= presented.expires_at {
         return Ok(RotationOutcome::Refused(RefreshRefusal::Expired));
     }
-    // A successor inherits everything of the sign-in, the family's end included.
+    // A successor inherits everything of the sign-in, the family's end
+    // and its key included; a bearer token presented with a proof has a
+    // successor bound to that key (RFC 9449 §5: a refresh token issued in
+    // answer to a DPoP request is bound), and a binding is never dropped.
     let successor = RefreshToken {
         token_hash: rotation.successor_hash.to_owned(),
         created_at: now,
         idle_expires_at: now.saturating_add(rotation.idle_ttl_secs).min(presented.expires_at),
         used_at: None,
         revoked_at: None,
+        dpop_jkt: presented.dpop_jkt.clone().or_else(|| rotation.dpop_jkt.map(str::to_owned)),
         ..presented.clone()
     };
     if let Some(used_at) = presented.used_at {
@@ -363,6 +394,50 @@ mod tests {
             store.rotate_refresh_token(&rotation("h1", "h2", 499)).await.unwrap(),
             RotationOutcome::Rotated(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_bound_token_rotates_only_with_its_key_and_a_refusal_changes_nothing() {
+        let (_dir, store) = fresh().await;
+        let user_id = crate::test_support::user_id(&store, "jhon").await;
+        let bound = RefreshToken { dpop_jkt: Some("key-a".into()), ..refresh_token(user_id, "h1", "f1") };
+        store.insert_refresh_token(&bound).await.unwrap();
+        let with_key =
+            |presented, successor, now, jkt| Rotation { dpop_jkt: jkt, ..rotation(presented, successor, now) };
+        for jkt in [None, Some("key-b")] {
+            let outcome = store.rotate_refresh_token(&with_key("h1", "x", 200, jkt)).await.unwrap();
+            assert_eq!(outcome, RotationOutcome::Refused(RefreshRefusal::OtherKey), "{jkt:?}");
+        }
+        assert!(store.refresh_token("x").await.unwrap().is_none());
+        assert_eq!(store.refresh_token("h1").await.unwrap().unwrap(), bound, "untouched");
+
+        let outcome = store.rotate_refresh_token(&with_key("h1", "h2", 201, Some("key-a"))).await.unwrap();
+        let RotationOutcome::Rotated(successor) = outcome else { panic!("{outcome:?}") };
+        assert_eq!(successor.dpop_jkt.as_deref(), Some("key-a"), "the binding carries across rotation");
+        assert_eq!(store.refresh_token("h2").await.unwrap().unwrap().dpop_jkt.as_deref(), Some("key-a"));
+
+        // The rotated token again, without the key (a copy of it, stolen):
+        // refused, and not taken as reuse, so the family lives on...
+        let outcome = store.rotate_refresh_token(&with_key("h1", "x", 202, None)).await.unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(RefreshRefusal::OtherKey));
+        let family = store.refresh_token_family("f1").await.unwrap();
+        assert!(family.iter().all(|t| t.revoked_at.is_none()), "{family:?}");
+        // ...while with the key it is reuse, as for any token.
+        let outcome = store.rotate_refresh_token(&with_key("h1", "x", 203, Some("key-a"))).await.unwrap();
+        assert!(matches!(outcome, RotationOutcome::ReuseDetected { .. }), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn a_bearer_token_presented_with_a_key_has_a_successor_bound_to_it() {
+        let (_dir, store, _) = with_family().await;
+        let outcome = store
+            .rotate_refresh_token(&Rotation { dpop_jkt: Some("key-a"), ..rotation("h1", "h2", 200) })
+            .await
+            .unwrap();
+        let RotationOutcome::Rotated(successor) = outcome else { panic!("{outcome:?}") };
+        assert_eq!(successor.dpop_jkt.as_deref(), Some("key-a"));
+        let outcome = store.rotate_refresh_token(&rotation("h2", "h3", 201)).await.unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(RefreshRefusal::OtherKey), "never unbound again");
     }
 
     #[tokio::test]

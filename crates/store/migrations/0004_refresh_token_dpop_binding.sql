@@ -1,0 +1,12 @@
+-- DPoP (RFC 9449) for the development provider's refresh tokens: the JWK
+-- SHA-256 thumbprint (RFC 7638, base64url) of the key a token is bound to,
+-- or NULL for a token usable by its bearer. RFC 9449 §5: a refresh token
+-- issued to a public client in answer to a request with a DPoP proof is
+-- bound to that proof's key, and a refresh with it needs a proof by the same
+-- key. A token's successor inherits its binding, so a family stays bound to
+-- one key; a family issued without a proof becomes bound at its first
+-- refresh that carries one, and never unbound again.
+--
+-- Added as a nullable column, so the rows of an older build stay what they
+-- were: bearer tokens.
+ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT;
