@@ -16,6 +16,8 @@ use contract::api as paths;
 use contract::wire::{ErrorBody, MeCapabilities, NewProject, Project, RoleCatalog, SetRoles, UserWithRoles};
 use gloo_net::http::{Method, Response};
 use leptos::prelude::*;
+use oidc_login::ApiCredentials;
+use oidc_login::dpop::{self, ProofVerdict};
 use oidc_login::json::{self, Fields, JsonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -174,7 +176,7 @@ impl ApiClient {
     /// taken over rather than sent again (its first attempt only).
     async fn send(self, method: Method, path: &str, json: Option<String>) -> Result<Response, ApiError> {
         let url = self.url(path);
-        let mut refreshed = false;
+        let (mut refreshed, mut proof_retried) = (false, false);
         loop {
             let prefetched =
                 if method == Method::GET && json.is_none() && !refreshed { take_prefetched(&url).await? } else { None };
@@ -182,19 +184,26 @@ impl ApiClient {
                 Some(response) => response,
                 None => self.fetch(&method, &url, json.as_deref()).await?,
             };
+            let verdict = proof_verdict(&url, &response);
             match response.status() {
                 200..=299 => return Ok(response),
+                401 if !proof_retried && verdict == ProofVerdict::Retry => proof_retried = true,
                 401 if !refreshed && self.auth.refresh().await => refreshed = true,
                 status => return Err(ApiError::from_status(status, &response.text().await.unwrap_or_default())),
             }
         }
     }
 
-    /// One request with the bearer token, once a resume has its verdict.
+    /// One request with the session's credentials, once a resume has its verdict.
     async fn fetch(self, method: &Method, url: &str, json: Option<&str>) -> Result<Response, ApiError> {
-        let token = self.auth.access_token_when_ready().await.ok_or(ApiError::NotSignedIn)?;
+        let credentials = self
+            .auth
+            .api_credentials(method.as_str(), url)
+            .await
+            .ok_or(ApiError::NotSignedIn)?
+            .map_err(|err| ApiError::Request(err.to_string()))?;
         let (answer, deadline) =
-            start_request(method.as_str(), url, &token, json).map_err(|err| ApiError::Request(js_error(&err)))?;
+            start_request(method.as_str(), url, &credentials, json).map_err(|err| ApiError::Request(js_error(&err)))?;
         match JsFuture::from(answer).await {
             Ok(response) => Ok(Response::from(response.unchecked_into::<web_sys::Response>())),
             Err(err) => Err(ApiError::Network(failure(&deadline, &err))),
@@ -214,8 +223,9 @@ impl ApiClient {
         let answer = wasm_bindgen_futures::future_to_promise({
             let url = url.clone();
             async move {
-                let Some(token) = auth.access_token_when_ready().await else { return Ok(JsValue::NULL) };
-                let (answer, deadline) = start_request("GET", &url, &token, None)?;
+                let Some(credentials) = auth.api_credentials("GET", &url).await else { return Ok(JsValue::NULL) };
+                let credentials = credentials.map_err(|err| JsValue::from_str(&err.to_string()))?;
+                let (answer, deadline) = start_request("GET", &url, &credentials, None)?;
                 JsFuture::from(answer).await.map_err(|err| JsValue::from_str(&failure(&deadline, &err)))
             }
         });
@@ -223,7 +233,7 @@ impl ApiClient {
     }
 }
 
-/// Starts one request to the API with the bearer `token`: the one place the
+/// Starts one request to the API with `credentials`: the one place the
 /// API's requests are made, for [`ApiClient::fetch`] and
 /// [`ApiClient::prefetch`] alike. It bypasses the browser's cache (answers
 /// depend on who asks), and its deadline, returned with the response's
@@ -233,11 +243,14 @@ impl ApiClient {
 fn start_request(
     method: &str,
     url: &str,
-    token: &str,
+    credentials: &ApiCredentials,
     json: Option<&str>,
 ) -> Result<(js_sys::Promise, web_sys::AbortSignal), JsValue> {
     let headers = web_sys::Headers::new()?;
-    headers.set("Authorization", &format!("Bearer {token}"))?;
+    headers.set("Authorization", &credentials.authorization)?;
+    if let Some(proof) = &credentials.proof {
+        headers.set("DPoP", proof)?;
+    }
     headers.set("Accept", "application/json")?;
     let deadline = web_sys::AbortSignal::timeout_with_u32(API_REQUEST_TIMEOUT_MS);
     let init = web_sys::RequestInit::new();
@@ -250,6 +263,20 @@ fn start_request(
     }
     init.set_headers(&headers);
     Ok((window().fetch_with_str_and_init(url, &init), deadline))
+}
+
+/// What the API's answer says of the request's DPoP proof: its new nonce is
+/// remembered, and a proof refused for want of one (`use_dpop_nonce`), or
+/// for a clock far from the API's, is worth one more try (RFC 9449 §8, §9).
+fn proof_verdict(url: &str, response: &Response) -> ProofVerdict {
+    let headers = response.headers();
+    let challenge = headers.get("www-authenticate");
+    dpop::read_answer(
+        url,
+        challenge.as_deref().and_then(dpop::challenge_error),
+        headers.get("dpop-nonce").as_deref(),
+        headers.get("date").as_deref(),
+    )
 }
 
 /// Why a request failed, saying so when its deadline cut it off.
@@ -385,6 +412,7 @@ mod tests {
                 access_token: "at".into(),
                 access_token_received_at: 0,
                 access_token_expires_at: i64::MAX,
+                dpop: None,
             })
         } else {
             AuthState::SignedOut

@@ -15,7 +15,7 @@
 //! mounts at once in [`AuthState::Resuming`], rendering from the claims of
 //! the last ID token this tab verified, and start-up runs behind it; its
 //! verdict (the refreshed session, signed out, or the error) replaces that
-//! state. API requests wait for the verdict ([`Auth::access_token_when_ready`]).
+//! state. API requests wait for the verdict ([`Auth::api_credentials`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +27,9 @@ use contract::routes;
 use leptos::prelude::*;
 use oidc_login::client::CallbackResult;
 use oidc_login::tabs::{TabChannel, TabMessage};
-use oidc_login::{ClientSettings, HistoryEntry, LoginError, OidcClient, Prompt, RememberedClaims, Session, browser};
+use oidc_login::{
+    ApiCredentials, ClientSettings, HistoryEntry, LoginError, OidcClient, Prompt, RememberedClaims, Session, browser,
+};
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -340,12 +342,15 @@ impl Auth {
         self.state.with_untracked(|s| s.session().map(|s| s.access_token.clone()))
     }
 
-    /// [`access_token`](Self::access_token), once a resume has its verdict:
-    /// a request made while the UI renders from remembered claims waits for
-    /// the refreshed session rather than go without a token.
-    pub async fn access_token_when_ready(self) -> Option<String> {
+    /// What an API request `method` to `url` carries (the access token, and
+    /// a DPoP proof for this request when the token is bound to a key), when
+    /// signed in, once a resume has its verdict: a request made while the UI
+    /// renders from remembered claims waits for the refreshed session rather
+    /// than go without a token.
+    pub async fn api_credentials(self, method: &str, url: &str) -> Option<Result<ApiCredentials, LoginError>> {
         self.resumed().await;
-        self.access_token()
+        let session = self.state.with_untracked(|s| s.session().cloned())?;
+        Some(session.api_credentials(method, url).await)
     }
 
     /// Renews the session now. `true` when a fresh session is in place; on a
@@ -782,7 +787,7 @@ mod tests {
         let token: Rc<RefCell<Option<Option<String>>>> = Rc::default();
         let seen = token.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            *seen.borrow_mut() = Some(auth.access_token_when_ready().await);
+            *seen.borrow_mut() = Some(bearer(auth).await);
         });
         for _ in 0..5 {
             tick().await;
@@ -794,12 +799,18 @@ mod tests {
             access_token: "at".into(),
             access_token_received_at: 0,
             access_token_expires_at: i64::MAX,
+            dpop: None,
         }));
         wait_until("the request to have its token", || token.borrow().is_some()).await;
-        assert_eq!(*token.borrow(), Some(Some("at".to_owned())));
+        assert_eq!(*token.borrow(), Some(Some("Bearer at".to_owned())));
         // Outside a resume nothing waits.
-        assert_eq!(auth.access_token_when_ready().await.as_deref(), Some("at"));
+        assert_eq!(bearer(auth).await.as_deref(), Some("Bearer at"));
         auth.set(AuthState::SignedOut);
-        assert_eq!(auth.access_token_when_ready().await, None);
+        assert_eq!(bearer(auth).await, None);
+    }
+
+    /// The `Authorization` header of a request made now.
+    async fn bearer(auth: Auth) -> Option<String> {
+        auth.api_credentials("GET", "/api/v1/projects").await.map(|c| c.unwrap().authorization)
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use contract::routes;
 use gloo_net::http::Request;
+use oidc_login::DpopMode;
 use oidc_login::json::{self, Fields, JsonError};
 use oidc_login::settings::{DEFAULT_LEEWAY_SECONDS, DEFAULT_SCOPE};
 use oidc_login::urls::{check_provider_url, is_same_origin_path};
@@ -61,6 +62,7 @@ struct RawConfig {
     role_permissions: Option<serde_json::Value>,
     leeway_seconds: Option<u64>,
     trusted_audiences: Option<Vec<String>>,
+    dpop: Option<String>,
 }
 
 impl RawConfig {
@@ -81,6 +83,7 @@ impl RawConfig {
             role_permissions: fields.optional_value("role_permissions").cloned(),
             leeway_seconds: fields.optional_u64("leeway_seconds")?,
             trusted_audiences: fields.optional_strings("trusted_audiences")?,
+            dpop: fields.optional_string("dpop")?,
         })
     }
 }
@@ -154,6 +157,10 @@ impl AppConfig {
         client.audience = raw.audience.filter(|a| !a.is_empty());
         client.leeway_seconds = leeway_seconds;
         client.trusted_audiences = raw.trusted_audiences.unwrap_or_default();
+        if let Some(name) = raw.dpop.as_deref() {
+            client.dpop = DpopMode::from_name(name)
+                .ok_or_else(|| ConfigError(format!("`dpop` must be `auto`, `required` or `off`, not `{name}`")))?;
+        }
         if client.trusted_audiences.iter().any(|aud| aud.trim().is_empty()) {
             return Err(ConfigError("`trusted_audiences` must list non-empty audience names".into()));
         }

@@ -11,6 +11,7 @@
 
 use contract::wire::{RoleCatalog, SetRoles, UserWithRoles};
 use leptos::prelude::*;
+use oidc_login::DpopMode;
 use permission_spa::api::provide_api;
 use permission_spa::auth::{Auth, AuthState};
 use permission_spa::capabilities::provide_capabilities;
@@ -168,6 +169,7 @@ fn a_valid_config_gets_its_defaults() {
     assert_eq!(config.client.redirect_uri, contract::routes::redirect_uri(ORIGIN));
     assert_eq!(config.client.leeway_seconds, 60);
     assert!(config.client.trusted_audiences.is_empty(), "no other audience is trusted by default");
+    assert_eq!(config.client.dpop, DpopMode::Auto, "DPoP where the provider offers it");
     assert_eq!(config.api_base, contract::api::DEFAULT_BASE);
     assert_eq!(
         config.capabilities,
@@ -184,6 +186,14 @@ fn trusted_audiences_are_read() {
         json!({ "issuer": "https://t.auth0.com/", "permissions_claim": "p", "trusted_audiences": ["https://api.example"] }),
     );
     assert_eq!(config.client.trusted_audiences, ["https://api.example"]);
+}
+
+#[wasm_bindgen_test]
+fn the_dpop_mode_is_read() {
+    for (name, mode) in [("auto", DpopMode::Auto), ("required", DpopMode::Required), ("off", DpopMode::Off)] {
+        let config = config_with(json!({ "issuer": "https://t.auth0.com/", "permissions_claim": "p", "dpop": name }));
+        assert_eq!(config.client.dpop, mode, "{name}");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -218,6 +228,8 @@ fn malformed_configs_are_explained() {
             r#"{"issuer":"https://idp.example","client_id":"spa","permissions_claim":"p","trusted_audiences":[""]}"#,
             "trusted_audiences",
         ),
+        (r#"{"issuer":"https://idp.example","client_id":"spa","permissions_claim":"p","dpop":"on"}"#, "`dpop` must be"),
+        (r#"{"issuer":"https://idp.example","client_id":"spa","permissions_claim":"p","dpop":true}"#, "not a valid"),
     ];
     for (text, needle) in cases {
         let err = AppConfig::parse(text, ORIGIN).unwrap_err();

@@ -21,6 +21,7 @@ pub(crate) fn signed_in_with(extra: Value) -> AuthState {
         access_token: "at".into(),
         access_token_received_at: 0,
         access_token_expires_at: i64::MAX,
+        dpop: None,
     })
 }
 

@@ -57,6 +57,8 @@ pub struct AuthorizationRequest<'a> {
     pub code_challenge: &'a str,
     /// Whether the provider may show its page.
     pub prompt: Prompt,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// The URL to send the browser to.
@@ -80,6 +82,9 @@ pub fn authorization_url(
     }
     if let Some(prompt) = request.prompt.parameter() {
         params.push(("prompt", prompt));
+    }
+    if let Some(jkt) = request.dpop_jkt {
+        params.push(("dpop_jkt", jkt));
     }
     let separator = if metadata.authorization_endpoint.contains('?') { '&' } else { '?' };
     format!("{}{separator}{}", metadata.authorization_endpoint, form_encode(&params))
@@ -200,6 +205,7 @@ mod tests {
             revocation_endpoint: None,
             code_challenge_methods_supported: None,
             authorization_response_iss_parameter_supported: false,
+            dpop_signing_alg_values_supported: None,
         }
     }
 
@@ -210,7 +216,13 @@ mod tests {
         let url = authorization_url(
             &metadata(),
             &settings,
-            &AuthorizationRequest { state: "s1", nonce: "n1", code_challenge: "c1", prompt: Prompt::None },
+            &AuthorizationRequest {
+                state: "s1",
+                nonce: "n1",
+                code_challenge: "c1",
+                prompt: Prompt::None,
+                dpop_jkt: Some("jkt1"),
+            },
         );
         let (base, query) = url.split_once('?').unwrap();
         assert_eq!(base, "https://t.auth0.com/authorize");
@@ -226,6 +238,7 @@ mod tests {
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(get("audience"), Some("https://api.example"));
         assert_eq!(get("prompt"), Some("none"));
+        assert_eq!(get("dpop_jkt"), Some("jkt1"));
     }
 
     #[test]
@@ -243,11 +256,12 @@ mod tests {
         for (prompt, expected) in
             [(Prompt::Default, None), (Prompt::None, Some("none")), (Prompt::Login, Some("login"))]
         {
-            let request = AuthorizationRequest { state: "s", nonce: "n", code_challenge: "c", prompt };
+            let request = AuthorizationRequest { state: "s", nonce: "n", code_challenge: "c", prompt, dpop_jkt: None };
             let url = authorization_url(&metadata(), &settings, &request);
             let params = form_decode(url.split_once('?').unwrap().1);
             let sent: Vec<_> = params.iter().filter(|(k, _)| k == "prompt").map(|(_, v)| v.as_str()).collect();
             assert_eq!(sent, expected.into_iter().collect::<Vec<_>>(), "{prompt:?}");
+            assert!(!params.iter().any(|(k, _)| k == "dpop_jkt"), "no key, no binding");
         }
         assert!(Prompt::None.is_silent());
         assert!(!Prompt::Default.is_silent() && !Prompt::Login.is_silent());

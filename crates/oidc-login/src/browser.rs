@@ -161,6 +161,10 @@ pub(crate) struct HttpResponse {
     /// How long the answer may be reused, from its `Cache-Control` (and
     /// `Age`, when readable) headers: see [`crate::provider_cache::reuse_seconds`].
     pub(crate) reuse_seconds: Option<i64>,
+    /// RFC 9449 §8: the server's new nonce for DPoP proofs.
+    pub(crate) dpop_nonce: Option<String>,
+    /// The server's `Date`, which a refused DPoP proof's time is set by.
+    pub(crate) date: Option<String>,
 }
 
 /// How long a request to the provider may take, answer read whole, before
@@ -198,8 +202,9 @@ async fn send(request: RequestBuilder, body: Option<&str>, cache: Cache) -> Resu
     let headers = response.headers();
     let reuse_seconds =
         crate::provider_cache::reuse_seconds(headers.get("cache-control").as_deref(), headers.get("age").as_deref());
+    let (dpop_nonce, date) = (headers.get("dpop-nonce"), headers.get("date"));
     let body = response.text().await.map_err(timed_out)?;
-    Ok(HttpResponse { status: response.status(), body, reuse_seconds })
+    Ok(HttpResponse { status: response.status(), body, reuse_seconds, dpop_nonce, date })
 }
 
 /// Gets a JSON document (discovery, the key set).
@@ -208,11 +213,16 @@ pub(crate) async fn get_json(url: &str, cache: Cache) -> Result<HttpResponse, St
 }
 
 /// Posts an `application/x-www-form-urlencoded` body (the token and
-/// revocation endpoints), never from the cache.
-pub(crate) async fn post_form(url: &str, form: &str) -> Result<HttpResponse, String> {
+/// revocation endpoints), never from the cache, with a `DPoP` proof when
+/// given one.
+pub(crate) async fn post_form(url: &str, form: &str, dpop: Option<&str>) -> Result<HttpResponse, String> {
     let request = Request::post(url)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json");
+    let request = match dpop {
+        Some(proof) => request.header("DPoP", proof),
+        None => request,
+    };
     send(request, Some(form), Cache::Revalidate).await
 }
 

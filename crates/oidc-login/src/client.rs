@@ -28,6 +28,7 @@ use crate::browser::{self, Cache, HistoryEntry, StorageArea};
 use crate::callback::{CallbackOutcome, CallbackParams, check_response_issuer};
 use crate::claims_cache::{self, RememberedClaims};
 use crate::discovery::{ProviderMetadata, discovery_url};
+use crate::dpop::{self, DpopKey, DpopMode, ProofVerdict};
 use crate::error::ProviderError;
 use crate::id_token::{self, Expectations, IdToken};
 use crate::json::{self, Fields, JsonError};
@@ -55,6 +56,18 @@ pub struct Session {
     pub access_token_received_at: i64,
     /// When the access token expires (seconds since the Unix epoch).
     pub access_token_expires_at: i64,
+    /// The key the access token is bound to (`token_type: DPoP`), whose
+    /// proofs go with it; `None` for a Bearer token.
+    pub dpop: Option<DpopKey>,
+}
+
+/// What an API request carries to prove who sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCredentials {
+    /// The `Authorization` header: `Bearer <token>` or `DPoP <token>`.
+    pub authorization: String,
+    /// The `DPoP` header, a proof for this one request, with a bound token.
+    pub proof: Option<String>,
 }
 
 /// The longest access-token lifetime believed: a provider's `expires_in`
@@ -67,6 +80,20 @@ pub const MAX_ACCESS_TOKEN_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
 pub const MIN_RENEWAL_DELAY_SECONDS: i64 = 5;
 
 impl Session {
+    /// The credentials of one API request, `method` to `url`: a bound token
+    /// goes with a fresh proof of its key (RFC 9449 §7), signed for this
+    /// method and URL and the token's hash, so neither the token nor the
+    /// proof is of use to anyone who copies them.
+    pub async fn api_credentials(&self, method: &str, url: &str) -> Result<ApiCredentials, LoginError> {
+        Ok(match &self.dpop {
+            Some(key) => ApiCredentials {
+                authorization: format!("DPoP {}", self.access_token),
+                proof: Some(key.proof(method, url, Some(&self.access_token)).await?),
+            },
+            None => ApiCredentials { authorization: format!("Bearer {}", self.access_token), proof: None },
+        })
+    }
+
     /// When to renew: a minute before expiry, or a quarter of the lifetime
     /// before it for short-lived tokens, so a renewal never chases its tail;
     /// and never sooner than [`MIN_RENEWAL_DELAY_SECONDS`] after the tokens
@@ -221,6 +248,9 @@ impl OidcClient {
         let state = browser::random_token(16)?;
         let nonce = browser::random_token(16)?;
         let code_challenge = browser::pkce_challenge(&verifier).await?;
+        // RFC 9449 §10: the code is bound to the key, so a code intercepted
+        // on its way back is useless without it.
+        let key = self.dpop_key().await?;
         let attempt = Attempt {
             verifier,
             nonce: nonce.clone(),
@@ -232,7 +262,13 @@ impl OidcClient {
         let url = authorization_url(
             &self.metadata,
             &self.settings,
-            &AuthorizationRequest { state: &state, nonce: &nonce, code_challenge: &code_challenge, prompt },
+            &AuthorizationRequest {
+                state: &state,
+                nonce: &nonce,
+                code_challenge: &code_challenge,
+                prompt,
+                dpop_jkt: key.as_ref().map(DpopKey::thumbprint),
+            },
         );
         browser::navigate(&url, history)
     }
@@ -312,6 +348,7 @@ impl OidcClient {
             access_token: tokens.access_token.clone(),
             access_token_received_at: now,
             access_token_expires_at,
+            dpop: tokens.dpop.clone(),
         }
     }
 
@@ -436,14 +473,76 @@ impl OidcClient {
             ("refresh_token", refresh_token),
             ("client_id", &self.settings.client_id),
         ]);
-        let response = self.post_token_endpoint(&body).await.map_err(RefreshFailure::Other)?;
+        let (response, key) = self.post_token_endpoint(&body).await.map_err(RefreshFailure::Other)?;
         refresh_answer(response.status, &response.body)
+            .and_then(|tokens| self.bind(tokens, key).map_err(RefreshFailure::Other))
     }
 
-    async fn post_token_endpoint(&self, body: &str) -> Result<browser::HttpResponse, LoginError> {
-        browser::post_form(&self.metadata.token_endpoint, body)
-            .await
-            .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))
+    /// Whether this client sender-constrains its tokens with DPoP: always
+    /// when required, and in `auto` when the provider advertises ES256.
+    fn uses_dpop(&self) -> bool {
+        match self.settings.dpop {
+            DpopMode::Off => false,
+            DpopMode::Required => true,
+            DpopMode::Auto => {
+                self.metadata.dpop_signing_alg_values_supported.iter().flatten().any(|a| a == dpop::ALGORITHM)
+            }
+        }
+    }
+
+    /// This client's DPoP key, when it uses DPoP: read from IndexedDB at each
+    /// use, never cached in memory, so that a key another tab replaced (a
+    /// sign-out there, then a sign-in) is the one used here too.
+    async fn dpop_key(&self) -> Result<Option<DpopKey>, LoginError> {
+        if !self.uses_dpop() {
+            return Ok(None);
+        }
+        DpopKey::load_or_create(&self.settings.client_id).await.map(Some)
+    }
+
+    /// Posts `body` to the token endpoint, with a DPoP proof when the client
+    /// uses DPoP, and retries once when the provider asks for its nonce or
+    /// refuses the proof's time while its clock is far from ours (RFC 9449
+    /// §8). Returns the key the proofs were made with.
+    async fn post_token_endpoint(&self, body: &str) -> Result<(browser::HttpResponse, Option<DpopKey>), LoginError> {
+        let endpoint = &self.metadata.token_endpoint;
+        let key = self.dpop_key().await?;
+        let mut retried = false;
+        loop {
+            let proof = match &key {
+                Some(key) => Some(key.proof("POST", endpoint, None).await?),
+                None => None,
+            };
+            let response = browser::post_form(endpoint, body, proof.as_deref())
+                .await
+                .map_err(|e| LoginError::Network(format!("token endpoint: {e}")))?;
+            let error = (response.status == 400).then(|| oauth_error(&response.body).0);
+            let verdict =
+                dpop::read_answer(endpoint, error.as_deref(), response.dpop_nonce.as_deref(), response.date.as_deref());
+            if key.is_none() || retried || verdict == ProofVerdict::Done {
+                return Ok((response, key));
+            }
+            retried = true;
+        }
+    }
+
+    /// `tokens` with the key they are bound to: a `DPoP` token type only
+    /// where a proof was sent (RFC 9449 §5), and `Bearer` only where DPoP is
+    /// not required (a provider that ignored the proof, in `auto`).
+    fn bind(&self, mut tokens: TokenResponse, key: Option<DpopKey>) -> Result<TokenResponse, LoginError> {
+        let bound = tokens.token_type.eq_ignore_ascii_case("dpop");
+        if bound && key.is_none() {
+            return Err(LoginError::TokenExchange(
+                "the provider issued a DPoP token to a request without a proof".into(),
+            ));
+        }
+        if !bound && self.settings.dpop == DpopMode::Required {
+            return Err(LoginError::TokenExchange(
+                "DPoP is required, but the provider issued a Bearer token (turn DPoP on for this client at the provider)".into(),
+            ));
+        }
+        tokens.dpop = if bound { key } else { None };
+        Ok(tokens)
     }
 
     async fn exchange_code(&self, code: &str, verifier: &str) -> Result<TokenResponse, LoginError> {
@@ -454,8 +553,8 @@ impl OidcClient {
             ("client_id", &self.settings.client_id),
             ("code_verifier", verifier),
         ]);
-        let response = self.post_token_endpoint(&body).await?;
-        parse_token_response(response.status, &response.body)
+        let (response, key) = self.post_token_endpoint(&body).await?;
+        self.bind(parse_token_response(response.status, &response.body)?, key)
     }
 
     /// Whether this browser signed in before and has not signed out, so a
@@ -505,6 +604,8 @@ impl OidcClient {
             let stored = client.stored_refresh();
             client.forget_refresh_token();
             client.forget_session_hint();
+            // The next sign-in in this browser gets a key of its own.
+            DpopKey::discard(&client.settings.client_id).await;
             stored
         })
         .await;
@@ -515,7 +616,7 @@ impl OidcClient {
                 ("client_id", &self.settings.client_id),
             ]);
             // Best effort: sign-out goes on even if the provider is unreachable.
-            let _ = browser::post_form(endpoint, &body).await;
+            let _ = browser::post_form(endpoint, &body, None).await;
         }
         match session.and_then(|s| end_session_request(&self.metadata, &self.settings, &s.id_token.raw)) {
             Some(request) => browser::submit_form(&request.endpoint, &request.fields),
@@ -601,6 +702,8 @@ struct TokenResponse {
     refresh_token: Option<String>,
     token_type: String,
     expires_in: Option<u64>,
+    /// The key the tokens are bound to ([`OidcClient::bind`]).
+    dpop: Option<DpopKey>,
 }
 
 impl TokenResponse {
@@ -613,6 +716,7 @@ impl TokenResponse {
             refresh_token: fields.optional_string("refresh_token")?,
             token_type: fields.string("token_type")?,
             expires_in: fields.optional_u64("expires_in")?,
+            dpop: None,
         })
     }
 }
@@ -632,8 +736,11 @@ fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, LoginE
     }
     let tokens = TokenResponse::parse(body)
         .map_err(|e| LoginError::TokenExchange(format!("the response is not a token response: {e}")))?;
-    if !tokens.token_type.eq_ignore_ascii_case("bearer") {
-        return Err(LoginError::TokenExchange(format!("token type `{}` is not Bearer", tokens.token_type)));
+    if !tokens.token_type.eq_ignore_ascii_case("bearer") && !tokens.token_type.eq_ignore_ascii_case("dpop") {
+        return Err(LoginError::TokenExchange(format!(
+            "token type `{}` is neither Bearer nor DPoP",
+            tokens.token_type
+        )));
     }
     Ok(tokens)
 }
@@ -752,6 +859,7 @@ mod tests {
             access_token: "a".into(),
             access_token_received_at: received_at,
             access_token_expires_at: expires_at,
+            dpop: None,
         }
     }
 

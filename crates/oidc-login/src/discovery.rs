@@ -31,6 +31,9 @@ pub struct ProviderMetadata {
     /// RFC 9207 §3: the provider puts `iss` in every authorization
     /// response, so one without it is refused.
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9449 §5.1: the algorithms of the DPoP proofs the provider takes;
+    /// absent where it does not support DPoP.
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl ProviderMetadata {
@@ -49,6 +52,7 @@ impl ProviderMetadata {
             code_challenge_methods_supported: fields.optional_strings("code_challenge_methods_supported")?,
             authorization_response_iss_parameter_supported: fields
                 .flag("authorization_response_iss_parameter_supported")?,
+            dpop_signing_alg_values_supported: fields.optional_strings("dpop_signing_alg_values_supported")?,
         })
     }
 }

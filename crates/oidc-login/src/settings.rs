@@ -2,6 +2,8 @@
 
 use contract::routes;
 
+use crate::dpop::DpopMode;
+
 /// The client's settings, as the application's configuration gives them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientSettings {
@@ -22,6 +24,8 @@ pub struct ClientSettings {
     /// Audiences besides the client id that its ID tokens may name; none by
     /// default, as OIDC Core §3.1.3.7 wants every other one refused.
     pub trusted_audiences: Vec<String>,
+    /// Whether tokens are sender-constrained with DPoP (RFC 9449).
+    pub dpop: DpopMode,
 }
 
 /// The scope requested when the configuration names none.
@@ -43,6 +47,7 @@ impl ClientSettings {
             post_logout_redirect_uri: routes::post_logout_uri(origin),
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             trusted_audiences: Vec::new(),
+            dpop: DpopMode::Auto,
         }
     }
 }
