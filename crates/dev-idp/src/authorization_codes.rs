@@ -45,6 +45,10 @@ pub(crate) struct CodeGrant {
     pub(crate) audience: Option<String>,
     pub(crate) auth_time: i64,
     pub(crate) expires_at: i64,
+    /// The thumbprint of the DPoP key the authorization request named
+    /// (`dpop_jkt`, RFC 9449 §10): only a proof by that key may exchange
+    /// the code.
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 /// The store is full of live codes.
@@ -177,6 +181,7 @@ mod tests {
             audience: None,
             auth_time: 0,
             expires_at,
+            dpop_jkt: None,
         }
     }
 

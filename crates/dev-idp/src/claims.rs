@@ -3,8 +3,9 @@
 //! The ID token carries the user's permissions and roles under namespaced
 //! claims, exactly where an Auth0 post-login Action would put them. The
 //! access token speaks both Auth0 dialects: a `permissions` array (RBAC
-//! "add permissions in the access token") and a `scope` string. Signing is
-//! [`crate::jwt`]'s job.
+//! "add permissions in the access token") and a `scope` string; a
+//! DPoP-bound access token also names its key (`cnf.jkt`, RFC 9449 §6).
+//! Signing is [`crate::jwt`]'s job.
 
 use permissions::names::{ACCESS_TOKEN_PERMISSIONS_CLAIM, DEV_IDP_SUBJECT_PREFIX, PERMISSIONS_CLAIM, ROLES_CLAIM};
 use serde_json::{Map, Value, json};
@@ -36,6 +37,9 @@ pub(crate) struct TokenContext<'a> {
     pub(crate) ttl_secs: i64,
     /// A unique id for the access token.
     pub(crate) jti: &'a str,
+    /// The thumbprint of the DPoP key the access token is bound to
+    /// (`cnf.jkt`, RFC 9449 §6), if the request carried a proof.
+    pub(crate) dpop_jkt: Option<&'a str>,
 }
 
 impl TokenContext<'_> {
@@ -96,6 +100,10 @@ impl TokenContext<'_> {
         claims.insert("jti".into(), json!(self.jti));
         claims.insert(ACCESS_TOKEN_PERMISSIONS_CLAIM.into(), json!(self.permissions));
         claims.insert("scope".into(), json!(self.scope_string()));
+        if let Some(jkt) = self.dpop_jkt {
+            // RFC 9449 §6.1: the confirmation method of a DPoP-bound token.
+            claims.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
         claims
     }
 }

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Issuer, parse_origins};
@@ -110,6 +111,24 @@ pub struct Cli {
     /// always with 0, presenting it revokes the whole family.
     #[arg(long, env = "DEV_IDP_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
     pub refresh_reuse_interval: u64,
+
+    /// Require a server nonce in the DPoP proofs (RFC 9449 §8) sent to the
+    /// token endpoint. A proof without the current nonce is refused with
+    /// `use_dpop_nonce` and a fresh nonce in the `DPoP-Nonce` response
+    /// header, and the client retries with it; every token endpoint
+    /// response then carries the current nonce. Requests without a proof
+    /// are not affected (see --require-dpop). Off by default. The variable
+    /// takes true/false, yes/no, on/off or 1/0.
+    #[arg(long, env = "DEV_IDP_DPOP_NONCE", value_parser = BoolishValueParser::new())]
+    pub dpop_nonce: bool,
+
+    /// Refuse token requests without a DPoP proof (`invalid_dpop_proof`), so
+    /// that every access token is DPoP-bound and no refresh token is a bearer
+    /// token. Off by default: a request without a proof gets Bearer tokens,
+    /// one with a proof DPoP-bound ones. The variable takes true/false,
+    /// yes/no, on/off or 1/0.
+    #[arg(long, env = "DEV_IDP_REQUIRE_DPOP", value_parser = BoolishValueParser::new())]
+    pub require_dpop: bool,
 }
 
 /// The subcommands.
@@ -139,6 +158,8 @@ impl Cli {
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl),
             refresh_idle_ttl: Duration::from_secs(self.refresh_token_idle_ttl),
             refresh_reuse_interval: Duration::from_secs(self.refresh_reuse_interval),
+            dpop_nonce: self.dpop_nonce,
+            require_dpop: self.require_dpop,
             allow_non_loopback: self.i_know_this_is_not_for_production,
         };
         config.validate()?;
@@ -214,6 +235,15 @@ mod tests {
         assert_eq!(config.refresh_idle_ttl, Duration::from_secs(8 * 3600));
         let cli = Cli::try_parse_from(["dev-idp", "--refresh-reuse-interval", "30"]).unwrap();
         assert_eq!(cli.into_config().unwrap().refresh_reuse_interval, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn dpop_is_optional_and_nonce_free_unless_asked_for() {
+        let config = Cli::try_parse_from(["dev-idp"]).unwrap().into_config().unwrap();
+        assert!(!config.dpop_nonce && !config.require_dpop);
+        let cli = Cli::try_parse_from(["dev-idp", "--dpop-nonce", "--require-dpop"]).unwrap();
+        let config = cli.into_config().unwrap();
+        assert!(config.dpop_nonce && config.require_dpop);
     }
 
     #[test]

@@ -249,6 +249,11 @@ pub struct Config {
     /// For how long after its rotation a refresh token may be presented
     /// again without revoking its family (see [`crate::refresh_tokens`]).
     pub refresh_reuse_interval: Duration,
+    /// Whether DPoP proofs at the token endpoint must carry a server nonce
+    /// (RFC 9449 §8; `--dpop-nonce`).
+    pub dpop_nonce: bool,
+    /// Whether a token request without a DPoP proof is refused (`--require-dpop`).
+    pub require_dpop: bool,
     /// Whether `listen` may be a non-loopback address (see
     /// [`check_exposure`]); only [`NOT_FOR_PRODUCTION_FLAG`] sets it.
     pub allow_non_loopback: bool,

@@ -1,7 +1,9 @@
 //! The error responses of the provider.
 //!
 //! Two audiences, two shapes: the token and revocation endpoints answer
-//! programs, with the RFC 6749 §5.2 JSON body (RFC 7009 §2.2.1 reuses it);
+//! programs, with the RFC 6749 §5.2 JSON body (RFC 7009 §2.2.1 reuses it,
+//! RFC 9449 §5 and §8 add the DPoP codes `invalid_dpop_proof` and
+//! `use_dpop_nonce`);
 //! the browser-facing endpoints answer people, with an HTML page. (Errors a
 //! client should hear about at its redirect URI are redirects, built in
 //! [`crate::endpoints::authorize`].) Internal failures are logged in full and reported
@@ -28,6 +30,13 @@ pub(crate) enum TokenError {
     UnsupportedGrantType(String),
     #[error("invalid_scope: {0}")]
     InvalidScope(String),
+    /// The DPoP proof is missing where required, or defective (RFC 9449 §5).
+    #[error("invalid_dpop_proof: {0}")]
+    InvalidDpopProof(String),
+    /// The DPoP proof lacks the current server nonce (RFC 9449 §8): the
+    /// response carries one in `DPoP-Nonce`, and the client retries.
+    #[error("use_dpop_nonce: {0}")]
+    UseDpopNonce(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -41,6 +50,8 @@ impl TokenError {
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::InvalidDpopProof(_) => "invalid_dpop_proof",
+            TokenError::UseDpopNonce(_) => "use_dpop_nonce",
             TokenError::Internal(_) => "server_error",
         }
     }
@@ -66,7 +77,9 @@ impl IntoResponse for TokenError {
             TokenError::InvalidRequest(d)
             | TokenError::InvalidGrant(d)
             | TokenError::UnsupportedGrantType(d)
-            | TokenError::InvalidScope(d) => (StatusCode::BAD_REQUEST, d.as_str()),
+            | TokenError::InvalidScope(d)
+            | TokenError::InvalidDpopProof(d)
+            | TokenError::UseDpopNonce(d) => (StatusCode::BAD_REQUEST, d.as_str()),
             TokenError::Internal(detail) => {
                 tracing::error!(%detail, "token endpoint failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "the provider failed to handle the request; see its log")

@@ -3,8 +3,11 @@
 //! It signs in the demo users of the shared SQLite store (no passwords) and
 //! issues RS256 ID and access tokens shaped like Auth0's, plus rotating
 //! refresh tokens for `offline_access` ([`refresh_tokens`]), so the SPA and
-//! the API can be developed and tested end to end without a real tenant. Its
-//! signing keys can be rotated while it runs (`dev-idp rotate-key`,
+//! the API can be developed and tested end to end without a real tenant.
+//! Token requests may prove a DPoP key (RFC 9449, checked by the `dpop`
+//! crate), and the tokens are then bound to it (`--dpop-nonce` and
+//! `--require-dpop` tighten that; see `endpoints::token`). Its signing keys
+//! can be rotated while it runs (`dev-idp rotate-key`,
 //! [`signing_keys::rotate`]). Being a password-less login, it listens on
 //! loopback addresses only, unless `--i-know-this-is-not-for-production`
 //! says otherwise (see [`config`]).
@@ -12,7 +15,8 @@
 //! # Layout
 //!
 //! - `endpoints/`: one module per HTTP endpoint (authorize, token,
-//!   revocation, end_session, discovery, jwks, health); only they know HTTP
+//!   revocation, end_session, discovery, jwks, health), and the token
+//!   endpoint's DPoP proof check (`dpop_proof`); only they know HTTP
 //!   requests.
 //! - `pages/`: the HTML the provider shows people (sign-in, the sign-out
 //!   confirmation, signed out, errors).
@@ -56,7 +60,7 @@ mod state;
 use anyhow::Context;
 use axum::Router;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -72,13 +76,18 @@ pub use state::{AppState, Settings};
 /// The provider's routes.
 pub fn app(state: AppState) -> Router {
     // Only what the SPA calls with fetch() is open cross-origin; the
-    // browser-navigation endpoints need no CORS.
+    // browser-navigation endpoints need no CORS. The token endpoint takes a
+    // `DPoP` proof header (a non-safelisted header, so the browser asks in
+    // its preflight) and answers with a `DPoP-Nonce` the SPA must be able
+    // to read (RFC 9449 §8). (`WWW-Authenticate` is a resource server's
+    // answer; the token endpoint's errors are JSON bodies.)
     let origins: Vec<HeaderValue> =
         state.settings().spa_origins.iter().filter_map(|origin| HeaderValue::from_str(origin.as_str()).ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([CONTENT_TYPE])
+        .allow_headers([CONTENT_TYPE, HeaderName::from_static("dpop")])
+        .expose_headers([HeaderName::from_static("dpop-nonce")])
         .max_age(std::time::Duration::from_secs(600));
     let cross_origin = Router::new()
         .route(DISCOVERY_PATH, get(discovery::get))
@@ -120,6 +129,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         spa_origins = %origins.join(","),
         kid = state.keys().active().kid(),
         refresh_reuse_interval_secs = state.settings().refresh_reuse_interval.as_secs(),
+        dpop_nonce = state.settings().dpop_nonce,
+        require_dpop = state.settings().require_dpop,
         "dev-idp listening on http://{local}"
     );
     axum::serve(listener, app(state))

@@ -53,6 +53,30 @@
 //!
 //! With `R = 0` (the default) every second presentation revokes. A revoked
 //! or expired family is refused whatever the interval.
+//!
+//! # DPoP binding
+//!
+//! A refresh token issued in answer to a request with a DPoP proof is
+//! bound to the proof's key (RFC 9449 §5: this client is public, so its
+//! refresh tokens must be): the store keeps the key's thumbprint with the
+//! token, every successor inherits it, and a refresh must prove the same
+//! key. A family issued without a proof becomes bound at its first refresh
+//! that carries one (that refresh's answer is a DPoP answer too), and is
+//! never unbound again.
+//!
+//! A bound token presented without a proof, or with one by another key, is
+//! refused with `invalid_grant`, and *nothing changes*: the token is not
+//! rotated, and even a token rotated before is not treated as reuse, so
+//! the family is not revoked. Reuse detection exists because a refresh
+//! token alone is enough to use the family, so a second presenter may be a
+//! thief; a bound token alone is not, and someone who presents one without
+//! its key has shown only that they copied it. Revoking on that evidence
+//! would hand anyone who can read the token (but not use the
+//! non-extractable key) a way to sign the user out, the very harm the
+//! binding is meant to prevent. A rotated token presented *with* the key is
+//! reuse as before: whoever holds the key can use the family. (A defective
+//! proof never gets this far: the token endpoint refuses it as
+//! `invalid_dpop_proof` first.)
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -100,12 +124,14 @@ impl Minted {
 }
 
 /// Starts a family for the sign-in behind `grant`, with `first` as its
-/// first token; returns what the code store remembers of it, so that a
-/// reuse of the code can revoke the family.
+/// first token, bound to the DPoP key `dpop_jkt` if the exchange proved
+/// one; returns what the code store remembers of it, so that a reuse of
+/// the code can revoke the family.
 pub(crate) async fn start_family(
     state: &AppState,
     grant: &CodeGrant,
     first: &Minted,
+    dpop_jkt: Option<&str>,
 ) -> Result<IssuedRefreshToken, TokenError> {
     let now = state.now();
     let settings = state.settings();
@@ -123,7 +149,7 @@ pub(crate) async fn start_family(
         idle_expires_at: now.saturating_add(secs(settings.refresh_idle_ttl)).min(expires_at),
         used_at: None,
         revoked_at: None,
-        dpop_jkt: None,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     };
     state.store().insert_refresh_token(&record).await?;
     tracing::info!(family = %record.family_id, "started a refresh-token family");
@@ -131,8 +157,9 @@ pub(crate) async fn start_family(
 }
 
 /// Rotates the token whose hash is `presented_hash`, presented by
-/// `client_id`, storing `successor` in its place; returns the successor's
-/// stored record. Every refusal is `invalid_grant` (RFC 6749 §5.2).
+/// `client_id` with a proof of the DPoP key `dpop_jkt` (if any), storing
+/// `successor` in its place; returns the successor's stored record. Every
+/// refusal is `invalid_grant` (RFC 6749 §5.2).
 ///
 /// This is one transaction, and the token endpoint makes it the last step
 /// of a refresh that can fail: once it has committed, the presented token
@@ -143,6 +170,7 @@ pub(crate) async fn rotate(
     presented_hash: &str,
     client_id: &str,
     successor: &Minted,
+    dpop_jkt: Option<&str>,
 ) -> Result<RefreshToken, TokenError> {
     let settings = state.settings();
     let rotation = Rotation {
@@ -152,7 +180,7 @@ pub(crate) async fn rotate(
         now: state.now(),
         idle_ttl_secs: secs(settings.refresh_idle_ttl),
         reuse_interval_secs: secs(settings.refresh_reuse_interval),
-        dpop_jkt: None,
+        dpop_jkt,
     };
     match state.store().rotate_refresh_token(&rotation).await? {
         RotationOutcome::Rotated(record) => Ok(record),
@@ -172,7 +200,9 @@ pub(crate) async fn rotate(
                 RefreshRefusal::OtherClient => "the refresh token was issued to another client",
                 RefreshRefusal::Revoked => "the refresh token has been revoked",
                 RefreshRefusal::Expired => "the refresh token has expired",
-                RefreshRefusal::OtherKey => "the refresh token is bound to a DPoP key the request did not prove it holds",
+                RefreshRefusal::OtherKey => {
+                    "the refresh token is bound to a DPoP key the request did not prove it holds"
+                }
             }
             .into(),
         )),

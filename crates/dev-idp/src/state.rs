@@ -1,5 +1,6 @@
 //! The state every handler shares: settings, the registered client, the
-//! store, the signing keys, the pending codes, the CSRF key and the clock.
+//! store, the signing keys, the pending codes, the CSRF key, the clock, and
+//! the token endpoint's DPoP memory (the proofs seen, the nonce key).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +24,16 @@ use crate::signing_keys::{KeySet, LiveKeys};
 /// skew between the provider, `rotate-key` and the verifiers.
 pub(crate) const KEY_RETENTION_MARGIN: Duration = Duration::from_secs(300);
 
+/// How many DPoP proofs the token endpoint remembers (see
+/// [`dpop::ReplayCache`]): far more than a development provider sees in a
+/// proof's lifetime of about a minute, and a few hundred kilobytes at most.
+const DPOP_REPLAY_CAPACITY: usize = 10_000;
+
+/// Each DPoP nonce is handed out for five minutes and accepted for five to
+/// ten (see [`dpop::Nonces`]): a client keeps the nonce of its last response
+/// and is rarely sent back for a new one.
+pub(crate) const DPOP_NONCE_WINDOW: Duration = Duration::from_secs(300);
+
 /// What the handlers need to know about the deployment.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -43,6 +54,11 @@ pub struct Settings {
     pub refresh_idle_ttl: Duration,
     /// See [`crate::refresh_tokens`]: zero means every reuse revokes.
     pub refresh_reuse_interval: Duration,
+    /// Whether DPoP proofs at the token endpoint must carry the server's
+    /// nonce (RFC 9449 §8).
+    pub dpop_nonce: bool,
+    /// Whether the token endpoint refuses requests without a DPoP proof.
+    pub require_dpop: bool,
 }
 
 impl Settings {
@@ -57,6 +73,8 @@ impl Settings {
             refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
             refresh_idle_ttl: DEFAULT_REFRESH_IDLE_TTL,
             refresh_reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
+            dpop_nonce: false,
+            require_dpop: false,
         }
     }
 
@@ -84,6 +102,13 @@ struct Inner {
     /// only invalidates forms that were open during it.
     csrf_key: CsrfKey,
     clock: Clock,
+    /// The DPoP proofs accepted at the token endpoint, so none is accepted
+    /// twice (RFC 9449 §11.1). Per process, like the codes: a restart
+    /// forgets them, and the proofs it forgets are a minute from useless.
+    dpop_replay: dpop::ReplayCache,
+    /// The token endpoint's DPoP nonces (`--dpop-nonce`), under a key of
+    /// this process: after a restart each client is sent a new one once.
+    dpop_nonces: dpop::Nonces,
 }
 
 impl AppState {
@@ -104,6 +129,8 @@ impl AppState {
                 codes: CodeStore::default(),
                 csrf_key: CsrfKey::random(),
                 clock: Clock::system(),
+                dpop_replay: dpop::ReplayCache::new(DPOP_REPLAY_CAPACITY, dpop::Window::default().replay_ttl()),
+                dpop_nonces: dpop::Nonces::random(DPOP_NONCE_WINDOW),
             }),
         }
     }
@@ -125,6 +152,8 @@ impl AppState {
         settings.refresh_token_ttl = config.refresh_token_ttl;
         settings.refresh_idle_ttl = config.refresh_idle_ttl;
         settings.refresh_reuse_interval = config.refresh_reuse_interval;
+        settings.dpop_nonce = config.dpop_nonce;
+        settings.require_dpop = config.require_dpop;
         Ok(AppState::with_live_keys(settings, store, keys))
     }
 
@@ -160,6 +189,16 @@ impl AppState {
 
     pub(crate) fn csrf_key(&self) -> &CsrfKey {
         &self.inner.csrf_key
+    }
+
+    /// The DPoP proofs the token endpoint has accepted.
+    pub(crate) fn dpop_replay_cache(&self) -> &dpop::ReplayCache {
+        &self.inner.dpop_replay
+    }
+
+    /// The token endpoint's DPoP nonces.
+    pub(crate) fn dpop_nonces(&self) -> &dpop::Nonces {
+        &self.inner.dpop_nonces
     }
 
     /// The clock; tests advance it to expire codes and sessions.

@@ -839,6 +839,8 @@ async fn the_signing_key_persists_across_restarts() {
         refresh_token_ttl: dev_idp::config::DEFAULT_REFRESH_TOKEN_TTL,
         refresh_idle_ttl: dev_idp::config::DEFAULT_REFRESH_IDLE_TTL,
         refresh_reuse_interval: std::time::Duration::ZERO,
+        dpop_nonce: false,
+        require_dpop: false,
         allow_non_loopback: false,
     };
     let issuer = Issuer::parse(ISSUER).unwrap();

@@ -48,6 +48,7 @@ fn issue_code(
         audience: request.audience.clone(),
         auth_time,
         expires_at: now + state.settings().code_ttl.as_secs() as i64,
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     let code = state
         .codes()

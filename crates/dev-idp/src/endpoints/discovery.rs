@@ -45,6 +45,8 @@ pub(crate) async fn get(State(state): State<AppState>) -> Response {
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        // RFC 9449 §5.1: the token endpoint takes DPoP proofs signed with these.
+        "dpop_signing_alg_values_supported": dpop::SIGNING_ALGS,
     });
     cached_for(Json(document).into_response(), MAX_AGE)
 }

@@ -9,6 +9,7 @@
 pub(crate) mod authorize;
 mod client_request;
 pub(crate) mod discovery;
+mod dpop_proof;
 pub(crate) mod end_session;
 pub(crate) mod health;
 pub(crate) mod jwks;

@@ -3,10 +3,12 @@
 //! - `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): exchanges a
 //!   code and its PKCE verifier for an ID token and an access token, plus a
 //!   refresh token when `offline_access` was granted. Every presentation of
-//!   a code consumes it, before anything else about the request is judged,
+//!   a code consumes it, before anything else about the grant is judged,
 //!   so a code can never be tried twice; presenting a spent code again also
 //!   revokes the refresh-token family its first exchange started (RFC 6749
-//!   §4.1.2; see [`crate::authorization_codes`]).
+//!   §4.1.2; see [`crate::authorization_codes`]). A code whose authorization
+//!   request named a DPoP key (`dpop_jkt`, RFC 9449 §10) is exchanged only
+//!   with a proof by that key.
 //! - `refresh_token` (RFC 6749 §6, OpenID Connect Core §12): rotates the
 //!   refresh token (see [`crate::refresh_tokens`]) and returns fresh tokens made
 //!   from the user's current roles and permissions, so role changes show up
@@ -15,18 +17,38 @@
 //!   leaves the presented token as it was, and the client's retry is not
 //!   mistaken for reuse.
 //!
+//! # DPoP (RFC 9449)
+//!
+//! Either grant may carry a DPoP proof (see `dpop_proof`), judged before the
+//! grant so that a refusal for want of the server's nonce spends nothing.
+//! With a valid proof the access token is bound to the proof's key
+//! (`cnf.jkt`), the response says `token_type: DPoP`, and the refresh token
+//! is bound to the key too (RFC 9449 §5: the client is public); without
+//! one, the tokens are Bearer tokens as before, unless `--require-dpop`
+//! refuses the request. A refresh token bound to a key is refused
+//! (`invalid_grant`) without a proof by that key, and the refusal changes
+//! nothing (see [`crate::refresh_tokens`]).
+//!
+//! When the provider requires nonces (`--dpop-nonce`), *every* response of
+//! the token endpoint carries the current one in `DPoP-Nonce`, the
+//! successful ones included (RFC 9449 §8.2 lets a server send a new nonce
+//! with any response): a client that keeps the last nonce it saw then
+//! needs the `use_dpop_nonce` round trip only on its first request and
+//! after a restart of the provider, not each time the nonce rotates.
+//!
 //! Errors are RFC 6749 §5.2 JSON bodies with `Cache-Control: no-store`.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use permissions::names::API_AUDIENCE;
 use serde::Serialize;
 use store::User;
 
 use super::client_request::{public_client, strict_form_params};
+use super::dpop_proof;
 use crate::authorization_codes::Taken;
 use crate::claims::TokenContext;
 use crate::error::{TokenError, no_store};
@@ -55,14 +77,22 @@ pub(crate) struct TokenResponse {
 
 /// `POST /oauth/token`.
 pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match exchange(&state, &headers, &body).await {
+    let mut response = match exchange(&state, &headers, &body).await {
         Ok(tokens) => {
             let mut response = Json(tokens).into_response();
             no_store(&mut response);
             response
         }
         Err(error) => error.into_response(),
+    };
+    // Every answer, `use_dpop_nonce` above all, but also the others (see
+    // the module documentation).
+    if let Some(nonce) = dpop_proof::current_nonce(&state)
+        && let Ok(value) = HeaderValue::from_str(&nonce)
+    {
+        response.headers_mut().insert(dpop::DPOP_NONCE_HEADER, value);
     }
+    response
 }
 
 async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, TokenError> {
@@ -75,17 +105,23 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<
         ));
     }
     let client_id = public_client(state, headers, &params)?;
+    // Before the grant: a refused proof must leave the code unspent and the
+    // refresh token unrotated, for the client's retry.
+    let dpop_jkt = dpop_proof::proven_key(state, headers)?;
     if grant_type == "refresh_token" {
-        refresh_grant(state, &params, client_id).await
+        refresh_grant(state, &params, client_id, dpop_jkt.as_deref()).await
     } else {
-        authorization_code_grant(state, &params, client_id).await
+        authorization_code_grant(state, &params, client_id, dpop_jkt.as_deref()).await
     }
 }
 
+/// `dpop_jkt` is the thumbprint of the key the request's proof proved, if
+/// it carried one.
 async fn authorization_code_grant(
     state: &AppState,
     params: &Params,
     client_id: &str,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     let code = params.get("code").ok_or_else(|| TokenError::InvalidRequest("code is missing".into()))?;
     let grant = match state.codes().take(code, state.now()) {
@@ -125,6 +161,17 @@ async fn authorization_code_grant(
     if !pkce::verifies(verifier, &grant.code_challenge) {
         return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge".into()));
     }
+    // RFC 9449 §10: the key named at the authorization endpoint must be the
+    // one proved here. A code without `dpop_jkt` is exchanged with any key,
+    // or none: the binding then starts here.
+    if let Some(bound) = grant.dpop_jkt.as_deref()
+        && dpop_jkt != Some(bound)
+    {
+        return Err(TokenError::InvalidGrant(
+            "the authorization request bound the code to a DPoP key (dpop_jkt); the exchange needs a DPoP proof by that key"
+                .into(),
+        ));
+    }
 
     let user = state
         .store()
@@ -141,12 +188,13 @@ async fn authorization_code_grant(
         nonce: grant.nonce.as_deref(),
         auth_time: grant.auth_time,
         refresh_token: refresh_token.as_ref().map(|minted| minted.token.clone()),
+        dpop_jkt,
     };
     let response = issue_tokens(state, issue).await?;
     // The family is stored once the response is signed, so a failed
     // exchange leaves none behind, and the code remembers it for a reuse.
     if let Some(first) = &refresh_token {
-        let issued = refresh_tokens::start_family(state, &grant, first).await?;
+        let issued = refresh_tokens::start_family(state, &grant, first, dpop_jkt).await?;
         if state.codes().record_refresh_token(code, issued.clone()) {
             // The code came back while this exchange ran, too early to find
             // this family: revoke it here, and hand out nothing.
@@ -158,7 +206,14 @@ async fn authorization_code_grant(
     Ok(response)
 }
 
-async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Result<TokenResponse, TokenError> {
+/// `dpop_jkt` is the thumbprint of the key the request's proof proved, if
+/// it carried one: a token bound to a key is rotated only with it.
+async fn refresh_grant(
+    state: &AppState,
+    params: &Params,
+    client_id: &str,
+    dpop_jkt: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
     let presented =
         params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is missing".into()))?;
     let presented_hash = refresh_tokens::hash(presented);
@@ -193,9 +248,10 @@ async fn refresh_grant(state: &AppState, params: &Params, client_id: &str) -> Re
         nonce: None,
         auth_time: stored.auth_time,
         refresh_token: Some(successor.token.clone()),
+        dpop_jkt,
     };
     let response = issue_tokens(state, issue).await?;
-    let record = refresh_tokens::rotate(state, &presented_hash, client_id, &successor).await?;
+    let record = refresh_tokens::rotate(state, &presented_hash, client_id, &successor, dpop_jkt).await?;
     tracing::info!(user = %user.username, family = %record.family_id, "refreshed tokens");
     Ok(response)
 }
@@ -230,6 +286,8 @@ struct Issue<'a> {
     nonce: Option<&'a str>,
     auth_time: i64,
     refresh_token: Option<String>,
+    /// The key the access token is bound to (the request's DPoP proof's).
+    dpop_jkt: Option<&'a str>,
 }
 
 /// Signs the ID and access tokens for `issue`, with the user's roles and
@@ -257,6 +315,7 @@ async fn issue_tokens(state: &AppState, issue: Issue<'_>) -> Result<TokenRespons
         now: state.now(),
         ttl_secs: ttl as i64,
         jti: &jti,
+        dpop_jkt: issue.dpop_jkt,
     };
     // One snapshot of the keys for both tokens: a rotation noticed between
     // them would otherwise split the pair across two keys.
@@ -268,7 +327,8 @@ async fn issue_tokens(state: &AppState, issue: Issue<'_>) -> Result<TokenRespons
     Ok(TokenResponse {
         access_token,
         id_token,
-        token_type: "Bearer",
+        // RFC 9449 §5: a DPoP-bound access token is of the DPoP type.
+        token_type: if issue.dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
         expires_in: ttl,
         scope: context.scope_string(),
         refresh_token: issue.refresh_token,
@@ -328,9 +388,10 @@ mod tests {
             audience: None,
             auth_time: working.now(),
             expires_at: working.now() + 60,
+            dpop_jkt: None,
         };
         let first = refresh_tokens::Minted::mint();
-        refresh_tokens::start_family(&working, &grant, &first).await.unwrap();
+        refresh_tokens::start_family(&working, &grant, &first, None).await.unwrap();
         let token = first.token;
 
         let failed = refresh(&broken, &token).await;

@@ -86,6 +86,8 @@ impl Idp {
             refresh_token_ttl: dev_idp::config::DEFAULT_REFRESH_TOKEN_TTL,
             refresh_idle_ttl: dev_idp::config::DEFAULT_REFRESH_IDLE_TTL,
             refresh_reuse_interval: std::time::Duration::ZERO,
+            dpop_nonce: false,
+            require_dpop: false,
             allow_non_loopback: false,
         };
         // Seed the first key rather than wait for one to be generated.

@@ -10,6 +10,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use permissions::names::{API_AUDIENCE, CLIENT_ID};
 use url::Url;
 
@@ -21,7 +23,7 @@ use crate::state::AppState;
 
 /// The parameters the sign-in form carries back, in a fixed order (the CSRF
 /// token binds exactly these).
-pub(super) const FORM_FIELDS: [&str; 10] = [
+pub(super) const FORM_FIELDS: [&str; 11] = [
     "client_id",
     "redirect_uri",
     "response_type",
@@ -32,6 +34,7 @@ pub(super) const FORM_FIELDS: [&str; 10] = [
     "code_challenge",
     "code_challenge_method",
     "audience",
+    "dpop_jkt",
 ];
 
 /// Parameters of the GET request that the sign-in form does not carry back:
@@ -142,6 +145,8 @@ pub(super) struct AuthorizationRequest {
     pub(super) nonce: Option<String>,
     pub(super) code_challenge: String,
     pub(super) audience: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
+    pub(super) dpop_jkt: Option<String>,
     pub(super) prompt: Prompt,
     /// The oldest provider session that still counts, in seconds.
     pub(super) max_age: Option<i64>,
@@ -233,6 +238,17 @@ pub(super) fn validate_request(params: &Params, target: &Target) -> Result<Autho
     if audience.is_some_and(|audience| audience != API_AUDIENCE) {
         return Err(target.error("invalid_request", format!("unknown audience; the only API is {API_AUDIENCE}")));
     }
+    // RFC 9449 §10: the client's DPoP key, named before the code exists, so
+    // that a code intercepted on its way back can only be exchanged by the
+    // holder of that key. A JWK SHA-256 thumbprint (RFC 7638) is 32 bytes,
+    // 43 characters of unpadded base64url.
+    let dpop_jkt = params.get("dpop_jkt");
+    if dpop_jkt.is_some_and(|jkt| !is_thumbprint(jkt)) {
+        return Err(target.error(
+            "invalid_request",
+            "dpop_jkt must be a JWK SHA-256 thumbprint: 43 characters of unpadded base64url",
+        ));
+    }
     let prompt = parse_prompt(params.get("prompt")).map_err(|message| target.error("invalid_request", message))?;
     let max_age = match params.get("max_age") {
         None => None,
@@ -246,9 +262,17 @@ pub(super) fn validate_request(params: &Params, target: &Target) -> Result<Autho
         nonce: params.get("nonce").map(str::to_owned),
         code_challenge: code_challenge.to_owned(),
         audience: audience.map(str::to_owned),
+        dpop_jkt: dpop_jkt.map(str::to_owned),
         prompt,
         max_age,
     })
+}
+
+/// Whether `value` can be a JWK SHA-256 thumbprint in base64url (no padding).
+fn is_thumbprint(value: &str) -> bool {
+    value.len() == 43
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && URL_SAFE_NO_PAD.decode(value).is_ok_and(|digest| digest.len() == 32)
 }
 
 fn parse_prompt(value: Option<&str>) -> Result<Prompt, &'static str> {
@@ -284,6 +308,16 @@ mod tests {
         assert_eq!(parse_prompt(Some("select_account")), Ok(Prompt::Login));
         assert_eq!(parse_prompt(Some("consent")), Ok(Prompt::Default));
         assert!(parse_prompt(Some("none login")).is_err());
+    }
+
+    #[test]
+    fn dpop_jkt_must_be_a_sha256_thumbprint() {
+        // The thumbprint of RFC 7638 §3.1's example key.
+        assert!(is_thumbprint("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"));
+        assert!(!is_thumbprint("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9X"));
+        assert!(!is_thumbprint("NzbLsXh8uDCcd+6MNwXF4W/7noWXFZAfHkxZsRGC9Xs"));
+        assert!(!is_thumbprint("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs="));
+        assert!(!is_thumbprint(""));
     }
 
     #[test]
