@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod dpop_key;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -130,12 +132,47 @@ impl Idp {
 
     /// A form POST as the SPA at `origin` sends it with fetch (no cookies).
     pub(crate) async fn fetch_form(&self, path: &str, origin: &str, pairs: &[(&str, &str)]) -> Reply {
-        let request = Request::post(path)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("origin", origin)
-            .body(Body::from(encode(pairs)))
-            .expect("request");
-        self.send(request).await
+        self.fetch_form_with_headers(path, origin, pairs, &[]).await
+    }
+
+    /// [`Idp::fetch_form`] with more request headers (a `DPoP` proof, say).
+    pub(crate) async fn fetch_form_with_headers(
+        &self,
+        path: &str,
+        origin: &str,
+        pairs: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request =
+            Request::post(path).header(CONTENT_TYPE, "application/x-www-form-urlencoded").header("origin", origin);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::from(encode(pairs))).expect("request")).await
+    }
+
+    /// A token request from the SPA with a `DPoP` header carrying `proof`.
+    pub(crate) async fn token_with_proof(&self, pairs: &[(&str, &str)], proof: &str) -> Reply {
+        self.fetch_form_with_headers(TOKEN_PATH, SPA_ORIGIN, pairs, &[("DPoP", proof)]).await
+    }
+
+    /// Exchanges `code` (default verifier and redirect URI) with a DPoP proof.
+    pub(crate) async fn exchange_with_proof(&self, code: &str, proof: &str) -> Reply {
+        let redirect = redirect_uri(SPA_ORIGIN);
+        let pairs = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect.as_str()),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", VERIFIER),
+        ];
+        self.token_with_proof(&pairs, proof).await
+    }
+
+    /// A refresh-token grant for the SPA with a DPoP proof.
+    pub(crate) async fn refresh_with_proof(&self, refresh_token: &str, proof: &str) -> Reply {
+        let pairs = [("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)];
+        self.token_with_proof(&pairs, proof).await
     }
 
     /// A token request from the SPA.
