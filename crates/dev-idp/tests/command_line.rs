@@ -21,6 +21,23 @@ fn the_spa_origin_variable_is_a_comma_separated_list() {
     assert!(stderr.contains("invalid SPA origin \"http://127.0.0.1:8080/app\""), "{stderr}");
 }
 
+/// The DPoP switches read their variables as booleans, and refuse
+/// anything else rather than guess (so a typo cannot silently leave DPoP
+/// optional).
+#[test]
+fn the_dpop_variables_are_booleans() {
+    for variable in ["DEV_IDP_DPOP_NONCE", "DEV_IDP_REQUIRE_DPOP"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_dev-idp"))
+            .env(variable, "sometimes")
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{variable}: {stderr}");
+        assert!(stderr.contains("sometimes"), "{variable}: {stderr}");
+    }
+}
+
 /// Issue 9, item 5: a password-less provider on a non-loopback address is
 /// a password-less admin login for the whole network, so the binary
 /// refuses one, naming the flag that allows it, before it binds anything.
