@@ -59,7 +59,7 @@ mod state;
 
 use anyhow::Context;
 use axum::Router;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, DATE};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -79,15 +79,17 @@ pub fn app(state: AppState) -> Router {
     // browser-navigation endpoints need no CORS. The token endpoint takes a
     // `DPoP` proof header (a non-safelisted header, so the browser asks in
     // its preflight) and answers with a `DPoP-Nonce` the SPA must be able
-    // to read (RFC 9449 §8). (`WWW-Authenticate` is a resource server's
-    // answer; the token endpoint's errors are JSON bodies.)
+    // to read (RFC 9449 §8), and the SPA reads `Date` too, to correct its
+    // proofs' `iat` when its clock is off (neither is CORS-safelisted).
+    // (`WWW-Authenticate` is a resource server's answer; the token
+    // endpoint's errors are JSON bodies.)
     let origins: Vec<HeaderValue> =
         state.settings().spa_origins.iter().filter_map(|origin| HeaderValue::from_str(origin.as_str()).ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([CONTENT_TYPE, HeaderName::from_static("dpop")])
-        .expose_headers([HeaderName::from_static("dpop-nonce")])
+        .expose_headers([HeaderName::from_static("dpop-nonce"), DATE])
         .max_age(std::time::Duration::from_secs(600));
     let cross_origin = Router::new()
         .route(DISCOVERY_PATH, get(discovery::get))

@@ -272,9 +272,11 @@ async fn with_nonces_required_the_client_retries_with_the_nonce_it_was_sent() {
     let challenge = idp.exchange_with_proof(&code, &key.token_proof(&idp)).await;
     challenge.assert_token_error(StatusCode::BAD_REQUEST, "use_dpop_nonce");
     let nonce = challenge.header("dpop-nonce").expect("a DPoP-Nonce header").to_owned();
-    // The SPA reads it cross-origin: CORS must expose it.
+    // The SPA reads it cross-origin, and `Date` (to correct its clock):
+    // CORS must expose both.
     let exposed = challenge.header("access-control-expose-headers").unwrap_or_default().to_ascii_lowercase();
-    assert!(exposed.contains("dpop-nonce"), "{exposed:?}");
+    let exposed: Vec<&str> = exposed.split(',').map(str::trim).collect();
+    assert!(exposed.contains(&"dpop-nonce") && exposed.contains(&"date"), "{exposed:?}");
 
     let wrong = key.token_proof_with_nonce(&idp, "not-the-servers-nonce");
     idp.exchange_with_proof(&code, &wrong).await.assert_token_error(StatusCode::BAD_REQUEST, "use_dpop_nonce");
