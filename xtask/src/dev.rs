@@ -149,6 +149,11 @@ pub(crate) fn run(mode: Mode, options: &DevOptions, skip_install: bool) -> Resul
         .arg("--spa-client-id")
         .arg(names::CLIENT_ID)
         .current_dir(&root);
+    // The browser reaches the api through the SPA origin's proxy (`trunk serve --proxy-backend`), so DPoP proofs
+    // name that origin (RFC 9449 `htu`), which the api cannot see behind the proxy.
+    for origin in options.spa_origins() {
+        api.arg("--public-url").arg(format!("{origin}{}", contract::api::DEFAULT_BASE));
+    }
     supervisor.spawn("api", api)?;
     if let Waited::Interrupted =
         supervisor.wait_for("api", SERVER_TIMEOUT, every_10s, || http_ok(options.api_port, health))?

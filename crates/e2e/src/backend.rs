@@ -105,8 +105,12 @@ pub(crate) async fn start_api(spec: &BackendSpec, audience: &str, log_name: &str
         // id: the tests run the API refusing ID tokens both ways, as a careful operator would.
         .arg("--strict-token-type")
         .arg("--spa-client-id")
-        .arg(permissions::names::CLIENT_ID)
-        .args(&spec.api_args);
+        .arg(permissions::names::CLIENT_ID);
+    // The SPA reaches the api through its origin's proxy, so DPoP proofs name that origin (RFC 9449 `htu`).
+    for origin in &spec.spa_origins {
+        command.arg("--public-url").arg(format!("{origin}{}", contract::api::DEFAULT_BASE));
+    }
+    command.args(&spec.api_args);
     default_log_filter(&mut command);
     let mut api = ChildGuard::spawn("api", command, &spec.log_dir.join(log_name))?;
     wait_healthy(&mut api, &format!("http://127.0.0.1:{}{}", spec.api_port, contract::api::HEALTH)).await?;

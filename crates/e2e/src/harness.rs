@@ -230,6 +230,20 @@ impl Harness {
         HarnessBuilder::default()
     }
 
+    /// Serves the working configuration with `"dpop": "off"`: the SPA's tokens are then Bearer tokens, for the
+    /// tests that replay a token of the SPA's from outside the browser to check something else than DPoP (a
+    /// revoked refresh token must be refused because it is revoked, not because it lacks the browser's key).
+    pub fn bearer_tokens_only(&self) {
+        let mut config = self.default_config();
+        config["dpop"] = json!("off");
+        self.set_config(SpaConfig::Json(config));
+    }
+
+    /// The requests the SPA sent to the api through its origin so far, oldest first, with their credentials.
+    pub fn proxied_requests(&self) -> Vec<crate::spa_server::ProxiedRequest> {
+        self.spa.proxied_requests()
+    }
+
     /// The full harness: dev-idp, api and the SPA origin with the working configuration.
     pub async fn start() -> Result<Harness> {
         Harness::builder().start().await
@@ -508,20 +522,29 @@ impl Harness {
     /// POSTs `form` to dev-idp's token endpoint (from its discovery document) as the SPA's public client would,
     /// and returns the answer whatever its status.
     pub async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenAnswer> {
+        self.token_request_proved(form, None).await
+    }
+
+    /// [`Harness::token_request`] with `proof` as its `DPoP` header.
+    pub async fn token_request_with_proof(&self, form: &[(&str, &str)], proof: &str) -> Result<TokenAnswer> {
+        self.token_request_proved(form, Some(proof)).await
+    }
+
+    async fn token_request_proved(&self, form: &[(&str, &str)], proof: Option<&str>) -> Result<TokenAnswer> {
         let metadata = self.provider_metadata().await?;
         let endpoint = metadata["token_endpoint"]
             .as_str()
             .with_context(|| format!("the discovery document names no token_endpoint: {metadata}"))?;
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let response = self
+        let mut request = self
             .http
             .post(endpoint)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body)
-            .send()
-            .await
-            .with_context(|| format!("POST {endpoint}"))?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
+        }
+        let response = request.body(body).send().await.with_context(|| format!("POST {endpoint}"))?;
         let status = response.status();
         let text = response.text().await.with_context(|| format!("reading the answer of POST {endpoint}"))?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));

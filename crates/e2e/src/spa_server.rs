@@ -74,12 +74,29 @@ struct Shared {
     /// Base URL of the api (`http://127.0.0.1:PORT`), if there is one behind this origin.
     upstream: Option<String>,
     client: reqwest::Client,
+    /// Every request proxied to the api, in order.
+    proxied: Arc<std::sync::Mutex<Vec<ProxiedRequest>>>,
+}
+
+/// One request the SPA sent to the api through this origin, as the api received it: what a test needs to
+/// replay it from outside the browser.
+#[derive(Debug, Clone)]
+pub struct ProxiedRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path and query, `/api/v1/projects?page=1&per_page=20`.
+    pub path_and_query: String,
+    /// The `Authorization` header, if any (`Bearer …` or `DPoP …`).
+    pub authorization: Option<String>,
+    /// The `DPoP` proof header, if any.
+    pub dpop: Option<String>,
 }
 
 /// A running SPA origin; dropping it stops the server.
 pub struct SpaServer {
     addr: SocketAddr,
     config: Arc<RwLock<SpaConfig>>,
+    proxied: Arc<std::sync::Mutex<Vec<ProxiedRequest>>>,
     task: JoinHandle<()>,
 }
 
@@ -134,7 +151,8 @@ impl SpaServer {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the proxy's HTTP client")?;
-        let shared = Shared { config: config.clone(), policy, upstream, client };
+        let proxied = Arc::default();
+        let shared = Shared { config: config.clone(), policy, upstream, client, proxied: Arc::clone(&proxied) };
         let files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
         let mut site = Router::new().route(contract::routes::CONFIG, get(config_json)).fallback_service(files);
         if headers == SecurityHeaders::Strict {
@@ -151,12 +169,17 @@ impl SpaServer {
                 eprintln!("e2e: the SPA server stopped: {err}");
             }
         });
-        Ok(SpaServer { addr, config, task })
+        Ok(SpaServer { addr, config, proxied, task })
     }
 
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The requests proxied to the api so far, oldest first.
+    pub fn proxied_requests(&self) -> Vec<ProxiedRequest> {
+        self.proxied.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     /// Replaces what `/config.json` answers from the next request on; `Default` must be resolved by the caller.
@@ -221,6 +244,13 @@ async fn forward(shared: &Shared, request: Request) -> Result<Response> {
     let (parts, body) = request.into_parts();
     let path_and_query = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     let url = format!("{upstream}{path_and_query}");
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    shared.proxied.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(ProxiedRequest {
+        method: parts.method.to_string(),
+        path_and_query: path_and_query.to_owned(),
+        authorization: header("authorization"),
+        dpop: header("dpop"),
+    });
     let body = axum::body::to_bytes(body, PROXY_BODY_LIMIT).await.context("reading the request body")?;
 
     let mut outgoing = shared.client.request(parts.method, &url).body(body);

@@ -57,6 +57,8 @@ async fn a_reload_restores_the_session_without_the_provider() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_revokes_the_refresh_token() -> Result<()> {
     let harness = Harness::start().await?;
+    // The refresh token is replayed from outside the browser below: unbound, so that only a revocation refuses it.
+    harness.bearer_tokens_only();
     let browser = harness.signed_in_browser("jhon").await?;
     see_projects_in_app(&browser).await?;
     let token = require_refresh_token(&browser).await?;
@@ -132,6 +134,8 @@ async fn signing_out_revokes_the_refresh_token() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_out_whose_code_cannot_be_downloaded_keeps_the_session_says_so_and_works_on_retry() -> Result<()> {
     let harness = Harness::start().await?;
+    // The refresh token is replayed from outside the browser below: unbound, so that only a revocation refuses it.
+    harness.bearer_tokens_only();
     let browser = harness.signed_in_browser("jhon").await?;
     see_projects_in_app(&browser).await?;
     let token = require_refresh_token(&browser).await?;

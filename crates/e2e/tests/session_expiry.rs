@@ -14,6 +14,8 @@ use session_support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_refresh_shows_session_expired_without_a_sign_in_loop() -> Result<()> {
     let harness = Harness::builder().token_ttl(SHORT_TOKEN_TTL).start().await?;
+    // The refresh token is replayed from outside the browser below: unbound, so that only a revocation refuses it.
+    harness.bearer_tokens_only();
     let browser = harness.signed_in_browser("jhon").await?;
     see_projects_in_app(&browser).await?;
     let authorizations = sign_in_requests(&harness)?;

@@ -134,6 +134,8 @@ async fn scan(browser: &Browser, tokens: &[Received], when: &str) -> Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_and_id_tokens_are_never_in_storage() -> Result<()> {
     let harness = Harness::builder().token_ttl(SHORT_TOKEN_TTL).start().await?;
+    // The captured access token is sent to the api from outside the browser (`ensure_real`): a Bearer token.
+    harness.bearer_tokens_only();
     let metadata = harness.provider_metadata().await?;
     let token_endpoint = metadata["token_endpoint"].as_str().context("no token_endpoint")?.to_owned();
     let browser = harness.browser().await?;

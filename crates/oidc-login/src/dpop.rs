@@ -145,20 +145,31 @@ async fn database() -> Result<IdbDatabase, LoginError> {
     Ok(settled(&request).await.map_err(|e| storage_error("open", e))?.unchecked_into())
 }
 
-/// One request on the key store, in a transaction of `mode`.
-async fn on_store(
-    mode: &str,
-    what: &str,
-    call: impl FnOnce(&IdbObjectStore) -> Result<IdbRequest, JsValue>,
-) -> Result<JsValue, LoginError> {
+/// One request on the key store.
+enum Op<'a> {
+    Get,
+    Add(&'a JsValue),
+    Delete,
+}
+
+/// Runs `op` on `client_id`'s record, in a transaction of its own. One
+/// function for the three, not one per caller: every instance of an async
+/// function is code every first load downloads.
+async fn on_store(op: Op<'_>, client_id: &str) -> Result<JsValue, LoginError> {
     let db = database().await?;
+    let mode = if matches!(op, Op::Get) { "readonly" } else { "readwrite" };
     let answer = async {
         let store = db.transaction(STORE, mode)?.object_store(STORE)?;
-        settled(&call(&store)?).await
+        let request = match op {
+            Op::Get => store.get(client_id)?,
+            Op::Add(value) => store.add(value, client_id)?,
+            Op::Delete => store.delete(client_id)?,
+        };
+        settled(&request).await
     }
     .await;
     db.close();
-    answer.map_err(|e| storage_error(what, e))
+    answer.map_err(|e| storage_error("use the key", e))
 }
 
 /// A client's DPoP key, by the public key's JWK as the proofs' header
@@ -216,19 +227,19 @@ impl DpopKey {
     pub async fn load_or_create(client_id: &str) -> Result<DpopKey, LoginError> {
         // Twice at most: a lost race to `add` is followed by reading the winner's key.
         for _ in 0..2 {
-            let stored = on_store("readonly", "read the key", |store| store.get(client_id)).await?;
-            if let Some(key) = DpopKey::from_record(&stored).await {
-                return Ok(key);
-            }
-            if !stored.is_undefined() {
-                // Not a usable key pair (another library's record, a browser
-                // that cannot clone keys): replaced.
-                DpopKey::discard(client_id).await;
-            }
-            let pair = DpopKey::generate().await?;
-            let added = on_store("readwrite", "keep the key", |store| store.add(&pair, client_id)).await;
-            if added.is_ok() {
-                return DpopKey::from_record(&pair)
+            let stored = on_store(Op::Get, client_id).await?;
+            let record = match DpopKey::from_record(&stored).await {
+                Some(key) => return Ok(key),
+                None if !stored.is_undefined() => {
+                    // Not a usable key pair (another library's record, a
+                    // browser that cannot clone keys): replaced.
+                    DpopKey::discard(client_id).await;
+                    continue;
+                }
+                None => DpopKey::generate().await?,
+            };
+            if on_store(Op::Add(&record), client_id).await.is_ok() {
+                return DpopKey::from_record(&record)
                     .await
                     .ok_or_else(|| LoginError::Browser("WebCrypto made an unusable DPoP key".into()));
             }
@@ -239,7 +250,7 @@ impl DpopKey {
     /// Deletes `client_id`'s key from this browser (sign-out). Best effort:
     /// a key that cannot be deleted binds tokens that are revoked anyway.
     pub async fn discard(client_id: &str) {
-        let _ = on_store("readwrite", "delete the key", |store| store.delete(client_id)).await;
+        let _ = on_store(Op::Delete, client_id).await;
     }
 
     /// A new key pair (`{privateKey, publicKey}`), the private half unreadable.
