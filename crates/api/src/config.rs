@@ -12,7 +12,8 @@ use contract::wire::RolesManagedBy;
 use permissions::ClaimPath;
 use url::Url;
 
-use crate::auth::{DEFAULT_FETCH_TIMEOUT, Issuer, TokenTypes, VerifierConfig};
+use crate::auth::dpop::DEFAULT_NONCE_WINDOW;
+use crate::auth::{DEFAULT_FETCH_TIMEOUT, DpopPolicy, Issuer, PublicUrl, TokenTypes, VerifierConfig};
 
 /// The permission-guarded JSON API of the permission SPA.
 ///
@@ -23,6 +24,11 @@ use crate::auth::{DEFAULT_FETCH_TIMEOUT, Issuer, TokenTypes, VerifierConfig};
 /// `GET /api/v1/users` (read:user-list), `PUT /api/v1/users/{id}/roles`
 /// (update:user-roles), `GET /api/v1/me/capabilities` (any valid token) and
 /// `GET /healthz`.
+///
+/// Tokens come as `Authorization: Bearer <token>`, or, when bound to a DPoP
+/// key (a `cnf.jkt` claim, RFC 9449), as `Authorization: DPoP <token>` with a
+/// `DPoP` proof header signed by that key; a bound token is refused as
+/// `Bearer`.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "api", version)]
 pub struct Cli {
@@ -101,6 +107,30 @@ pub struct Cli {
     /// names the API's audience.
     #[arg(long = "spa-client-id", env = "API_SPA_CLIENT_IDS", value_delimiter = ',', value_parser = non_empty)]
     pub spa_client_ids: Vec<String>,
+
+    /// Refuse bearer tokens: every request must carry a DPoP-bound token
+    /// with the DPoP scheme and a proof. Without it, unbound tokens keep
+    /// working as `Bearer` (a bound token never does).
+    #[arg(long, env = "API_REQUIRE_DPOP")]
+    pub require_dpop: bool,
+
+    /// The URL at which clients reach the API's base path, which DPoP
+    /// proofs must name (their `htu`): https://app.example.com/api/v1 when a
+    /// reverse proxy serves the API under the SPA's origin,
+    /// http://127.0.0.1:8080/api/v1 behind `trunk serve`'s proxy. Without it,
+    /// the URL is http://{Host header}/api/v1/..., right only for clients
+    /// that reach the API directly over plain HTTP (local development):
+    /// behind a proxy or TLS, set it. X-Forwarded-* headers are not read.
+    #[arg(long, env = "API_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
+    /// Require a server nonce in every DPoP proof (RFC 9449 §9): a proof
+    /// without a current one gets 401 `use_dpop_nonce` with a fresh
+    /// `DPoP-Nonce` header, and every response to a DPoP request carries
+    /// the current nonce. The nonces' key is random per process, so a
+    /// restart (or another replica) costs clients one retry.
+    #[arg(long, env = "API_DPOP_NONCE")]
+    pub dpop_nonce: bool,
 }
 
 impl Cli {
@@ -117,6 +147,14 @@ impl Cli {
         config.token_types = if self.strict_token_type { TokenTypes::AccessTokenOnly } else { TokenTypes::AnyJwt };
         config.client_ids = self.spa_client_ids.clone();
         config
+    }
+
+    /// How these flags ask DPoP to be treated.
+    pub fn dpop_policy(&self) -> DpopPolicy {
+        DpopPolicy::default()
+            .with_required(self.require_dpop)
+            .with_public_url(self.public_url.clone())
+            .with_nonces(self.dpop_nonce.then(|| dpop::Nonces::random(DEFAULT_NONCE_WINDOW)))
     }
 }
 
@@ -163,6 +201,11 @@ mod tests {
         assert!(!cli.strict_token_type);
         assert!(cli.spa_client_ids.is_empty());
         assert_eq!(cli.verifier_config().token_types, TokenTypes::AnyJwt);
+        assert!(!cli.require_dpop);
+        assert_eq!(cli.public_url, None);
+        assert!(!cli.dpop_nonce);
+        let policy = cli.dpop_policy();
+        assert!(!policy.required() && policy.nonces().is_none());
     }
 
     #[test]
@@ -193,8 +236,15 @@ mod tests {
             "--strict-token-type",
             "--spa-client-id=spa,other",
             "--spa-client-id=third",
+            "--require-dpop",
+            "--public-url=https://app.example.com/api/v1/",
+            "--dpop-nonce",
         ])
         .unwrap();
+        assert!(cli.require_dpop);
+        assert_eq!(cli.public_url.as_ref().map(PublicUrl::as_str), Some("https://app.example.com/api/v1"));
+        let policy = cli.dpop_policy();
+        assert!(policy.required() && policy.nonces().is_some());
         assert_eq!(cli.permissions_claim, ClaimPath::Pointer("/realm_access/roles".into()));
         assert_eq!(cli.leeway_seconds, 5);
         assert_eq!(cli.issuer_timeout(), Duration::from_secs(2));
@@ -217,6 +267,10 @@ mod tests {
             &["api", "--issuer", "https://i.example", "--cors-origin", "http://x.example/path"],
             &["api", "--issuer", "https://i.example", "--spa-client-id", ""],
             &["api", "--issuer", "https://i.example", "--strict-token-type=yes"],
+            &["api", "--issuer", "https://i.example", "--public-url", "/api/v1"],
+            &["api", "--issuer", "https://i.example", "--public-url", "https://app.example.com/api/v1?x"],
+            &["api", "--issuer", "https://i.example", "--public-url", "https://app.example.com/api/v1#x"],
+            &["api", "--issuer", "https://i.example", "--public-url", "ws://app.example.com/api/v1"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -7,16 +7,28 @@
 //! RFC 6750 §3: no error code when the token is simply missing (or of
 //! another scheme), `invalid_request` (`400`) when the request is malformed
 //! as such (two `Authorization` headers), `invalid_token` when it is unusable, `insufficient_scope` (with the
-//! missing permission as `scope`) when it lacks a permission. Internal
-//! details (database messages) are logged, never sent.
+//! missing permission as `scope`) when it lacks a permission.
+//!
+//! Requests with the `DPoP` scheme are answered with `DPoP` challenges
+//! (RFC 9449 §7.1), which also list the proof algorithms accepted (`algs`):
+//! `invalid_dpop_proof` for a proof's defect, `use_dpop_nonce` when a server
+//! nonce is required (the response then carries a fresh `DPoP-Nonce`,
+//! added by the nonce layer of [`crate::app`]), and `invalid_token` for the
+//! token itself. A request without credentials is offered both schemes (a
+//! `Bearer` challenge, then a `DPoP` one, RFC 9449 §7.2), or only `DPoP`
+//! when bearer tokens are refused. Internal details (database messages)
+//! are logged, never sent.
 
 use std::borrow::Cow;
 
 use axum::Json;
 use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use std::sync::LazyLock;
+
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contract::wire::ErrorBody;
+use dpop::ProofError;
 use permissions::Permission;
 use store::StoreError;
 
@@ -26,13 +38,32 @@ use crate::auth::AuthError;
 const BEARER_CHALLENGE: &str = r#"Bearer realm="api""#;
 /// Seconds a client should wait when the issuer's keys are not loaded yet.
 const KEYS_RETRY_AFTER_SECONDS: &str = "5";
+/// The start of every `DPoP` challenge: the realm and the proof algorithms
+/// accepted (RFC 9449 §7.1), by preference.
+static DPOP_CHALLENGE: LazyLock<String> =
+    LazyLock::new(|| format!(r#"DPoP realm="api", algs="{}""#, dpop::SIGNING_ALGS.join(" ")));
+/// What a request without usable credentials is told when bearer tokens are refused.
+const DPOP_REQUIRED: &str =
+    "this API requires a DPoP-bound access token: send `Authorization: DPoP <token>` with a `DPoP` proof header";
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Missing, malformed or invalid token, or keys not loaded yet.
+    /// Missing, malformed or invalid token, or keys not loaded yet
+    /// (answered with `Bearer` challenges).
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The token of a `DPoP`-scheme request was refused (answered with a
+    /// `DPoP` challenge; `503` while the keys are not loaded).
+    #[error("{0}")]
+    DpopToken(AuthError),
+    /// The DPoP proof of a request was refused (RFC 9449 §7.1).
+    #[error("{0}")]
+    DpopProof(ProofError),
+    /// No credentials, a bearer token, or another scheme, while the API
+    /// requires DPoP (`--require-dpop`).
+    #[error("{DPOP_REQUIRED}")]
+    DpopRequired,
     /// A valid token without the permission the route needs.
     #[error("the token lacks the `{0}` permission")]
     InsufficientScope(Permission),
@@ -83,9 +114,15 @@ impl ApiError {
 
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Auth(AuthError::InvalidRequest(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Auth(AuthError::KeysUnavailable) | ApiError::DpopToken(AuthError::KeysUnavailable) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Auth(AuthError::InvalidRequest(_)) | ApiError::DpopToken(AuthError::InvalidRequest(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::Auth(_) | ApiError::DpopToken(_) | ApiError::DpopProof(_) | ApiError::DpopRequired => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -102,10 +139,19 @@ impl ApiError {
     /// The machine-readable code of the body (RFC 6750 codes where they apply).
     fn code(&self) -> &'static str {
         match self {
-            ApiError::Auth(AuthError::MissingToken | AuthError::OtherScheme) => "unauthorized",
-            ApiError::Auth(AuthError::InvalidRequest(_)) => "invalid_request",
-            ApiError::Auth(AuthError::InvalidToken(_)) => "invalid_token",
-            ApiError::Auth(AuthError::KeysUnavailable) => "temporarily_unavailable",
+            ApiError::Auth(AuthError::MissingToken | AuthError::OtherScheme)
+            | ApiError::DpopToken(AuthError::MissingToken | AuthError::OtherScheme)
+            | ApiError::DpopRequired => "unauthorized",
+            ApiError::Auth(AuthError::InvalidRequest(_)) | ApiError::DpopToken(AuthError::InvalidRequest(_)) => {
+                "invalid_request"
+            }
+            ApiError::Auth(AuthError::InvalidToken(_)) | ApiError::DpopToken(AuthError::InvalidToken(_)) => {
+                "invalid_token"
+            }
+            ApiError::Auth(AuthError::KeysUnavailable) | ApiError::DpopToken(AuthError::KeysUnavailable) => {
+                "temporarily_unavailable"
+            }
+            ApiError::DpopProof(defect) => defect.error_code(),
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::BadRequest(_) | ApiError::Invalid { .. } => "invalid_request",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -120,15 +166,19 @@ impl ApiError {
 
     fn description(&self) -> Cow<'static, str> {
         match self {
-            ApiError::Auth(AuthError::InvalidToken(rejection) | AuthError::InvalidRequest(rejection)) => {
+            ApiError::Auth(AuthError::InvalidToken(rejection) | AuthError::InvalidRequest(rejection))
+            | ApiError::DpopToken(AuthError::InvalidToken(rejection) | AuthError::InvalidRequest(rejection)) => {
                 Cow::Borrowed(rejection.description())
             }
+            ApiError::DpopProof(defect) => Cow::Borrowed(defect.description()),
+            ApiError::DpopRequired => Cow::Borrowed(DPOP_REQUIRED),
             ApiError::Store(_) => Cow::Borrowed("the database is unavailable; try again later"),
             ApiError::BadRequest(reason) | ApiError::NoSuch(reason) | ApiError::Conflict(reason) => {
                 Cow::Borrowed(reason)
             }
             ApiError::Invalid { description, .. } => Cow::Owned(description.clone()),
             ApiError::Auth(_)
+            | ApiError::DpopToken(_)
             | ApiError::NotFound
             | ApiError::MethodNotAllowed
             | ApiError::PayloadTooLarge
@@ -168,18 +218,32 @@ impl ApiError {
                 };
                 HeaderValue::try_from(value).ok()
             }
+            ApiError::DpopRequired => HeaderValue::try_from(DPOP_CHALLENGE.as_str()).ok(),
+            ApiError::DpopToken(AuthError::InvalidToken(rejection) | AuthError::InvalidRequest(rejection)) => {
+                dpop_challenge(self.code(), rejection.description())
+            }
+            ApiError::DpopProof(defect) => dpop_challenge(defect.error_code(), defect.description()),
             _ => None,
         }
     }
+}
+
+/// A `DPoP` challenge with an error code and its description (fixed
+/// strings, without quotes, so the header is always well-formed).
+fn dpop_challenge(code: &str, description: &str) -> Option<HeaderValue> {
+    let challenge = DPOP_CHALLENGE.as_str();
+    HeaderValue::try_from(format!(r#"{challenge}, error="{code}", error_description="{description}""#)).ok()
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             ApiError::Store(error) => tracing::error!("database request failed: {error}"),
-            ApiError::Auth(AuthError::InvalidToken(rejection)) => {
+            ApiError::Auth(AuthError::InvalidToken(rejection))
+            | ApiError::DpopToken(AuthError::InvalidToken(rejection)) => {
                 tracing::debug!("token refused: {}", rejection.description())
             }
+            ApiError::DpopProof(defect) => tracing::debug!("DPoP proof refused: {}", defect.description()),
             _ => {}
         }
         let field = match &self {
@@ -192,7 +256,15 @@ impl IntoResponse for ApiError {
         if let Some(challenge) = self.challenge() {
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
         }
-        if matches!(self, ApiError::Auth(AuthError::KeysUnavailable)) {
+        // Without credentials, the client may also use DPoP (RFC 9449 §7.2):
+        // a second challenge, after the bearer one.
+        if matches!(self, ApiError::Auth(AuthError::MissingToken | AuthError::OtherScheme))
+            && let Ok(challenge) = HeaderValue::try_from(DPOP_CHALLENGE.as_str())
+        {
+            response.headers_mut().append(WWW_AUTHENTICATE, challenge);
+        }
+        if matches!(self, ApiError::Auth(AuthError::KeysUnavailable) | ApiError::DpopToken(AuthError::KeysUnavailable))
+        {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(KEYS_RETRY_AFTER_SECONDS));
         }
         response
@@ -212,6 +284,20 @@ mod tests {
             assert!(!description.contains(['"', '\\']), "{description}");
             let error = ApiError::Auth(AuthError::InvalidToken(rejection));
             let challenge = error.challenge().expect("a valid header value");
+            assert!(challenge.to_str().unwrap().contains(r#"error="invalid_token""#));
+        }
+    }
+
+    #[test]
+    fn every_proof_defect_makes_a_well_formed_dpop_challenge() {
+        for &defect in ProofError::ALL {
+            let challenge = ApiError::DpopProof(defect).challenge().expect("a valid header value");
+            let challenge = challenge.to_str().unwrap();
+            assert!(challenge.starts_with(r#"DPoP realm="api", algs="ES256 "#), "{challenge}");
+            assert!(challenge.contains(&format!(r#"error="{}""#, defect.error_code())), "{challenge}");
+        }
+        for &rejection in Rejection::ALL {
+            let challenge = ApiError::DpopToken(AuthError::InvalidToken(rejection)).challenge().unwrap();
             assert!(challenge.to_str().unwrap().contains(r#"error="invalid_token""#));
         }
     }

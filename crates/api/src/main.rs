@@ -57,12 +57,16 @@ async fn main() -> anyhow::Result<()> {
 
     let state = AppState::new(store, verifier)
         .with_cors_origins(cli.cors_origins.iter().cloned())
-        .with_roles_managed_by(cli.roles_managed_by);
+        .with_roles_managed_by(cli.roles_managed_by)
+        .with_dpop(cli.dpop_policy());
     let listener = TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
     tracing::info!(
         issuer = %cli.issuer,
         audience = %cli.audience,
         permissions_claim = %cli.permissions_claim,
+        require_dpop = cli.require_dpop,
+        dpop_nonce = cli.dpop_nonce,
+        public_url = cli.public_url.as_ref().map(|url| url.as_str()),
         "API listening on http://{}",
         listener.local_addr()?
     );

@@ -99,7 +99,12 @@ mod tests {
     use permissions::Capabilities;
 
     fn principal() -> Arc<Principal> {
-        Arc::new(Principal { subject: Some("u".into()), capabilities: Capabilities::none(), warnings: Vec::new() })
+        Arc::new(Principal {
+            subject: Some("u".into()),
+            capabilities: Capabilities::none(),
+            warnings: Vec::new(),
+            jkt: None,
+        })
     }
 
     #[test]

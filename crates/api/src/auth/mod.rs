@@ -7,13 +7,17 @@
 //! * [`key_store`]: discovery, the JWKS fetch, and the cached, rate-limited,
 //!   single-flight key store;
 //! * [`validate`]: the token checks, from compact JWT to [`Principal`];
-//! * [`extract`]: the bearer token of a request and the [`Authenticated`]
-//!   extractor, with [`Authenticated::require`] for per-route permissions;
+//! * [`extract`]: the access token of a request (`Bearer` or `DPoP`) and the
+//!   [`Authenticated`] extractor, with [`Authenticated::require`] for
+//!   per-route permissions;
+//! * [`dpop`]: DPoP-bound tokens' proofs (RFC 9449), and [`DpopPolicy`],
+//!   how the API treats them (required or not, nonces, its public URL);
 //! * [`subject`]: which user of the store, if any, a token's `sub` names.
 //!
 //! Permissions are read only through the `permissions` crate.
 
 mod cache;
+pub mod dpop;
 pub mod extract;
 pub mod issuer;
 pub mod jwk;
@@ -22,7 +26,8 @@ pub mod key_store;
 mod rejection;
 pub mod validate;
 
-pub use extract::{Authenticated, bearer_token};
+pub use self::dpop::{DpopPolicy, PublicUrl};
+pub use extract::{Authenticated, Credentials, bearer_token, credentials};
 pub use issuer::{Issuer, IssuerError};
 pub use jwk::{ALLOWED_ALGORITHMS, VerificationKey};
 pub use key_set::{JwksError, KeyMiss, KeySet};

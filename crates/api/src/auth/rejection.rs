@@ -71,6 +71,12 @@ rejections! {
     InvalidClaim => "a claim of the token has an invalid format",
     /// `nonce`, `at_hash`, or an `aud` naming the app's client: an ID token.
     IdToken => "the token is an ID token, not an access token",
+    /// A `cnf` claim without a `jkt`: bound to something this API cannot check.
+    UnsupportedConfirmation => "the token is bound to a key by a confirmation method this API does not support",
+    /// A DPoP-bound token (`cnf.jkt`) sent with the `Bearer` scheme.
+    DpopBound => "the token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof",
+    /// An unbound token sent with the `DPoP` scheme.
+    NotDpopBound => "the token is not DPoP-bound (it has no cnf.jkt claim) and cannot be used with the DPoP scheme",
 }
 
 #[cfg(test)]

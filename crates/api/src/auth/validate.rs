@@ -23,7 +23,11 @@
 //! answered as expired, a value that is no number as an invalid claim
 //! (RFC 7519 §2 and §4.1.4), and the cache expires a token by the same
 //! reading of the same claim.
-//! Only then are the permissions read, through [`permissions::Capabilities`].
+//! Only then are the permissions read, through [`permissions::Capabilities`],
+//! and the token's binding: a `cnf` claim (RFC 7800) with a `jkt` makes it a
+//! DPoP-bound token ([`Principal::jkt`]), good only with a proof by that key
+//! (`super::dpop`); a `cnf` of another kind (an mTLS certificate's
+//! `x5t#S256`) binds it to something this API cannot check, so it is refused.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,6 +124,10 @@ pub struct Principal {
     pub capabilities: Capabilities,
     /// What the claim parser ignored or found missing (deny by default).
     pub warnings: Vec<ClaimWarning>,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`,
+    /// RFC 9449 §6), when it is bound: then it is accepted only with the
+    /// DPoP scheme and a proof signed by that key.
+    pub jkt: Option<String>,
 }
 
 /// Why a token, or the lack of one, was refused.
@@ -128,11 +136,13 @@ pub enum AuthError {
     /// No `Authorization` header at all (RFC 6750 §3.1: no error code then).
     #[error("a bearer token is required")]
     MissingToken,
-    /// Credentials of another scheme than `Bearer` (`Basic ...`): to this
+    /// Credentials of another scheme than `Bearer` or `DPoP` (`Basic ...`): to this
     /// API, no credentials at all, so it answers as to [`AuthError::MissingToken`]
     /// (RFC 6750 §3.1: "attempted using an unsupported authentication
     /// method" gets no error code).
-    #[error("a bearer token is required: this API accepts `Authorization: Bearer <token>` only")]
+    #[error(
+        "an access token is required: this API accepts `Authorization: Bearer <token>` or `Authorization: DPoP <token>`"
+    )]
     OtherScheme,
     /// The request itself is malformed, whatever its token (RFC 6750 §3.1
     /// `invalid_request`, answered with 400): only
@@ -273,11 +283,19 @@ impl Verifier {
             Some(Value::String(sub)) => Some(sub.clone()),
             Some(_) => return Err(Rejection::InvalidClaim.into()),
         };
+        let jkt = match claims.get("cnf") {
+            None => None,
+            Some(cnf) => match cnf.get("jkt") {
+                Some(Value::String(jkt)) if !jkt.is_empty() => Some(jkt.clone()),
+                _ => return Err(Rejection::UnsupportedConfirmation.into()),
+            },
+        };
         let parsed = Capabilities::from_claims(&claims, &self.config.claim_path);
         for warning in &parsed.warnings {
             tracing::debug!(subject = subject.as_deref(), "permissions claim: {warning}");
         }
-        let principal = Arc::new(Principal { subject, capabilities: parsed.capabilities, warnings: parsed.warnings });
+        let principal =
+            Arc::new(Principal { subject, capabilities: parsed.capabilities, warnings: parsed.warnings, jkt });
 
         self.cache.insert(token, principal.clone(), valid_until, now, keys.generation());
         Ok(principal)

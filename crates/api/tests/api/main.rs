@@ -8,6 +8,7 @@
 mod capabilities;
 mod database_files;
 mod discovery;
+mod dpop;
 mod faults;
 mod hostile;
 mod lists;

@@ -55,13 +55,14 @@ async fn malformed_bearer_tokens_are_invalid_token() {
     }
 }
 
-/// RFC 6750 §3.1: another scheme is no bearer credentials at all, so the
-/// bare challenge, as for a request without any.
+/// RFC 6750 §3.1: another scheme is no credentials at all, so the bare
+/// challenge, as for a request without any. (`DPoP` is a scheme of its own:
+/// see `dpop.rs`.)
 #[tokio::test]
 async fn another_scheme_gets_the_bare_challenge() {
     let app = test_app().await;
     let token = sign(&all_claims());
-    for value in [format!("Basic {token}"), format!("DPoP {token}"), format!("Bearer{token}"), "Negotiate".to_owned()] {
+    for value in [format!("Basic {token}"), format!("DPoP{token}"), format!("Bearer{token}"), "Negotiate".to_owned()] {
         let request = Request::get(PROJECTS).header(header::AUTHORIZATION, value.as_str()).body(Body::empty()).unwrap();
         let response = app.send(request).await;
         assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{value}");
