@@ -121,8 +121,11 @@ pub struct Cli {
     /// the URL is http://{Host header}/api/v1/..., right only for clients
     /// that reach the API directly over plain HTTP (local development):
     /// behind a proxy or TLS, set it. X-Forwarded-* headers are not read.
-    #[arg(long, env = "API_PUBLIC_URL")]
-    pub public_url: Option<PublicUrl>,
+    ///
+    /// Repeat the flag (or separate with commas) when the SPA is served at
+    /// several origins: a proof may name any of them.
+    #[arg(long = "public-url", env = "API_PUBLIC_URLS", value_delimiter = ',')]
+    pub public_urls: Vec<PublicUrl>,
 
     /// Require a server nonce in every DPoP proof (RFC 9449 §9): a proof
     /// without a current one gets 401 `use_dpop_nonce` with a fresh
@@ -153,7 +156,7 @@ impl Cli {
     pub fn dpop_policy(&self) -> DpopPolicy {
         DpopPolicy::default()
             .with_required(self.require_dpop)
-            .with_public_url(self.public_url.clone())
+            .with_public_urls(self.public_urls.clone())
             .with_nonces(self.dpop_nonce.then(|| dpop::Nonces::random(DEFAULT_NONCE_WINDOW)))
     }
 }
@@ -202,7 +205,7 @@ mod tests {
         assert!(cli.spa_client_ids.is_empty());
         assert_eq!(cli.verifier_config().token_types, TokenTypes::AnyJwt);
         assert!(!cli.require_dpop);
-        assert_eq!(cli.public_url, None);
+        assert!(cli.public_urls.is_empty());
         assert!(!cli.dpop_nonce);
         let policy = cli.dpop_policy();
         assert!(!policy.required() && policy.nonces().is_none());
@@ -238,11 +241,15 @@ mod tests {
             "--spa-client-id=third",
             "--require-dpop",
             "--public-url=https://app.example.com/api/v1/",
+            "--public-url=http://localhost:8080/api/v1",
             "--dpop-nonce",
         ])
         .unwrap();
         assert!(cli.require_dpop);
-        assert_eq!(cli.public_url.as_ref().map(PublicUrl::as_str), Some("https://app.example.com/api/v1"));
+        assert_eq!(
+            cli.public_urls.iter().map(PublicUrl::as_str).collect::<Vec<_>>(),
+            ["https://app.example.com/api/v1", "http://localhost:8080/api/v1"]
+        );
         let policy = cli.dpop_policy();
         assert!(policy.required() && policy.nonces().is_some());
         assert_eq!(cli.permissions_claim, ClaimPath::Pointer("/realm_access/roles".into()));

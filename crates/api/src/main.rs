@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         permissions_claim = %cli.permissions_claim,
         require_dpop = cli.require_dpop,
         dpop_nonce = cli.dpop_nonce,
-        public_url = cli.public_url.as_ref().map(|url| url.as_str()),
+        public_urls = ?cli.public_urls.iter().map(|url| url.as_str()).collect::<Vec<_>>(),
         "API listening on http://{}",
         listener.local_addr()?
     );

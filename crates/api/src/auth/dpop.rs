@@ -99,7 +99,7 @@ impl fmt::Display for PublicUrl {
 #[derive(Debug)]
 pub struct DpopPolicy {
     required: bool,
-    public_url: Option<PublicUrl>,
+    public_urls: Vec<PublicUrl>,
     nonces: Option<Nonces>,
     window: Window,
     replay: ReplayCache,
@@ -110,7 +110,7 @@ impl Default for DpopPolicy {
         let window = Window::default();
         DpopPolicy {
             required: false,
-            public_url: None,
+            public_urls: Vec::new(),
             nonces: None,
             window,
             replay: ReplayCache::new(DEFAULT_REPLAY_CAPACITY, window.replay_ttl()),
@@ -125,9 +125,11 @@ impl DpopPolicy {
         self
     }
 
-    /// Expects proofs to name URLs below `public_url` (see the module documentation).
-    pub fn with_public_url(mut self, public_url: Option<PublicUrl>) -> DpopPolicy {
-        self.public_url = public_url;
+    /// Expects proofs to name URLs below one of `public_urls` (see the module
+    /// documentation): several when the SPA is served at several origins
+    /// (`http://127.0.0.1:8080` and `http://localhost:8080` in development).
+    pub fn with_public_urls(mut self, public_urls: Vec<PublicUrl>) -> DpopPolicy {
+        self.public_urls = public_urls;
         self
     }
 
@@ -170,38 +172,45 @@ impl DpopPolicy {
             return Err(ProofError::Multiple);
         }
         let proof = proof.to_str().map_err(|_| ProofError::Malformed)?;
-        let htu = self.expected_htu(parts).ok_or(ProofError::Htu)?;
-        let expected = Expected {
-            htm: parts.method.as_str(),
-            htu: &htu,
-            access_token: Some(token),
-            nonce: self.nonces.as_ref(),
-            now,
-        };
-        let proof = dpop::verify(proof, &expected, &self.window)?;
+        // The proof must name one of the URLs the request may have been
+        // addressed to; each is tried in turn while the proof names another.
+        let mut verdict = Err(ProofError::Htu);
+        for htu in self.expected_htus(parts) {
+            let expected = Expected {
+                htm: parts.method.as_str(),
+                htu: &htu,
+                access_token: Some(token),
+                nonce: self.nonces.as_ref(),
+                now,
+            };
+            verdict = dpop::verify(proof, &expected, &self.window);
+            if !matches!(verdict, Err(ProofError::Htu)) {
+                break;
+            }
+        }
+        let proof = verdict?;
         if proof.jkt != jkt {
             return Err(ProofError::Jkt);
         }
         self.replay.check_and_insert(&proof.jkt, &proof.jti, now)
     }
 
-    /// The URL the request's proof must name: the public URL and the path
+    /// The URLs the request's proof may name: each public URL and the path
     /// below the API's base, or `http://{Host}{path}` without a public URL.
-    /// `None` when there is no way to build one (a path outside the base
-    /// with a public URL, no usable `Host`).
-    pub fn expected_htu(&self, parts: &Parts) -> Option<String> {
+    /// None when there is no way to build one (a path outside the base with
+    /// public URLs, no usable `Host`).
+    pub fn expected_htus(&self, parts: &Parts) -> Vec<String> {
         let path = parts.uri.path();
-        match &self.public_url {
-            Some(base) => Some(format!("{}{}", base.as_str(), path.strip_prefix(api::DEFAULT_BASE)?)),
-            None => {
-                // HTTP/2 carries the authority in the URI; HTTP/1.1 in `Host`.
-                let host = match parts.uri.authority() {
-                    Some(authority) => authority.as_str(),
-                    None => parts.headers.get(HOST).and_then(|host| host.to_str().ok())?,
-                };
-                Some(format!("http://{host}{path}"))
-            }
+        if !self.public_urls.is_empty() {
+            let Some(below) = path.strip_prefix(api::DEFAULT_BASE) else { return Vec::new() };
+            return self.public_urls.iter().map(|base| format!("{}{below}", base.as_str())).collect();
         }
+        // HTTP/2 carries the authority in the URI; HTTP/1.1 in `Host`.
+        let host = match parts.uri.authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => parts.headers.get(HOST).and_then(|host| host.to_str().ok()),
+        };
+        host.map(|host| format!("http://{host}{path}")).into_iter().collect()
     }
 }
 
@@ -248,21 +257,23 @@ mod tests {
     fn the_expected_htu_follows_the_public_url_or_the_host() {
         let direct = DpopPolicy::default();
         assert_eq!(
-            direct.expected_htu(&parts("/api/v1/projects?page=2", Some("127.0.0.1:3000"))).as_deref(),
-            Some("http://127.0.0.1:3000/api/v1/projects")
+            direct.expected_htus(&parts("/api/v1/projects?page=2", Some("127.0.0.1:3000"))),
+            ["http://127.0.0.1:3000/api/v1/projects"]
         );
         assert_eq!(
-            direct.expected_htu(&parts("http://h2.example/api/v1/projects", None)).as_deref(),
-            Some("http://h2.example/api/v1/projects")
+            direct.expected_htus(&parts("http://h2.example/api/v1/projects", None)),
+            ["http://h2.example/api/v1/projects"]
         );
-        assert_eq!(direct.expected_htu(&parts("/api/v1/projects", None)), None);
+        assert!(direct.expected_htus(&parts("/api/v1/projects", None)).is_empty());
 
-        let proxied = DpopPolicy::default()
-            .with_public_url(Some(PublicUrl::parse("https://app.example.com/backend/api/v1").unwrap()));
+        let proxied = DpopPolicy::default().with_public_urls(vec![
+            PublicUrl::parse("https://app.example.com/backend/api/v1").unwrap(),
+            PublicUrl::parse("http://localhost:8080/api/v1").unwrap(),
+        ]);
         assert_eq!(
-            proxied.expected_htu(&parts("/api/v1/users/3/roles", Some("127.0.0.1:3000"))).as_deref(),
-            Some("https://app.example.com/backend/api/v1/users/3/roles")
+            proxied.expected_htus(&parts("/api/v1/users/3/roles", Some("127.0.0.1:3000"))),
+            ["https://app.example.com/backend/api/v1/users/3/roles", "http://localhost:8080/api/v1/users/3/roles"]
         );
-        assert_eq!(proxied.expected_htu(&parts("/healthz", Some("x"))), None);
+        assert!(proxied.expected_htus(&parts("/healthz", Some("x"))).is_empty());
     }
 }

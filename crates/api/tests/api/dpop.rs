@@ -308,7 +308,7 @@ async fn with_nonces_the_client_retries_with_the_one_it_is_given() {
 #[tokio::test]
 async fn behind_a_proxy_proofs_name_the_public_url() {
     let public = PublicUrl::parse("https://app.example.com/backend/api/v1").unwrap();
-    let app = app_with_dpop(DpopPolicy::default().with_public_url(Some(public))).await;
+    let app = app_with_dpop(DpopPolicy::default().with_public_urls(vec![public])).await;
     let client = Client::new();
     let token = client.token();
     let public_projects = "https://app.example.com/backend/api/v1/projects";
