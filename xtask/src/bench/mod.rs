@@ -7,6 +7,7 @@
 //! their own modules; the report ([`report`]) prints them and writes `target/bench/results.{json,md}`.
 
 mod can;
+mod dpop;
 mod page;
 pub(crate) mod report;
 mod server;
@@ -144,6 +145,7 @@ pub(crate) fn run(options: &BenchOptions, skip_install: bool) -> Result<()> {
     // A new sign-in, so that no token nears its expiry during the wrk runs; both APIs get this same one.
     let token = ctx.block_on(stack.harness.access_token_for(stack::USER)).context("signing in for a token")?;
     figures.extend(measure_api(&stack, &token, options, &dir)?);
+    figures.extend(dpop::measure(options)?);
     report::write(&dir, &machine, options, &figures, &pages.waterfalls, &pages.files)?;
     println!("bench: done in {} s", started.elapsed().as_secs());
     let _entered = ctx.runtime.enter();
