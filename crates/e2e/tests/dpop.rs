@@ -46,10 +46,12 @@ impl OtherKey {
 
     fn proof(&self, method: &str, htu: &str, access_token: Option<&str>) -> String {
         let point = self.0.verifying_key().to_encoded_point(false);
-        let (x, y) = (URL_SAFE_NO_PAD.encode(point.x().unwrap()), URL_SAFE_NO_PAD.encode(point.y().unwrap()));
+        // An uncompressed point (`to_encoded_point(false)`) always has both coordinates.
+        let coordinate = |c: Option<&p256::FieldBytes>| c.map(|c| URL_SAFE_NO_PAD.encode(c)).unwrap_or_default();
+        let (x, y) = (coordinate(point.x()), coordinate(point.y()));
         let header =
             json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": { "kty": "EC", "crv": "P-256", "x": x, "y": y } });
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let mut claims =
             json!({ "jti": format!("thief-{now}-{}", rand::random::<u64>()), "htm": method, "htu": htu, "iat": now });
         if let Some(token) = access_token {
