@@ -35,14 +35,13 @@
 //!    thumbprint, the token's hash (`ath`), the URL's normalisation, and one
 //!    insertion into the replay cache (a mutex and a hash map). The bench's
 //!    DPoP figures (`examples/dpop_cost.rs`, in process, release, the
-//!    2-core machine under load): `dpop::verify` about 290 µs, of which
-//!    about 287 µs is RustCrypto's P-256 verification and about 3 µs
-//!    everything else; the list request about 320 µs with DPoP against
-//!    20 µs as `Bearer` with the same cached token. So a DPoP request costs
-//!    roughly fifteen times a bearer one, all of it the signature: a faster
-//!    P-256 (aws-lc-rs, as `jsonwebtoken`'s other backend) is the lever,
-//!    not caching, which proofs do not allow. The nonce (`--dpop-nonce`)
-//!    adds one HMAC.
+//!    2-core machine): with RustCrypto's P-256 (behind `jsonwebtoken`)
+//!    `dpop::verify` took about 290 µs, 287 µs of it the signature, and a
+//!    DPoP request fifteen times a bearer one; so the `dpop` crate checks
+//!    ES256 with ring, already linked for TLS, which cut `verify` to about
+//!    76 µs under load (README, "Latest run", for the current figures).
+//!    The signature is still most of it, and proofs cannot be cached. The
+//!    nonce (`--dpop-nonce`) adds one HMAC.
 //! 3. **The page and its total**: one statement on a read-only SQLite
 //!    connection, called in place (the store's `read_pool`): 150-290 µs with
 //!    sqlx's worker threads and two queries, about 53 µs in place, about 34 µs
