@@ -128,7 +128,7 @@ async fn main() -> Result<()> {
         // `verify` alone, on the same kind of proof (no replay cache: it is the caller's).
         let now = jsonwebtoken::get_current_timestamp();
         let proofs: Vec<String> = (0..per_round).map(|_| client.proof(&bound, now)).collect();
-        let expected = dpop::Expected { htm: "GET", htu: URL, access_token: Some(&bound), nonce: None, now };
+        let expected = dpop::Expected { htm: "GET", htus: &[URL], access_token: Some(&bound), nonce: None, now };
         let window = dpop::Window::default();
         let started = Instant::now();
         for proof in &proofs {

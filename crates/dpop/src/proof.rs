@@ -19,7 +19,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::jwk::{decoding_key, ensure_public, thumbprint};
+use crate::jwk::{ensure_public, thumbprint, verifying_key};
 use crate::{Nonces, ProofError, normalize_htu};
 
 /// The algorithms a proof may be signed with, by preference: what a server
@@ -47,10 +47,13 @@ const MAX_NONCE_BYTES: usize = 256;
 pub struct Expected<'a> {
     /// The request's method, exactly as sent (`"POST"`): methods are case-sensitive.
     pub htm: &'a str,
-    /// The request's URL as the client addressed it (scheme, host, port and
-    /// path, as the client saw them, not as a proxy forwarded them). A query
-    /// or fragment is ignored; both sides are normalised by [`normalize_htu`].
-    pub htu: &'a str,
+    /// The request's URL as the client may have addressed it (scheme, host,
+    /// port and path, as the client saw them, not as a proxy forwarded
+    /// them): one URL, or several where the server is reached at several
+    /// (the SPA's `127.0.0.1` and `localhost` origins), any of which the
+    /// proof may name. A query or fragment is ignored; both sides are
+    /// normalised by [`normalize_htu`].
+    pub htus: &'a [&'a str],
     /// The access token sent with the proof, at a resource server: the proof
     /// must then carry `ath`, the hash of exactly this token ([`ath`]).
     /// `None` at the token endpoint, where there is no token yet and `ath`
@@ -115,28 +118,6 @@ pub struct Proof {
     pub nonce: Option<String>,
 }
 
-/// Whether `signature_b64` is a valid ES256 signature (raw `r || s`, RFC
-/// 7518 §3.4) of `signed` by the P-256 key of `jwk` (already checked to be
-/// one by [`decoding_key`]). ES256 is what browsers sign with and so the
-/// proof every request carries: it is verified with ring, already linked
-/// for TLS, which does it several times faster than the pure-Rust `p256`
-/// behind `jsonwebtoken` (the bench's `dpop` figures).
-fn es256_holds(jwk: &Map<String, Value>, signed: &[u8], signature_b64: &str) -> bool {
-    let coordinate = |name: &str| jwk.get(name).and_then(Value::as_str).and_then(|c| URL_SAFE_NO_PAD.decode(c).ok());
-    let (Some(x), Some(y), Ok(signature)) = (coordinate("x"), coordinate("y"), URL_SAFE_NO_PAD.decode(signature_b64))
-    else {
-        return false;
-    };
-    // SEC 1 §2.3.3: an uncompressed point is 0x04, then x and y.
-    let mut point = Vec::with_capacity(1 + x.len() + y.len());
-    point.push(4);
-    point.extend_from_slice(&x);
-    point.extend_from_slice(&y);
-    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &point)
-        .verify(signed, &signature)
-        .is_ok()
-}
-
 /// `ath`: base64url (no padding) of the SHA-256 of the access token's
 /// ASCII bytes (RFC 9449 §4.2). A proof carrying it is good for requests
 /// with that token only.
@@ -173,14 +154,10 @@ pub fn verify(proof: &str, expected: &Expected<'_>, window: &Window) -> Result<P
     let jwk = header.get("jwk").ok_or(ProofError::NoJwk)?;
     let jwk_members = jwk.as_object().ok_or(ProofError::NoJwk)?;
     ensure_public(jwk_members)?;
-    let key = decoding_key(jwk_members, alg)?;
+    let key = verifying_key(jwk_members, alg)?;
     // The signing input is the header and claims exactly as sent.
     let signed = &proof[..header_b64.len() + 1 + claims_b64.len()];
-    let valid = match alg {
-        Algorithm::ES256 => es256_holds(jwk_members, signed.as_bytes(), signature_b64),
-        _ => matches!(jsonwebtoken::crypto::verify(signature_b64, signed.as_bytes(), &key, alg), Ok(true)),
-    };
-    if !valid {
+    if !key.verifies(signed.as_bytes(), signature_b64) {
         return Err(ProofError::Signature);
     }
 
@@ -194,10 +171,9 @@ pub fn verify(proof: &str, expected: &Expected<'_>, window: &Window) -> Result<P
         return Err(ProofError::Htm);
     }
     let htu = claims.get("htu").and_then(Value::as_str).ok_or(ProofError::Claims)?;
-    let same_url = match (normalize_htu(htu), normalize_htu(expected.htu)) {
-        (Ok(claimed), Ok(actual)) => claimed == actual,
-        _ => false,
-    };
+    let same_url = normalize_htu(htu).is_ok_and(|claimed| {
+        expected.htus.iter().any(|expected| normalize_htu(expected).is_ok_and(|actual| actual == claimed))
+    });
     if !same_url {
         return Err(ProofError::Htu);
     }

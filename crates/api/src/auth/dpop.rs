@@ -172,23 +172,17 @@ impl DpopPolicy {
             return Err(ProofError::Multiple);
         }
         let proof = proof.to_str().map_err(|_| ProofError::Malformed)?;
-        // The proof must name one of the URLs the request may have been
-        // addressed to; each is tried in turn while the proof names another.
-        let mut verdict = Err(ProofError::Htu);
-        for htu in self.expected_htus(parts) {
-            let expected = Expected {
-                htm: parts.method.as_str(),
-                htu: &htu,
-                access_token: Some(token),
-                nonce: self.nonces.as_ref(),
-                now,
-            };
-            verdict = dpop::verify(proof, &expected, &self.window);
-            if !matches!(verdict, Err(ProofError::Htu)) {
-                break;
-            }
-        }
-        let proof = verdict?;
+        // The proof may name any URL the request may have been addressed to.
+        let htus = self.expected_htus(parts);
+        let htus: Vec<&str> = htus.iter().map(String::as_str).collect();
+        let expected = Expected {
+            htm: parts.method.as_str(),
+            htus: &htus,
+            access_token: Some(token),
+            nonce: self.nonces.as_ref(),
+            now,
+        };
+        let proof = dpop::verify(proof, &expected, &self.window)?;
         if proof.jkt != jkt {
             return Err(ProofError::Jkt);
         }

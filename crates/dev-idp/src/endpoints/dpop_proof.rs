@@ -52,7 +52,7 @@ pub(super) fn proven_key(state: &AppState, headers: &HeaderMap) -> Result<Option
     let now = u64::try_from(state.now()).unwrap_or(0);
     let expected = Expected {
         htm: "POST",
-        htu: &htu,
+        htus: &[&htu],
         access_token: None,
         nonce: state.settings().dpop_nonce.then(|| state.dpop_nonces()),
         now,

@@ -59,7 +59,7 @@ fn claims() -> Value {
 }
 
 fn expected() -> Expected<'static> {
-    Expected { htm: "GET", htu: HTU, access_token: Some(TOKEN), nonce: None, now: NOW }
+    Expected { htm: "GET", htus: &[HTU], access_token: Some(TOKEN), nonce: None, now: NOW }
 }
 
 fn check(proof: &str) -> Result<Proof, ProofError> {
@@ -126,6 +126,22 @@ fn htu_must_be_the_url_up_to_normalisation() {
         assert_eq!(check(&client.proof(|c| c["htu"] = json!(other))), Err(ProofError::Htu), "{other}");
     }
     assert_eq!(check(&client.proof(|c| c["htu"] = json!(5))), Err(ProofError::Claims));
+}
+
+#[test]
+fn with_several_urls_the_proof_may_name_any_of_them_and_no_other() {
+    let client = Client::new();
+    let local = "http://localhost:8080/api/v1/projects";
+    let both = Expected { htus: &[HTU, local], ..expected() };
+    let verify_both = |proof: &str| verify(proof, &both, &Window::default());
+    assert!(verify_both(&client.proof(|_| ())).is_ok());
+    assert!(verify_both(&client.proof(|c| c["htu"] = json!(local))).is_ok());
+    assert_eq!(
+        verify_both(&client.proof(|c| c["htu"] = json!("http://127.0.0.1:8080/api/v1/projects"))),
+        Err(ProofError::Htu)
+    );
+    let none = Expected { htus: &[], ..expected() };
+    assert_eq!(verify(&client.proof(|_| ()), &none, &Window::default()), Err(ProofError::Htu));
 }
 
 #[test]
