@@ -87,6 +87,17 @@ pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, LoginError> {
     Ok(js_sys::Uint8Array::new(&digest).to_vec())
 }
 
+/// A plain JavaScript object with these properties: a WebCrypto argument
+/// (an algorithm, a JWK).
+pub(crate) fn js_object(entries: &[(&str, JsValue)]) -> Result<js_sys::Object, LoginError> {
+    let object = js_sys::Object::new();
+    for (name, value) in entries {
+        js_sys::Reflect::set(&object, &JsValue::from_str(name), value)
+            .map_err(|e| LoginError::Browser(format!("cannot build a WebCrypto argument: {}", describe(e))))?;
+    }
+    Ok(object)
+}
+
 /// The PKCE S256 code challenge of `verifier`: `BASE64URL(SHA-256(ASCII(verifier)))`.
 pub async fn pkce_challenge(verifier: &str) -> Result<String, LoginError> {
     Ok(b64::encode(sha256(verifier.as_bytes()).await?))

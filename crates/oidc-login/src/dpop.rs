@@ -34,7 +34,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
-use crate::browser::{self, describe};
+use crate::browser::{self, describe, js_object};
 use crate::{b64, json};
 
 /// Whether the client sender-constrains its tokens (`dpop` in `/config.json`).
@@ -209,14 +209,6 @@ fn crypto_error(what: &str) -> impl Fn(JsValue) -> LoginError + '_ {
     move |e| LoginError::Browser(format!("WebCrypto could not {what}: {}", describe(e)))
 }
 
-fn object(entries: &[(&str, &str)]) -> js_sys::Object {
-    let object = js_sys::Object::new();
-    for (name, value) in entries {
-        let _ = Reflect::set(&object, &JsValue::from_str(name), &JsValue::from_str(value));
-    }
-    object
-}
-
 fn field(value: &JsValue, name: &str) -> Option<JsValue> {
     Reflect::get(value, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
@@ -256,7 +248,7 @@ impl DpopKey {
     /// A new key pair (`{privateKey, publicKey}`), the private half unreadable.
     async fn generate() -> Result<JsValue, LoginError> {
         let subtle = browser::subtle_crypto()?;
-        let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
+        let algorithm = js_object(&[("name", "ECDSA".into()), ("namedCurve", "P-256".into())])?;
         let usages = js_sys::Array::of1(&JsValue::from_str("sign"));
         let promise =
             subtle.generate_key_with_object(&algorithm, false, &usages).map_err(crypto_error("make a DPoP key"))?;
@@ -315,7 +307,7 @@ impl DpopKey {
             .with(|keys| keys.borrow().iter().find(|(known, _)| *known == self.0.thumbprint).map(|(_, k)| k.clone()))
             .ok_or_else(|| LoginError::Browser("the DPoP key of this session is not loaded in this page".into()))?;
         let subtle = browser::subtle_crypto()?;
-        let algorithm = object(&[("name", "ECDSA"), ("hash", "SHA-256")]);
+        let algorithm = js_object(&[("name", "ECDSA".into()), ("hash", "SHA-256".into())])?;
         let promise = subtle
             .sign_with_object_and_u8_array(&algorithm, &private, signing_input.as_bytes())
             .map_err(crypto_error("sign a DPoP proof"))?;

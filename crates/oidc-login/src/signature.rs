@@ -33,22 +33,12 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::LoginError;
 use crate::b64;
-use crate::browser::{self, Cache, describe};
+use crate::browser::{self, Cache, describe, js_object};
 use crate::jwks::{Jwk, JwsAlgorithm, JwsHeader, KeyMaterial, KeySelection, KeySet, REFETCH_INTERVAL_SECONDS};
 use crate::provider_cache;
 
 fn invalid(why: impl Into<String>) -> LoginError {
     LoginError::InvalidIdToken(why.into())
-}
-
-/// A plain JavaScript object with these properties.
-fn js_object(entries: &[(&str, JsValue)]) -> Result<js_sys::Object, LoginError> {
-    let object = js_sys::Object::new();
-    for (name, value) in entries {
-        js_sys::Reflect::set(&object, &JsValue::from_str(name), value)
-            .map_err(|e| LoginError::Browser(format!("cannot build a WebCrypto argument: {}", describe(e))))?;
-    }
-    Ok(object)
 }
 
 /// The WebCrypto algorithm objects for `alg`: one to import the key with,
