@@ -289,17 +289,22 @@ impl DpopKey {
     /// hash of `access_token` when one is sent, and the nonce the server of
     /// `url` last gave.
     pub async fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> Result<String, LoginError> {
-        let htu = target_uri(url)?;
+        let target = resolve(url)?;
+        // RFC 9449 §4.2: without query and fragment; the origin as the URL
+        // standard writes it (lowercase, the default port left out), as
+        // servers normalise it.
+        let origin = target.origin();
+        let htu = format!("{origin}{}", target.pathname());
         let mut claims = json::object([
             ("jti", Value::String(browser::random_token(16)?)),
             ("htm", Value::String(method.to_owned())),
-            ("htu", Value::String(htu.clone())),
+            ("htu", Value::String(htu)),
             ("iat", Value::from(server_now())),
         ]);
         if let (Some(token), Value::Object(fields)) = (access_token, &mut claims) {
             fields.insert("ath".into(), Value::String(b64::encode(browser::sha256(token.as_bytes()).await?)));
         }
-        if let (Some(nonce), Value::Object(fields)) = (nonce_for(&htu), &mut claims) {
+        if let (Some(nonce), Value::Object(fields)) = (nonce_for(&origin), &mut claims) {
             fields.insert("nonce".into(), Value::String(nonce));
         }
         let signing_input = format!("{}.{}", self.0.header, b64::encode(json::to_string(&claims)));
@@ -317,18 +322,11 @@ impl DpopKey {
     }
 }
 
-/// `url` as a proof's `htu` names it: absolute (resolved against the page),
-/// without query and fragment, with the origin as the URL standard writes
-/// it (lowercase, the default port left out), as servers normalise it.
-pub fn target_uri(url: &str) -> Result<String, LoginError> {
+/// `url` resolved against the page (the API's base may be a path).
+fn resolve(url: &str) -> Result<web_sys::Url, LoginError> {
     let base = browser::window()?.location().href().unwrap_or_default();
-    let url = web_sys::Url::new_with_base(url, &base)
-        .map_err(|_| LoginError::Browser(format!("`{url}` is not a URL a DPoP proof can name")))?;
-    Ok(format!("{}{}", url.origin(), url.pathname()))
-}
-
-fn origin_of(url: &str) -> String {
-    web_sys::Url::new(url).map(|u| u.origin()).unwrap_or_default()
+    web_sys::Url::new_with_base(url, &base)
+        .map_err(|_| LoginError::Browser(format!("`{url}` is not a URL a DPoP proof can name")))
 }
 
 thread_local! {
@@ -338,14 +336,14 @@ thread_local! {
     static SKEW: Cell<i64> = const { Cell::new(0) };
 }
 
-fn nonce_for(htu: &str) -> Option<String> {
-    let origin = origin_of(htu);
+/// The latest nonce the server at `origin` gave.
+fn nonce_for(origin: &str) -> Option<String> {
     NONCES.with(|nonces| nonces.borrow().iter().find(|(o, _)| *o == origin).map(|(_, n)| n.clone()))
 }
 
 /// Remembers the nonce a server at `url` gave; `true` when it is new.
 fn remember_nonce(url: &str, nonce: &str) -> bool {
-    let origin = origin_of(&target_uri(url).unwrap_or_default());
+    let origin = resolve(url).map(|url| url.origin()).unwrap_or_default();
     NONCES.with(|nonces| {
         let mut nonces = nonces.borrow_mut();
         match nonces.iter_mut().find(|(o, _)| *o == origin) {
