@@ -336,12 +336,6 @@ impl Auth {
         self.tell_other_tabs(TabMessage::SignedOut);
     }
 
-    /// The access token to send to the API, when signed in. Not tracked:
-    /// requests read it when they are made.
-    pub fn access_token(self) -> Option<String> {
-        self.state.with_untracked(|s| s.session().map(|s| s.access_token.clone()))
-    }
-
     /// What an API request `method` to `url` carries (the access token, and
     /// a DPoP proof for this request when the token is bound to a key), when
     /// signed in, once a resume has its verdict: a request made while the UI
@@ -760,9 +754,9 @@ mod tests {
             assert!(s.is_resuming(), "{s:?}");
             assert_eq!(s.user_name(), Some("Jhon Smith"));
             assert_eq!(s.claims(), Some(&claims()));
+            // Nor a token: API requests read theirs from the session (`api_credentials`).
             assert!(s.session().is_none(), "a remembered claim set is not a session");
         });
-        assert_eq!(auth.access_token(), None);
         // The provider cannot be reached: the verdict is that error, and the claims are forgotten.
         wait_until("the verdict", || auth.state.with_untracked(|s| !s.is_resuming())).await;
         auth.state.with_untracked(|s| assert!(matches!(s, AuthState::Failed(LoginError::Network(_))), "{s:?}"));
