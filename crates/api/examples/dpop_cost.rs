@@ -28,9 +28,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dpop::test_key::TestKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -41,31 +42,10 @@ const PATH: &str = "/api/v1/projects";
 const URL: &str = "http://127.0.0.1:3000/api/v1/projects";
 const ROUNDS: usize = 5;
 
-/// A P-256 key and its public JWK.
-struct Key {
-    signing: SigningKey,
-    jwk: Value,
-}
-
-impl Key {
-    fn new() -> Result<Key> {
-        let signing = SigningKey::random(&mut rand::thread_rng());
-        let point = signing.verifying_key().to_encoded_point(false);
-        let (x, y) = point.x().zip(point.y()).context("an uncompressed point")?;
-        let jwk = json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)});
-        Ok(Key { signing, jwk })
-    }
-
-    /// A fresh proof for `GET` [`URL`] with `token`.
-    fn proof(&self, token: &str, now: u64) -> String {
-        let jti = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
-        let claims = json!({"jti": jti, "htm": "GET", "htu": URL, "iat": now, "ath": dpop::ath(token)});
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature: Signature = self.signing.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
-    }
+/// A fresh proof by `client` for `GET` [`URL`] with `token`.
+fn proof(client: &TestKey, token: &str, now: u64) -> String {
+    let jti = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+    client.proof(&json!({"jti": jti, "htm": "GET", "htu": URL, "iat": now, "ath": dpop::ath(token)}))
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -74,10 +54,11 @@ async fn main() -> Result<()> {
     let per_round = requests.div_ceil(ROUNDS);
 
     // The issuer's key (ES256 like the proofs; the token is cached either way).
-    let issuer = Key::new()?;
-    let pem = issuer.signing.to_pkcs8_pem(LineEnding::LF).context("encoding the issuer's key")?;
+    // The issuer's key is a P-256 key too; TestKey's JWK publishes it.
+    let issuer = TestKey::generate();
+    let pem = issuer.signing_key().to_pkcs8_pem(LineEnding::LF).context("encoding the issuer's key")?;
     let encoding = EncodingKey::from_ec_pem(pem.as_bytes()).context("reading the issuer's key")?;
-    let mut issuer_jwk = issuer.jwk.clone();
+    let mut issuer_jwk = issuer.jwk().clone();
     issuer_jwk["kid"] = json!("bench");
     let keys = KeySet::from_jwks(&json!({"keys": [issuer_jwk]})).context("the key set")?;
     let config = VerifierConfig::new(Issuer::parse(ISSUER)?, permissions::names::API_AUDIENCE);
@@ -85,7 +66,7 @@ async fn main() -> Result<()> {
     let store = store::Store::open(&dir.path().join("app.db")).await.context("opening the store")?;
     let router = app(AppState::new(store, Arc::new(Verifier::new(config, KeyStore::fixed(keys)))));
 
-    let client = Key::new()?;
+    let client = TestKey::generate();
     let now = jsonwebtoken::get_current_timestamp();
     let token = |cnf: Option<Value>| -> Result<String> {
         let mut header = Header::new(Algorithm::ES256);
@@ -100,13 +81,13 @@ async fn main() -> Result<()> {
         jsonwebtoken::encode(&header, &claims, &encoding).context("signing a token")
     };
     let bearer = token(None)?;
-    let bound = token(Some(json!({"jkt": dpop::thumbprint(&client.jwk)?})))?;
+    let bound = token(Some(json!({"jkt": dpop::thumbprint(client.jwk())?})))?;
 
     // Warm-up: both tokens into the cache, the database and allocator warm.
     for _ in 0..200 {
         call(&router, "Bearer", &bearer, None).await?;
         let now = jsonwebtoken::get_current_timestamp();
-        call(&router, "DPoP", &bound, Some(client.proof(&bound, now))).await?;
+        call(&router, "DPoP", &bound, Some(proof(&client, &bound, now))).await?;
     }
 
     let (mut bearer_us, mut dpop_us, mut verify_us, mut p256_us) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -118,7 +99,7 @@ async fn main() -> Result<()> {
         bearer_us.push(micros_per(started, per_round));
 
         let now = jsonwebtoken::get_current_timestamp();
-        let proofs: Vec<String> = (0..per_round).map(|_| client.proof(&bound, now)).collect();
+        let proofs: Vec<String> = (0..per_round).map(|_| proof(&client, &bound, now)).collect();
         let started = Instant::now();
         for proof in &proofs {
             call(&router, "DPoP", &bound, Some(proof.clone())).await?;
@@ -127,7 +108,7 @@ async fn main() -> Result<()> {
 
         // `verify` alone, on the same kind of proof (no replay cache: it is the caller's).
         let now = jsonwebtoken::get_current_timestamp();
-        let proofs: Vec<String> = (0..per_round).map(|_| client.proof(&bound, now)).collect();
+        let proofs: Vec<String> = (0..per_round).map(|_| proof(&client, &bound, now)).collect();
         let expected = dpop::Expected { htm: "GET", htus: &[URL], access_token: Some(&bound), nonce: None, now };
         let window = dpop::Window::default();
         let started = Instant::now();
@@ -140,11 +121,11 @@ async fn main() -> Result<()> {
         let signed: Vec<(Vec<u8>, Signature)> = (0..per_round)
             .map(|i| {
                 let message = format!("message {i}").into_bytes();
-                let signature = client.signing.sign(&message);
+                let signature = client.signing_key().sign(&message);
                 (message, signature)
             })
             .collect();
-        let verifying = client.signing.verifying_key();
+        let verifying = client.signing_key().verifying_key();
         let started = Instant::now();
         for (message, signature) in &signed {
             p256::ecdsa::signature::Verifier::verify(verifying, message, signature).context("a valid signature")?;

@@ -17,7 +17,10 @@
 //! * [`replay`]: [`ReplayCache`], the bounded memory of proofs already used;
 //! * [`nonce`]: [`Nonces`], stateless server nonces (RFC 9449 §8 and §9);
 //! * [`error`]: [`ProofError`], one variant per defect, with its RFC 9449
-//!   error code and a fixed description.
+//!   error code and a fixed description;
+//! * `test_key` (feature `test-key`, and this crate's tests): `TestKey`,
+//!   a client's key that signs proofs, for the tests and the bench of the
+//!   crates that verify them.
 //!
 //! Everything here is pure and synchronous: no I/O, no clock (callers pass
 //! `now`), so the checks are the same in tests as in production. Malformed
@@ -35,6 +38,8 @@ pub mod jwk;
 pub mod nonce;
 pub mod proof;
 pub mod replay;
+#[cfg(any(test, feature = "test-key"))]
+pub mod test_key;
 
 pub use error::ProofError;
 pub use htu::{InvalidUrl, normalize_htu};

@@ -9,10 +9,9 @@ use anyhow::{Context, Result, ensure};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use contract::api::PROJECTS;
+use dpop::test_key::TestKey;
 use e2e::spa_server::ProxiedRequest;
 use e2e::{Browser, Harness, api_path};
-use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -37,30 +36,21 @@ fn thumbprint(jwk: &Value) -> String {
 }
 
 /// A thief's own P-256 key, signing proofs as RFC 9449 says a client does.
-struct OtherKey(SigningKey);
+struct OtherKey(TestKey);
 
 impl OtherKey {
     fn new() -> OtherKey {
-        OtherKey(SigningKey::random(&mut rand::rngs::OsRng))
+        OtherKey(TestKey::generate())
     }
 
     fn proof(&self, method: &str, htu: &str, access_token: Option<&str>) -> String {
-        let point = self.0.verifying_key().to_encoded_point(false);
-        // An uncompressed point (`to_encoded_point(false)`) always has both coordinates.
-        let coordinate = |c: Option<&p256::FieldBytes>| c.map(|c| URL_SAFE_NO_PAD.encode(c)).unwrap_or_default();
-        let (x, y) = (coordinate(point.x()), coordinate(point.y()));
-        let header =
-            json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": { "kty": "EC", "crv": "P-256", "x": x, "y": y } });
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let mut claims =
             json!({ "jti": format!("thief-{now}-{}", rand::random::<u64>()), "htm": method, "htu": htu, "iat": now });
         if let Some(token) = access_token {
             claims["ath"] = json!(b64_sha256(token));
         }
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature: Signature = self.0.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        self.0.proof(&claims)
     }
 }
 

@@ -12,8 +12,7 @@ use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dpop::Nonces;
-use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey};
+use dpop::test_key::TestKey;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -23,27 +22,16 @@ const PROJECTS: &str = "/api/v1/projects";
 const HOST: &str = "127.0.0.1:3000";
 const PROJECTS_URL: &str = "http://127.0.0.1:3000/api/v1/projects";
 
-/// A client's P-256 key, as the browser's non-extractable WebCrypto key.
-struct Client {
-    key: SigningKey,
-    jwk: Value,
-}
+/// A client's key ([`TestKey`], as the browser's non-extractable WebCrypto key).
+struct Client(TestKey);
 
 impl Client {
     fn new() -> Client {
-        let key = SigningKey::random(&mut rand::thread_rng());
-        let point = key.verifying_key().to_encoded_point(false);
-        let jwk = json!({
-            "kty": "EC",
-            "crv": "P-256",
-            "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
-            "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
-        });
-        Client { key, jwk }
+        Client(TestKey::generate())
     }
 
     fn jkt(&self) -> String {
-        dpop::thumbprint(&self.jwk).unwrap()
+        dpop::thumbprint(self.0.jwk()).unwrap()
     }
 
     /// An access token granting the lists' permissions, bound to this key.
@@ -55,20 +43,17 @@ impl Client {
     }
 
     fn header(&self) -> Value {
-        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk})
+        self.0.header()
     }
 
     /// A signed proof with `header` and `claims`.
     fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature: Signature = self.key.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        self.0.sign(header, claims)
     }
 
     /// A valid proof for `method` at `url` with `token`, fresh `jti`.
     fn proof(&self, method: &str, url: &str, token: &str) -> String {
-        self.sign(&self.header(), &proof_claims(method, url, token))
+        self.0.proof(&proof_claims(method, url, token))
     }
 }
 

@@ -1,11 +1,11 @@
 //! A DPoP client's key, as the browser has one: a P-256 key pair that signs
-//! ES256 proofs (RFC 9449 §4.2), made here independently of the `dpop`
-//! crate the provider verifies with, so the two cannot share a mistake.
+//! ES256 proofs (RFC 9449 §4.2), `dpop`'s `TestKey`, which only signs; its
+//! thumbprint is computed here, independently of the `dpop` crate the
+//! provider verifies with, so the two cannot share a mistake.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey};
+use dpop::test_key::TestKey;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
@@ -19,21 +19,16 @@ pub(crate) fn token_endpoint() -> String {
 }
 
 /// A client's DPoP key pair.
-pub(crate) struct DpopKey {
-    signing: SigningKey,
-}
+pub(crate) struct DpopKey(TestKey);
 
 impl DpopKey {
     pub(crate) fn generate() -> DpopKey {
-        DpopKey { signing: SigningKey::random(&mut OsRng) }
+        DpopKey(TestKey::generate())
     }
 
     /// The public key as a JWK (RFC 7518 §6.2.1).
     pub(crate) fn jwk(&self) -> Value {
-        let point = self.signing.verifying_key().to_encoded_point(false);
-        let x = URL_SAFE_NO_PAD.encode(point.x().expect("x"));
-        let y = URL_SAFE_NO_PAD.encode(point.y().expect("y"));
-        json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y })
+        self.0.jwk().clone()
     }
 
     /// The JWK SHA-256 thumbprint (RFC 7638 §3): the required members in
@@ -51,11 +46,7 @@ impl DpopKey {
     /// A proof with exactly these claims, signed ES256 (the signature is
     /// the raw `r || s`, RFC 7518 §3.4).
     pub(crate) fn sign(&self, claims: &Value) -> String {
-        let header = json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk() });
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature: Signature = self.signing.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        self.0.proof(claims)
     }
 
     /// A fresh proof for a request `htm htu`, made now by `idp`'s clock.

@@ -3,54 +3,42 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::test_key::TestKey;
 use crate::{Nonces, thumbprint};
 
 const HTU: &str = "https://api.example.com/api/v1/projects";
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln";
 const NOW: u64 = 1_700_000_000;
 
-/// A client's P-256 key, as a browser's WebCrypto key would be.
-struct Client {
-    key: SigningKey,
-    jwk: Value,
-}
+/// A client's key ([`TestKey`], as a browser's WebCrypto key would be),
+/// making proofs for [`expected`].
+struct Client(TestKey);
 
 impl Client {
     fn new() -> Client {
-        let key = SigningKey::random(&mut rand::thread_rng());
-        let point = key.verifying_key().to_encoded_point(false);
-        let jwk = json!({
-            "kty": "EC",
-            "crv": "P-256",
-            "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
-            "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
-        });
-        Client { key, jwk }
+        Client(TestKey::generate())
     }
 
     fn header(&self) -> Value {
-        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk})
+        self.0.header()
     }
 
     /// A proof with `header` and `claims`, signed ES256 (raw r||s, as JWS
     /// and WebCrypto have it).
     fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature: Signature = self.key.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        self.0.sign(header, claims)
     }
 
     /// A valid proof for [`expected`], with `edit` applied to the claims.
     fn proof(&self, edit: impl FnOnce(&mut Value)) -> String {
         let mut claims = claims();
         edit(&mut claims);
-        self.sign(&self.header(), &claims)
+        self.0.proof(&claims)
     }
 }
 
@@ -70,7 +58,7 @@ fn check(proof: &str) -> Result<Proof, ProofError> {
 fn a_valid_proof_passes_and_names_its_key() {
     let client = Client::new();
     let proof = check(&client.proof(|_| {})).unwrap();
-    assert_eq!(proof.jkt, thumbprint(&client.jwk).unwrap());
+    assert_eq!(proof.jkt, thumbprint(client.0.jwk()).unwrap());
     assert_eq!(proof.jti, "e1j3V_bKic8-LAEB");
     assert_eq!(proof.iat, NOW);
     assert_eq!(proof.nonce, None);
@@ -258,7 +246,7 @@ fn the_signature_must_verify_under_the_jwk() {
     assert_eq!(check(&moved), Err(ProofError::Signature));
     // A DER-encoded signature, as some libraries produce, is not a JWS one.
     let input = &proof[..proof.rfind('.').unwrap()];
-    let signature: Signature = client.key.sign(input.as_bytes());
+    let signature: Signature = client.0.signing_key().sign(input.as_bytes());
     let der = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_der().as_bytes()));
     assert_eq!(check(&der), Err(ProofError::Signature));
     assert_eq!(check(&format!("{input}.")), Err(ProofError::Signature));
