@@ -116,15 +116,22 @@ mod tests {
         assert!(matches!(err, StoreError::SchemaTooNew { found: 999, .. }), "{err}");
     }
 
+    /// A file at `path` migrated to `version` only, as an earlier build left
+    /// it, open on one connection.
+    async fn database_at_version(path: &std::path::Path, version: usize) -> sqlx::SqlitePool {
+        let options = crate::pool::options(path).unwrap();
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        run_to(&pool, &format!("v{version}"), version).await.unwrap();
+        pool
+    }
+
     /// Migration 4 (the DPoP binding): the refresh tokens of a version-3
     /// file stay what they were, bearer tokens, and keep rotating.
     #[tokio::test]
     async fn a_version_3_databases_refresh_tokens_become_unbound_tokens() {
         let (_dir, path) = crate::test_support::db_path();
         {
-            let options = crate::pool::options(&path).unwrap();
-            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-            run_to(&pool, "v3", 3).await.unwrap();
+            let pool = database_at_version(&path, 3).await;
             sqlx::query(
                 "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, audience, auth_time, \
                  created_at, expires_at, idle_expires_at) \
@@ -153,9 +160,7 @@ mod tests {
         // The file as the previous build left it: schema version 1, seeded,
         // with a live provider session.
         {
-            let options = crate::pool::options(&path).unwrap();
-            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-            run_to(&pool, "v1", 1).await.unwrap();
+            let pool = database_at_version(&path, 1).await;
             let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&pool).await.unwrap();
             assert_eq!(version, 1);
             let tables: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'refresh_tokens'")
