@@ -45,7 +45,7 @@ pub use error::ProofError;
 pub use htu::{InvalidUrl, normalize_htu};
 pub use jwk::thumbprint;
 pub use nonce::Nonces;
-pub use proof::{Expected, MAX_JTI_BYTES, MAX_PROOF_BYTES, Proof, SIGNING_ALGS, Window, ath, verify};
+pub use proof::{Expected, MAX_JTI_BYTES, MAX_PROOF_BYTES, Proof, SIGNING_ALGS, Window, ath, single_proof, verify};
 pub use replay::ReplayCache;
 
 /// The request header that carries the proof (RFC 9449 §4.1).

@@ -125,6 +125,23 @@ pub fn ath(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(access_token.as_bytes()))
 }
 
+/// The proof of a request, from the values of its `DPoP` headers (as bytes,
+/// so that any HTTP library's header map can be read): `None` without one,
+/// [`ProofError::Multiple`] with more than one (RFC 9449 §4.3 point 1), and
+/// [`ProofError::Malformed`] for a value that is not visible ASCII (what
+/// `http`'s `HeaderValue::to_str` accepts; a proof is base64url and dots).
+pub fn single_proof<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<Option<&'a str>, ProofError> {
+    let mut values = values.into_iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(ProofError::Multiple);
+    }
+    if !value.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        return Err(ProofError::Malformed);
+    }
+    std::str::from_utf8(value).map(Some).map_err(|_| ProofError::Malformed)
+}
+
 /// Checks one proof (the `DPoP` header's value) against `expected`, with
 /// `iat` within `window`. See the module documentation for the checks; the
 /// caller still compares [`Proof::jkt`] with the token's `cnf.jkt` and

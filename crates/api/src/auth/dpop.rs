@@ -166,12 +166,8 @@ impl DpopPolicy {
     /// `token`, bound to the key `jkt` (its `cnf.jkt`), at `now` (Unix
     /// seconds). Records the proof as used when, and only when, it passes.
     pub fn check(&self, parts: &Parts, token: &str, jkt: &str, now: u64) -> Result<(), ProofError> {
-        let mut values = parts.headers.get_all(&DPOP).iter();
-        let proof = values.next().ok_or(ProofError::Missing)?;
-        if values.next().is_some() {
-            return Err(ProofError::Multiple);
-        }
-        let proof = proof.to_str().map_err(|_| ProofError::Malformed)?;
+        let values = parts.headers.get_all(&DPOP).iter().map(HeaderValue::as_bytes);
+        let proof = dpop::single_proof(values)?.ok_or(ProofError::Missing)?;
         // The proof may name any URL the request may have been addressed to.
         let htus = self.expected_htus(parts);
         let htus: Vec<&str> = htus.iter().map(String::as_str).collect();

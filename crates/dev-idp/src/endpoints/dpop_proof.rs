@@ -22,7 +22,7 @@
 //! its retry must find the authorization code unspent and the refresh
 //! token unrotated.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use dpop::{DPOP_HEADER, Expected, ProofError, Window};
 
 use super::TOKEN_PATH;
@@ -32,8 +32,8 @@ use crate::state::AppState;
 /// The thumbprint (RFC 7638) of the key the request's DPoP proof proves it
 /// holds; `None` for a request without a proof, where one is not required.
 pub(super) fn proven_key(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, TokenError> {
-    let mut values = headers.get_all(DPOP_HEADER).iter();
-    let Some(value) = values.next() else {
+    let values = headers.get_all(DPOP_HEADER).iter().map(HeaderValue::as_bytes);
+    let Some(proof) = dpop::single_proof(values).map_err(refused)? else {
         if state.settings().require_dpop {
             return Err(TokenError::InvalidDpopProof(
                 "this provider requires DPoP (--require-dpop): the request has no DPoP proof header".into(),
@@ -41,10 +41,6 @@ pub(super) fn proven_key(state: &AppState, headers: &HeaderMap) -> Result<Option
         }
         return Ok(None);
     };
-    if values.next().is_some() {
-        return Err(refused(ProofError::Multiple));
-    }
-    let proof = value.to_str().map_err(|_| refused(ProofError::Malformed))?;
     // The URL the client was told (discovery's `token_endpoint`), not the
     // one this request arrived at: behind a proxy the two differ, and the
     // client can only have signed the former.

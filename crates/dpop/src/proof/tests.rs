@@ -322,3 +322,13 @@ fn rsa_keys_work_with_rs256_and_ps256() {
         assert_eq!(check(&proof).unwrap().jkt, thumbprint(&jwk).unwrap(), "{alg:?}");
     }
 }
+
+#[test]
+fn a_request_has_one_proof_header_of_visible_ascii_or_none() {
+    let none: [&[u8]; 0] = [];
+    assert_eq!(single_proof(none), Ok(None));
+    assert_eq!(single_proof([b"a.b.c".as_slice()]), Ok(Some("a.b.c")));
+    assert_eq!(single_proof([b"a.b.c".as_slice(), b"d.e.f".as_slice()]), Err(ProofError::Multiple));
+    assert_eq!(single_proof(["a.b.é".as_bytes()]), Err(ProofError::Malformed));
+    assert_eq!(single_proof([b"a.b\x01.c".as_slice()]), Err(ProofError::Malformed));
+}
