@@ -16,9 +16,9 @@ use contract::api as paths;
 use contract::wire::{ErrorBody, MeCapabilities, NewProject, Project, RoleCatalog, SetRoles, UserWithRoles};
 use gloo_net::http::{Method, Response};
 use leptos::prelude::*;
-use oidc_login::ApiCredentials;
 use oidc_login::dpop::{self, ProofVerdict};
 use oidc_login::json::{self, Fields, JsonError};
+use oidc_login::{ApiCredentials, browser};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -202,8 +202,8 @@ impl ApiClient {
             .await
             .ok_or(ApiError::NotSignedIn)?
             .map_err(|err| ApiError::Request(err.to_string()))?;
-        let (answer, deadline) =
-            start_request(method.as_str(), url, &credentials, json).map_err(|err| ApiError::Request(js_error(&err)))?;
+        let (answer, deadline) = start_request(method.as_str(), url, &credentials, json)
+            .map_err(|err| ApiError::Request(browser::describe(err)))?;
         match JsFuture::from(answer).await {
             Ok(response) => Ok(Response::from(response.unchecked_into::<web_sys::Response>())),
             Err(err) => Err(ApiError::Network(failure(&deadline, &err))),
@@ -284,15 +284,7 @@ fn failure(deadline: &web_sys::AbortSignal, err: &JsValue) -> String {
     if deadline.aborted() {
         format!("the API did not answer within {} s", API_REQUEST_TIMEOUT_MS / 1000)
     } else {
-        js_error(err)
-    }
-}
-
-/// A thrown JS value in words: `TypeError: Failed to fetch`.
-fn js_error(err: &JsValue) -> String {
-    match err.dyn_ref::<js_sys::Error>() {
-        Some(err) => format!("{}: {}", String::from(err.name()), String::from(err.message())),
-        None => err.as_string().unwrap_or_else(|| "the request failed".into()),
+        browser::describe(err.clone())
     }
 }
 
@@ -318,7 +310,7 @@ async fn take_prefetched(url: &str) -> Result<Option<Response>, ApiError> {
     let Some((_, answer)) = answer else { return Ok(None) };
     match JsFuture::from(answer).await {
         Ok(response) => Ok(response.dyn_into::<web_sys::Response>().ok().map(Response::from)),
-        Err(err) => Err(ApiError::Network(js_error(&err))),
+        Err(err) => Err(ApiError::Network(browser::describe(err))),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::LoginError;
 use crate::b64;
 
 /// A JavaScript exception as text (`TypeError: ...`).
-pub(crate) fn describe(err: JsValue) -> String {
+pub fn describe(err: JsValue) -> String {
     err.dyn_ref::<js_sys::Error>()
         .map(|e| format!("{}: {}", String::from(e.name()), String::from(e.message())))
         .or_else(|| err.as_string())
