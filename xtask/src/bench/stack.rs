@@ -108,6 +108,9 @@ pub(crate) async fn start(built: &Built, log_dir: &Path) -> Result<Stack> {
         .idp_arg(&ours_origin)
         .idp_arg("--spa-origin")
         .idp_arg(&peer_origin)
+        // Our SPA reaches the api through its static server's proxy, so its DPoP proofs name that origin.
+        .api_arg("--public-url")
+        .api_arg(format!("{ours_origin}{}", contract::api::DEFAULT_BASE))
         .start()
         .await
         .context("starting dev-idp and the api")?;
